@@ -1,0 +1,105 @@
+//! `GET /api/v1/sites/{site}/pageviews?format=ndjson|csv`: the raw export,
+//! streamed row by row from the store (never buffered whole).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::{stream, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::period::PeriodQuery;
+use super::Authorized;
+use crate::app::AppState;
+use crate::cli::now_ms;
+use crate::error::{AppError, Result};
+use crate::model::{PageView, FIELDS};
+
+/// Export query: a period, filters and the format.
+#[derive(Deserialize, Debug)]
+pub struct ExportQuery {
+    /// `ndjson` (default) or `csv`.
+    pub format: Option<String>,
+    /// Period and filters.
+    #[serde(flatten)]
+    pub period: PeriodQuery,
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Ndjson,
+    Csv,
+}
+
+/// Streams the site's page views in the requested format.
+pub async fn pageviews(
+    Authorized(site): Authorized,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response> {
+    let format = match query.format.as_deref() {
+        None | Some("ndjson") => Format::Ndjson,
+        Some("csv") => Format::Csv,
+        Some(other) => {
+            return Err(AppError::Invalid(format!(
+                "format: {other:?} is not ndjson or csv"
+            )))
+        }
+    };
+    let selection = query.period.selection(&site.id, now_ms())?;
+    let (sink, rows) = mpsc::channel::<PageView>(512);
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(error) = store.export(selection, sink).await {
+            tracing::error!(message = "export failed", %error);
+        }
+    });
+    let header_line =
+        matches!(format, Format::Csv).then(|| csv_line(FIELDS.iter().map(|f| f.to_string())));
+    let lines = stream::unfold(rows, move |mut rows| async move {
+        let view = rows.recv().await?;
+        Some((Ok::<_, std::io::Error>(encode(&view, format)), rows))
+    });
+    let body = Body::from_stream(stream::iter(header_line.map(Ok)).chain(lines));
+    let (content_type, extension) = match format {
+        Format::Ndjson => ("application/x-ndjson", "ndjson"),
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+    };
+    let disposition = format!("attachment; filename=\"{}-pageviews.{extension}\"", site.id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn encode(view: &PageView, format: Format) -> Vec<u8> {
+    match format {
+        Format::Ndjson => {
+            let mut line = serde_json::to_vec(view).unwrap_or_default();
+            line.push(b'\n');
+            line
+        }
+        Format::Csv => {
+            let value = serde_json::to_value(view).unwrap_or_default();
+            csv_line(FIELDS.iter().map(|field| match &value[*field] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }))
+        }
+    }
+}
+
+fn csv_line(cells: impl Iterator<Item = String>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(cells);
+    writer.into_inner().unwrap_or_default()
+}

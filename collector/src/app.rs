@@ -1,0 +1,52 @@
+//! The HTTP application: shared state and the router, apart from any socket
+//! so tests can drive it directly.
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use palaute::wire::MAX_BEACON_BYTES;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::sites::SiteRegistry;
+use crate::store::Store;
+use crate::{api, assets, ingest};
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Effective configuration.
+    pub config: Config,
+    /// Page views and sites.
+    pub store: Arc<dyn Store>,
+    /// Cached site list.
+    pub sites: SiteRegistry,
+}
+
+impl AppState {
+    /// State over `store` with `config`.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Arc<AppState> {
+        Arc::new(AppState {
+            config,
+            sites: SiteRegistry::new(store.clone()),
+            store,
+        })
+    }
+}
+
+/// The collector's router.
+pub fn app(state: Arc<AppState>) -> Router {
+    let www = state.config.www_dir();
+    Router::new()
+        .route(
+            "/b",
+            post(ingest::ingest).layer(DefaultBodyLimit::max(MAX_BEACON_BYTES)),
+        )
+        .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(assets::routes(&www, state.config.demo))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,202 @@
+//! The command line: `serve`, `site add|list|remove`, `token rotate`. Flags
+//! override `PALAUTE_*` variables, which override the config file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, StoreKind};
+use crate::error::{AppError, Result};
+use crate::sites::{hash_token, new_token, normalize_origin};
+use crate::store::{Site, Store};
+
+/// palaute collector: ingests beacons, stores page views, serves the client,
+/// the analyst API and the dashboard.
+#[derive(Parser, Debug)]
+#[command(name = "palaute-collector", version)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Default)]
+pub struct CommonArgs {
+    /// TOML config file.
+    #[arg(long, global = true, env = "PALAUTE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory of the embedded store.
+    #[arg(long, global = true, env = "PALAUTE_DATA")]
+    pub data: Option<PathBuf>,
+    /// Store: sqlite (embedded) or clickhouse.
+    #[arg(long, global = true, env = "PALAUTE_STORE")]
+    pub store: Option<StoreKind>,
+    /// ClickHouse HTTP URL.
+    #[arg(long, global = true, env = "PALAUTE_CLICKHOUSE_URL")]
+    pub clickhouse_url: Option<String>,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Runs the collector's HTTP server.
+    Serve(ServeArgs),
+    /// Registers, lists and removes sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Manages analyst tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `serve` options.
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PALAUTE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory with dist/, demo/ and dashboard/.
+    #[arg(long, env = "PALAUTE_WWW")]
+    pub www: Option<PathBuf>,
+    /// Also serve the demo pages under /demo/.
+    #[arg(long, env = "PALAUTE_DEMO")]
+    pub demo: bool,
+}
+
+/// `site` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SiteCommand {
+    /// Registers a site (or replaces its origins and token); prints its token last.
+    Add {
+        /// Site id, as in data-site.
+        site: String,
+        /// Origin allowed to send beacons; repeat for several.
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+    },
+    /// Lists the registered sites.
+    List,
+    /// Removes a site (its page views stay).
+    Remove {
+        /// Site id.
+        site: String,
+    },
+}
+
+/// `token` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Replaces a site's analyst token; prints the new one last.
+    Rotate {
+        /// Site id.
+        site: String,
+    },
+}
+
+impl Cli {
+    /// The effective configuration: file, then environment and flags.
+    pub fn config(&self) -> Result<Config> {
+        let mut config = match &self.common.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(data) = &self.common.data {
+            config.data = data.clone();
+        }
+        if let Some(store) = self.common.store {
+            config.store = store;
+        }
+        if let Some(url) = &self.common.clickhouse_url {
+            config.clickhouse_url = url.clone();
+        }
+        if let Command::Serve(serve) = &self.command {
+            if let Some(listen) = serve.listen {
+                config.listen = listen;
+            }
+            if let Some(www) = &serve.www {
+                config.www = Some(www.clone());
+            }
+            config.demo |= serve.demo;
+        }
+        Ok(config)
+    }
+}
+
+/// Runs a `site` or `token` command, printing its output.
+pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
+    match command {
+        Command::Serve(_) => Err(AppError::Internal("serve is not an admin command".into())),
+        Command::Site(SiteCommand::Add { site, origins }) => {
+            if !crate::ingest::validate::is_site_id(site) {
+                return Err(AppError::Invalid(format!(
+                    "site id {site:?}: 1-64 characters of a-z, 0-9, _ - ."
+                )));
+            }
+            let origins = origins
+                .iter()
+                .map(|o| normalize_origin(o))
+                .collect::<Result<Vec<_>>>()?;
+            let token = new_token()?;
+            let created_at = now_ms();
+            store
+                .put_site(Site {
+                    id: site.clone(),
+                    origins: origins.clone(),
+                    token_hash: hash_token(&token),
+                    created_at,
+                })
+                .await?;
+            println!("site {site} registered for {}", origins.join(", "));
+            println!("analyst token (shown once; keep it secret):");
+            println!("{token}");
+            Ok(())
+        }
+        Command::Site(SiteCommand::List) => {
+            for site in store.sites().await? {
+                println!(
+                    "{}\t{}\t{}",
+                    site.id,
+                    site.origins.join(","),
+                    crate::model::format_time(site.created_at)
+                );
+            }
+            Ok(())
+        }
+        Command::Site(SiteCommand::Remove { site }) => {
+            if store.remove_site(site).await? {
+                println!("site {site} removed");
+                Ok(())
+            } else {
+                Err(AppError::NotFound(format!("site {site}")))
+            }
+        }
+        Command::Token(TokenCommand::Rotate { site }) => {
+            let mut record = store
+                .sites()
+                .await?
+                .into_iter()
+                .find(|s| &s.id == site)
+                .ok_or_else(|| AppError::NotFound(format!("site {site}")))?;
+            let token = new_token()?;
+            record.token_hash = hash_token(&token);
+            store.put_site(record).await?;
+            println!("new analyst token for {site} (the old one no longer works):");
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+/// Now, in ms since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,134 @@
+//! The one `Config` type. Every setting comes, in order of precedence, from
+//! a command-line flag, a `PALAUTE_*` environment variable named after it,
+//! the TOML config file (`--config`), or its default. See
+//! `palaute.example.toml` for every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{AppError, Result};
+
+/// Which store keeps the page views.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The embedded SQLite store under `data`.
+    #[default]
+    Sqlite,
+    /// A ClickHouse server at `clickhouse_url`.
+    Clickhouse,
+}
+
+/// Collector configuration.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory of the embedded store.
+    pub data: PathBuf,
+    /// Which store to use.
+    pub store: StoreKind,
+    /// ClickHouse HTTP interface URL.
+    pub clickhouse_url: String,
+    /// Directory with `dist/` (the built client), `demo/` and `dashboard/`;
+    /// found beside the binary or in the working directory when unset.
+    pub www: Option<PathBuf>,
+    /// Serve the demo pages under `/demo/`.
+    pub demo: bool,
+    /// Leaving within this long after a slow load is a slow bounce, ms.
+    pub slow_bounce_dwell_ms: f64,
+    /// Beacons waiting to be stored before ingest answers 503.
+    pub ingest_queue: usize,
+    /// Most beacons per commit.
+    pub ingest_batch: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data: PathBuf::from("palaute-data"),
+            store: StoreKind::Sqlite,
+            clickhouse_url: "http://127.0.0.1:8123".into(),
+            www: None,
+            demo: false,
+            slow_bounce_dwell_ms: palaute::vitals::leave::DEFAULT_SLOW_BOUNCE_DWELL_MS,
+            ingest_queue: 20_000,
+            ingest_batch: 2_000,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML config file.
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::Invalid(format!("cannot read config {}: {e}", path.display()))
+        })?;
+        Self::from_toml(&text)
+            .map_err(|e| AppError::Invalid(format!("config {}: {e}", path.display())))
+    }
+
+    /// Parses TOML config text.
+    pub fn from_toml(text: &str) -> std::result::Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The `www` directory: the configured one, else the first of
+    /// `<binary dir>/www`, `./www` and the source tree's `www` that holds a
+    /// built client.
+    pub fn www_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.www {
+            return dir.clone();
+        }
+        let beside_binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|d| d.join("www")));
+        let candidates = beside_binary.into_iter().chain([
+            PathBuf::from("www"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../www"),
+        ]);
+        let candidates: Vec<PathBuf> = candidates.collect();
+        candidates
+            .iter()
+            .find(|dir| dir.join("dist/palaute.js").is_file())
+            .or_else(|| candidates.iter().find(|dir| dir.is_dir()))
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("www"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_key_and_rejects_unknown_ones() {
+        let config = Config::from_toml(
+            r#"
+            listen = "0.0.0.0:9000"
+            data = "/var/lib/palaute"
+            store = "clickhouse"
+            clickhouse_url = "http://ch:8123"
+            demo = true
+            slow_bounce_dwell_ms = 5000
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.store, StoreKind::Clickhouse);
+        assert_eq!(config.slow_bounce_dwell_ms, 5000.0);
+        assert!(config.demo);
+        assert!(Config::from_toml("lisen = \"x\"").is_err());
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let text = include_str!("../palaute.example.toml");
+        Config::from_toml(text).unwrap();
+    }
+}

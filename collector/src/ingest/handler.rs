@@ -1,0 +1,56 @@
+//! The `POST /b` handler.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use palaute::wire::Beacon;
+
+use super::ua;
+use super::validate::{self, Context};
+use crate::app::AppState;
+use crate::cli::now_ms;
+use crate::error::{AppError, Result};
+
+/// Validates a beacon, checks its site and origin, and answers `204` once it
+/// is durable.
+pub async fn ingest(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<StatusCode> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        _ => AppError::Invalid(format!("body: {}", rejection.body_text())),
+    })?;
+    let beacon: Beacon =
+        serde_json::from_slice(&body).map_err(|e| AppError::Invalid(format!("body: {e}")))?;
+    let site =
+        state.sites.get(&beacon.site).await?.ok_or_else(|| {
+            AppError::Invalid(format!("site: {:?} is not registered", beacon.site))
+        })?;
+    // Browsers send Origin with every beacon; other clients may omit it.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !site.origins.iter().any(|allowed| *allowed == origin) {
+            return Err(AppError::Invalid(format!(
+                "origin: {origin:?} may not send beacons for {}",
+                site.id
+            )));
+        }
+    }
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let context = Context {
+        received_at: now_ms(),
+        ua: ua::classify(user_agent),
+        dwell_ms: state.config.slow_bounce_dwell_ms,
+    };
+    let snapshot = validate::to_snapshot(beacon, &context)?;
+    state.store.ingest(snapshot).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,97 @@
+//! User agent → device, browser and OS classes (with the `woothee` parser).
+//! The raw user agent is never stored.
+
+/// The classes a user agent is reduced to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UaClasses {
+    /// `desktop`, `mobile`, `tablet`, `bot` or `other`.
+    pub device: String,
+    /// Browser family, e.g. `Chrome`, `Firefox`, `Safari`.
+    pub browser: String,
+    /// OS family, e.g. `Windows 10`, `Android`, `iOS`, `Linux`.
+    pub os: String,
+}
+
+/// Classifies a user agent string.
+pub fn classify(user_agent: &str) -> UaClasses {
+    let parsed = woothee::parser::Parser::new().parse(user_agent);
+    let (category, browser, os) = parsed
+        .map(|r| (r.category, r.name.to_string(), r.os.to_string()))
+        .unwrap_or(("UNKNOWN", "UNKNOWN".into(), "UNKNOWN".into()));
+    let tablet = user_agent.contains("iPad")
+        || user_agent.contains("Tablet")
+        || (user_agent.contains("Android") && !user_agent.contains("Mobile"));
+    let device = match category {
+        "crawler" => "bot",
+        _ if is_headless(user_agent) => "bot",
+        "smartphone" | "mobilephone" if tablet => "tablet",
+        "smartphone" | "mobilephone" => "mobile",
+        "pc" => "desktop",
+        _ => "other",
+    };
+    let known = |s: String| {
+        if s == "UNKNOWN" {
+            "other".to_string()
+        } else {
+            s
+        }
+    };
+    UaClasses {
+        device: device.into(),
+        browser: known(browser),
+        os: known(os),
+    }
+}
+
+/// Headless and automation browsers announce themselves in the user agent.
+pub fn is_headless(user_agent: &str) -> bool {
+    [
+        "HeadlessChrome",
+        "PhantomJS",
+        "Lighthouse",
+        "Chrome-Lighthouse",
+    ]
+    .iter()
+    .any(|m| user_agent.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(ua: &str, device: &str, browser: &str, os: &str) {
+        let got = classify(ua);
+        assert_eq!(
+            (got.device.as_str(), got.browser.as_str(), got.os.as_str()),
+            (device, browser, os),
+            "{ua}"
+        );
+    }
+
+    #[test]
+    fn classifies_common_user_agents() {
+        check(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "desktop", "Chrome", "Windows 10",
+        );
+        check(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+            "mobile", "Safari", "iPhone",
+        );
+        check(
+            "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "tablet", "Chrome", "Android",
+        );
+        check(
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "bot",
+            "Googlebot",
+            "other",
+        );
+        check(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
+            "bot", "Chrome", "Linux",
+        );
+        check("", "other", "other", "other");
+    }
+}

@@ -1,0 +1,315 @@
+//! Strict validation of a decoded beacon and its conversion into a stored
+//! page-view snapshot. Every rule names the field it rejects, so a `400`
+//! says exactly what was wrong.
+
+use palaute::vitals::leave::Milestones;
+use palaute::wire::{Beacon, WIRE_VERSION};
+
+use super::ua::UaClasses;
+use crate::error::{AppError, Result};
+use crate::model::PageView;
+use crate::store::Snapshot;
+
+/// Longest timing accepted for load milestones and vitals (one hour), ms.
+pub const MAX_TIMING_MS: f64 = 3_600_000.0;
+/// Longest accepted visit (for `left_at_ms`, `visible_ms`): 7 days, ms.
+pub const MAX_VISIT_MS: f64 = 7.0 * 86_400_000.0;
+/// Most custom dimensions per page view.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag key and value, in characters.
+pub const MAX_TAG_KEY: usize = 40;
+/// Longest tag value, in characters.
+pub const MAX_TAG_VALUE: usize = 200;
+/// Longest feedback comment, in characters.
+pub const MAX_COMMENT: usize = 2000;
+/// A client clock further than this from the collector's is not trusted, ms.
+pub const MAX_CLOCK_SKEW_MS: f64 = 86_400_000.0;
+
+/// What the collector adds to a beacon: when it arrived, the user agent's
+/// classes, and the site's slow-bounce dwell.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Arrival time, ms since the Unix epoch.
+    pub received_at: i64,
+    /// Classes of the sender's user agent.
+    pub ua: UaClasses,
+    /// Slow-bounce dwell, ms.
+    pub dwell_ms: f64,
+}
+
+fn invalid(what: impl Into<String>) -> AppError {
+    AppError::Invalid(what.into())
+}
+
+/// A site id: 1-64 characters of `a-z A-Z 0-9 _ - .`.
+pub fn is_site_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+fn check_id(id: &str) -> Result<()> {
+    let ok = (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(())
+        .ok_or_else(|| invalid("id: 16-64 URL-safe characters"))
+}
+
+fn check_text(field: &str, value: &Option<String>, max_chars: usize) -> Result<()> {
+    match value {
+        Some(s) if s.chars().count() > max_chars => Err(invalid(format!(
+            "{field}: longer than {max_chars} characters"
+        ))),
+        Some(s) if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+            Err(invalid(format!("{field}: control characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_range(field: &str, value: Option<f64>, max: f64) -> Result<()> {
+    match value {
+        Some(x) if !x.is_finite() || !(0.0..=max).contains(&x) => {
+            Err(invalid(format!("{field}: out of range 0..{max}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Validates `beacon` and turns it into the snapshot to store.
+pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
+    if beacon.v == 0 || beacon.v > WIRE_VERSION {
+        return Err(invalid(format!("v: unsupported version {}", beacon.v)));
+    }
+    if !is_site_id(&beacon.site) {
+        return Err(invalid("site: 1-64 characters of a-z, 0-9, _ - ."));
+    }
+    check_id(&beacon.id)?;
+    if !beacon.url.starts_with('/') || beacon.url.len() > 2048 {
+        return Err(invalid(
+            "url: a path starting with / and at most 2048 bytes",
+        ));
+    }
+    check_text("url", &Some(beacon.url.clone()), 2048)?;
+    check_text("referrer_host", &beacon.referrer_host, 253)?;
+    check_text("lcp_element", &beacon.lcp_element, 512)?;
+    check_text("lcp_url", &beacon.lcp_url, 2048)?;
+    check_text("inp_target", &beacon.inp_target, 512)?;
+    check_text("effective_type", &beacon.effective_type, 16)?;
+    for (field, value) in [
+        ("ttfb_ms", beacon.ttfb_ms),
+        ("fcp_ms", beacon.fcp_ms),
+        ("lcp_ms", beacon.lcp_ms),
+        ("inp_ms", beacon.inp_ms),
+        ("dcl_ms", beacon.dcl_ms),
+        ("load_ms", beacon.load_ms),
+        ("downlink_mbps", beacon.downlink_mbps),
+        ("rtt_ms", beacon.rtt_ms),
+    ] {
+        check_range(field, value, MAX_TIMING_MS)?;
+    }
+    check_range("cls", beacon.cls, 1000.0)?;
+    check_range("left_at_ms", beacon.left_at_ms, MAX_VISIT_MS)?;
+    check_range("visible_ms", beacon.visible_ms, MAX_VISIT_MS)?;
+    check_range("device_memory", beacon.device_memory, 4096.0)?;
+    if let Some(parts) = beacon.lcp_subparts {
+        for value in [
+            parts.ttfb,
+            parts.load_delay,
+            parts.load_duration,
+            parts.render_delay,
+        ] {
+            check_range("lcp_subparts", Some(value), MAX_TIMING_MS)?;
+        }
+    }
+    if let Some(parts) = beacon.inp_subparts {
+        for value in [parts.input_delay, parts.processing, parts.presentation] {
+            check_range("inp_subparts", Some(value), MAX_TIMING_MS)?;
+        }
+    }
+    if beacon
+        .response_status
+        .is_some_and(|s| !(100..=599).contains(&s))
+    {
+        return Err(invalid("response_status: not an HTTP status"));
+    }
+    if let Some(feedback) = &beacon.feedback {
+        if !feedback.scale.accepts(feedback.rating) {
+            return Err(invalid("feedback.rating: not on its scale"));
+        }
+        check_text("feedback.comment", &feedback.comment, MAX_COMMENT)?;
+        check_range("feedback.at_ms", Some(feedback.at_ms), MAX_VISIT_MS)?;
+    }
+    if beacon.tags.len() > MAX_TAGS {
+        return Err(invalid(format!("tags: more than {MAX_TAGS}")));
+    }
+    for (key, value) in &beacon.tags {
+        if key.is_empty()
+            || key.chars().count() > MAX_TAG_KEY
+            || value.chars().count() > MAX_TAG_VALUE
+        {
+            return Err(invalid(format!(
+                "tags: keys 1-{MAX_TAG_KEY} and values 0-{MAX_TAG_VALUE} characters"
+            )));
+        }
+    }
+    if !beacon.start.is_finite() || beacon.start < 0.0 {
+        return Err(invalid("start: not a time"));
+    }
+    Ok(build(beacon, context))
+}
+
+fn build(beacon: Beacon, context: &Context) -> Snapshot {
+    // A client clock far off the collector's is not trusted for the date.
+    let received = context.received_at as f64;
+    let started_at = if (beacon.start - received).abs() <= MAX_CLOCK_SKEW_MS {
+        beacon.start
+    } else {
+        received
+    };
+    let milestones = Milestones {
+        fcp_ms: beacon.fcp_ms,
+        lcp_ms: beacon.lcp_ms,
+        load_ms: beacon.load_ms,
+        left_at_ms: beacon.left_at_ms,
+    };
+    let leave = milestones.leave(context.dwell_ms);
+    let feedback = beacon.feedback;
+    let view = PageView {
+        id: beacon.id,
+        site: beacon.site,
+        // The fragment never leaves the browser in our client; drop it from any other.
+        url: beacon.url.split('#').next().unwrap_or_default().to_string(),
+        referrer_host: beacon.referrer_host,
+        started_at: started_at as i64,
+        nav_type: beacon.nav_type.map(|n| n.as_str().to_string()),
+        ttfb_ms: beacon.ttfb_ms,
+        fcp_ms: beacon.fcp_ms,
+        lcp_ms: beacon.lcp_ms,
+        inp_ms: beacon.inp_ms,
+        cls: beacon.cls,
+        dcl_ms: beacon.dcl_ms,
+        load_ms: beacon.load_ms,
+        lcp_element: beacon.lcp_element,
+        lcp_url: beacon.lcp_url,
+        lcp_subparts: beacon.lcp_subparts,
+        inp_target: beacon.inp_target,
+        inp_subparts: beacon.inp_subparts,
+        response_status: beacon.response_status,
+        visible_ms: beacon.visible_ms,
+        left_at_ms: beacon.left_at_ms,
+        abandoned: leave.map(|l| l.abandoned),
+        abandon_phase: leave.and_then(|l| l.phase).map(|p| p.as_str().to_string()),
+        slow_bounce: leave.map(|l| l.slow_bounce),
+        device: Some(context.ua.device.clone()),
+        browser: Some(context.ua.browser.clone()),
+        os: Some(context.ua.os.clone()),
+        effective_type: beacon.effective_type,
+        downlink_mbps: beacon.downlink_mbps,
+        rtt_ms: beacon.rtt_ms,
+        save_data: beacon.save_data,
+        device_memory: beacon.device_memory,
+        cpu_cores: beacon.cpu_cores,
+        errors: beacon.errors,
+        feedback_rating: feedback.as_ref().map(|f| f.rating),
+        feedback_scale: feedback.as_ref().map(|f| f.scale.as_str().to_string()),
+        feedback_comment: feedback.as_ref().and_then(|f| f.comment.clone()),
+        feedback_at_ms: feedback.as_ref().map(|f| f.at_ms),
+        tags: beacon.tags,
+    };
+    Snapshot {
+        seq: beacon.seq,
+        received_at: context.received_at,
+        view,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palaute::wire::{Feedback, Scale};
+
+    fn context() -> Context {
+        Context {
+            received_at: 1_700_000_000_000,
+            ua: UaClasses {
+                device: "desktop".into(),
+                browser: "Chrome".into(),
+                os: "Linux".into(),
+            },
+            dwell_ms: 10_000.0,
+        }
+    }
+
+    fn valid() -> Beacon {
+        Beacon {
+            v: 1,
+            site: "shop".into(),
+            id: "0123456789abcdef".into(),
+            seq: 1,
+            url: "/cart?x=1".into(),
+            start: 1_700_000_000_000.0,
+            fcp_ms: Some(3000.0),
+            left_at_ms: Some(1000.0),
+            ..Beacon::default()
+        }
+    }
+
+    /// Applies `change` to a valid beacon and expects it rejected, naming `field`.
+    fn rejects(field: &str, change: impl FnOnce(&mut Beacon)) {
+        let mut beacon = valid();
+        change(&mut beacon);
+        match to_snapshot(beacon, &context()) {
+            Err(AppError::Invalid(message)) => {
+                assert!(message.contains(field), "{message} should name {field}")
+            }
+            other => panic!("expected {field} rejected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_beacon_and_derives_the_leave() {
+        let snapshot = to_snapshot(valid(), &context()).unwrap();
+        assert_eq!(snapshot.view.abandoned, Some(true));
+        assert_eq!(snapshot.view.abandon_phase.as_deref(), Some("before_fcp"));
+        assert_eq!(snapshot.view.device.as_deref(), Some("desktop"));
+        assert_eq!(snapshot.view.started_at, 1_700_000_000_000);
+    }
+
+    #[test]
+    fn rejects_each_bad_field() {
+        rejects("v", |b| b.v = 9);
+        rejects("site", |b| b.site = "no spaces".into());
+        rejects("id", |b| b.id = "short".into());
+        rejects("url", |b| b.url = "https://elsewhere/".into());
+        rejects("ttfb_ms", |b| b.ttfb_ms = Some(-1.0));
+        rejects("lcp_ms", |b| b.lcp_ms = Some(f64::INFINITY));
+        rejects("cls", |b| b.cls = Some(f64::NAN));
+        rejects("response_status", |b| b.response_status = Some(42));
+        rejects("lcp_element", |b| b.lcp_element = Some("x".repeat(600)));
+        rejects("feedback.rating", |b| {
+            b.feedback = Some(Feedback {
+                rating: 3,
+                scale: Scale::Thumbs,
+                ..Feedback::default()
+            })
+        });
+        rejects("tags", |b| {
+            b.tags = (0..21).map(|i| (i.to_string(), String::new())).collect()
+        });
+        rejects("url", |b| b.url = "/a\u{0}b".into());
+    }
+
+    #[test]
+    fn a_client_clock_far_off_is_replaced_by_arrival_time() {
+        let mut beacon = valid();
+        beacon.start = 1.0;
+        assert_eq!(
+            to_snapshot(beacon, &context()).unwrap().view.started_at,
+            context().received_at
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! The palaute collector: ingests beacons durably, stores page views (SQLite
+//! embedded), and serves the client, the analyst API and the demo pages.
+//!
+//! # Layout
+//!
+//! - [`cli`]: command-line parsing and the admin commands (`site`, `token`).
+//! - [`config`]: the one `Config` (flags > `PALAUTE_*` > TOML file > defaults).
+//! - [`app`]: shared state and the router.
+//! - [`ingest`]: `POST /b`: decode, validate, classify the user agent, store.
+//! - [`api`]: `/api/v1`: bearer auth, periods and filters, the raw export.
+//! - [`assets`]: the client files and demo pages.
+//! - [`store`]: the `Store` trait and the embedded SQLite store.
+//! - [`sites`]: analyst tokens and the cached site list.
+//! - [`model`]: the stored / exported page view.
+//! - [`error`]: `AppError` and its HTTP answers.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod sites;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use config::{Config, StoreKind};
+use error::{AppError, Result};
+use store::sqlite::{SqliteOptions, SqliteStore};
+use store::Store;
+
+/// Opens the configured store.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+    match config.store {
+        StoreKind::Sqlite => {
+            let options = SqliteOptions {
+                queue_capacity: config.ingest_queue,
+                max_batch: config.ingest_batch,
+            };
+            Ok(Arc::new(SqliteStore::open(&config.data, options)?))
+        }
+        StoreKind::Clickhouse => Err(AppError::Invalid(
+            "the ClickHouse store is not available in this build yet; use --store sqlite".into(),
+        )),
+    }
+}
+
+/// Serves the collector on `listener` until `shutdown` completes, then
+/// finishes the requests in flight (every acknowledged beacon is durable).
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let store = open_store(&config)?;
+    let state = app::AppState::new(config, store);
+    axum::serve(listener, app::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}

@@ -1,0 +1,380 @@
+//! The embedded store: one SQLite file (`DATA/palaute.db`) in WAL mode with
+//! `synchronous = FULL`.
+//!
+//! Writes go through one writer thread that owns the write connection and
+//! commits in groups: it takes every snapshot queued while the previous
+//! commit ran (up to `max_batch`), writes them in one transaction, and only
+//! then answers each caller. One fsync thus covers many beacons. The queue is
+//! bounded: when it is full, `ingest` fails at once with `Unavailable` (503)
+//! instead of growing memory. Reads open their own connections.
+
+use std::path::{Path, PathBuf};
+use std::thread;
+
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{sqlite_schema, Selection, Site, Snapshot, Store};
+use crate::error::{AppError, Result};
+use crate::model::PageView;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "palaute.db";
+
+/// Tuning of the embedded store.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    /// Snapshots waiting for the writer before `ingest` answers 503.
+    pub queue_capacity: usize,
+    /// Most snapshots in one commit.
+    pub max_batch: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            queue_capacity: 20_000,
+            max_batch: 2_000,
+        }
+    }
+}
+
+type WriteJob = (Snapshot, oneshot::Sender<Result<(), String>>);
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: mpsc::Sender<WriteJob>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the store in `data_dir`, and
+    /// starts its writer thread.
+    pub fn open(data_dir: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            AppError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let mut connection = connect(&path)?;
+        sqlite_schema::migrate(&mut connection)?;
+        let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
+        let max_batch = options.max_batch.max(1);
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(connection, jobs, max_batch))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(SqliteStore { path, writer })
+    }
+
+    /// Snapshots waiting for the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.writer.max_capacity() - self.writer.capacity()
+    }
+
+    async fn with_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || work(&mut connect(&path)?))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(AppError::from)
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(connection)
+}
+
+fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<WriteJob>, max_batch: usize) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcomes = write_batch(&mut connection, &batch);
+        for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// Writes a batch in one transaction; one outcome per snapshot. A snapshot
+/// that fails alone does not fail the others; a failed commit fails all.
+fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<(), String>> {
+    let mut attempt = || -> rusqlite::Result<Vec<Result<(), String>>> {
+        let transaction = connection.transaction()?;
+        let outcomes = {
+            let mut upsert = transaction.prepare_cached(&upsert_sql())?;
+            batch
+                .iter()
+                .map(|(snapshot, _)| {
+                    upsert
+                        .execute(rusqlite::params_from_iter(row_values(snapshot)))
+                        .map(drop)
+                })
+                .map(|r| r.map_err(|e| e.to_string()))
+                .collect()
+        };
+        transaction.commit()?;
+        Ok(outcomes)
+    };
+    attempt().unwrap_or_else(|error| {
+        tracing::error!(message = "commit failed", %error, beacons = batch.len());
+        vec![Err(error.to_string()); batch.len()]
+    })
+}
+
+/// Stored columns after `site, id, seq, received_at`, in export order.
+const COLUMNS: [&str; 38] = [
+    "url",
+    "path",
+    "referrer_host",
+    "started_at",
+    "nav_type",
+    "ttfb_ms",
+    "fcp_ms",
+    "lcp_ms",
+    "inp_ms",
+    "cls",
+    "dcl_ms",
+    "load_ms",
+    "lcp_element",
+    "lcp_url",
+    "lcp_subparts",
+    "inp_target",
+    "inp_subparts",
+    "response_status",
+    "visible_ms",
+    "left_at_ms",
+    "abandoned",
+    "abandon_phase",
+    "slow_bounce",
+    "device",
+    "browser",
+    "os",
+    "effective_type",
+    "downlink_mbps",
+    "rtt_ms",
+    "save_data",
+    "device_memory",
+    "cpu_cores",
+    "errors",
+    "feedback_rating",
+    "feedback_scale",
+    "feedback_comment",
+    "feedback_at_ms",
+    "tags",
+];
+
+fn upsert_sql() -> String {
+    let columns = COLUMNS.join(", ");
+    let placeholders = vec!["?"; COLUMNS.len() + 4].join(", ");
+    let updates: Vec<String> = ["seq", "received_at"]
+        .iter()
+        .chain(COLUMNS.iter())
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO pageviews (site, id, seq, received_at, {columns}) VALUES ({placeholders})
+         ON CONFLICT (site, id) DO UPDATE SET {} WHERE excluded.seq > pageviews.seq",
+        updates.join(", ")
+    )
+}
+
+fn row_values(snapshot: &Snapshot) -> Vec<Value> {
+    let v = &snapshot.view;
+    let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
+    let real = |x: Option<f64>| x.map_or(Value::Null, Value::Real);
+    let int = |x: Option<i64>| x.map_or(Value::Null, Value::Integer);
+    let json = |x: Option<String>| x.map_or(Value::Null, Value::Text);
+    let path = v.url.split('?').next().unwrap_or_default().to_string();
+    vec![
+        Value::Text(v.site.clone()),
+        Value::Text(v.id.clone()),
+        Value::Integer(snapshot.seq.into()),
+        Value::Integer(snapshot.received_at),
+        Value::Text(v.url.clone()),
+        Value::Text(path),
+        text(&v.referrer_host),
+        Value::Integer(v.started_at),
+        text(&v.nav_type),
+        real(v.ttfb_ms),
+        real(v.fcp_ms),
+        real(v.lcp_ms),
+        real(v.inp_ms),
+        real(v.cls),
+        real(v.dcl_ms),
+        real(v.load_ms),
+        text(&v.lcp_element),
+        text(&v.lcp_url),
+        json(v.lcp_subparts.and_then(|p| serde_json::to_string(&p).ok())),
+        text(&v.inp_target),
+        json(v.inp_subparts.and_then(|p| serde_json::to_string(&p).ok())),
+        int(v.response_status.map(i64::from)),
+        real(v.visible_ms),
+        real(v.left_at_ms),
+        int(v.abandoned.map(i64::from)),
+        text(&v.abandon_phase),
+        int(v.slow_bounce.map(i64::from)),
+        text(&v.device),
+        text(&v.browser),
+        text(&v.os),
+        text(&v.effective_type),
+        real(v.downlink_mbps),
+        real(v.rtt_ms),
+        int(v.save_data.map(i64::from)),
+        real(v.device_memory),
+        int(v.cpu_cores.map(i64::from)),
+        int(v.errors.map(i64::from)),
+        int(v.feedback_rating.map(i64::from)),
+        text(&v.feedback_scale),
+        text(&v.feedback_comment),
+        real(v.feedback_at_ms),
+        Value::Text(serde_json::to_string(&v.tags).unwrap_or_else(|_| "{}".into())),
+    ]
+}
+
+fn select_sql() -> String {
+    format!("SELECT site, id, {} FROM pageviews", COLUMNS.join(", "))
+}
+
+fn read_view(row: &Row) -> rusqlite::Result<PageView> {
+    let json_col = |i: usize| -> rusqlite::Result<Option<String>> { row.get(i) };
+    Ok(PageView {
+        site: row.get(0)?,
+        id: row.get(1)?,
+        url: row.get(2)?,
+        referrer_host: row.get(4)?,
+        started_at: row.get(5)?,
+        nav_type: row.get(6)?,
+        ttfb_ms: row.get(7)?,
+        fcp_ms: row.get(8)?,
+        lcp_ms: row.get(9)?,
+        inp_ms: row.get(10)?,
+        cls: row.get(11)?,
+        dcl_ms: row.get(12)?,
+        load_ms: row.get(13)?,
+        lcp_element: row.get(14)?,
+        lcp_url: row.get(15)?,
+        lcp_subparts: json_col(16)?.and_then(|s| serde_json::from_str(&s).ok()),
+        inp_target: row.get(17)?,
+        inp_subparts: json_col(18)?.and_then(|s| serde_json::from_str(&s).ok()),
+        response_status: row.get(19)?,
+        visible_ms: row.get(20)?,
+        left_at_ms: row.get(21)?,
+        abandoned: row.get(22)?,
+        abandon_phase: row.get(23)?,
+        slow_bounce: row.get(24)?,
+        device: row.get(25)?,
+        browser: row.get(26)?,
+        os: row.get(27)?,
+        effective_type: row.get(28)?,
+        downlink_mbps: row.get(29)?,
+        rtt_ms: row.get(30)?,
+        save_data: row.get(31)?,
+        device_memory: row.get(32)?,
+        cpu_cores: row.get(33)?,
+        errors: row.get(34)?,
+        feedback_rating: row.get(35)?,
+        feedback_scale: row.get(36)?,
+        feedback_comment: row.get(37)?,
+        feedback_at_ms: row.get(38)?,
+        tags: serde_json::from_str(&row.get::<_, String>(39)?).unwrap_or_default(),
+    })
+}
+
+fn read_site(row: &Row) -> rusqlite::Result<Site> {
+    Ok(Site {
+        id: row.get(0)?,
+        origins: serde_json::from_str(&row.get::<_, String>(1)?).unwrap_or_default(),
+        token_hash: row.get(2)?,
+        created_at: row.get(3)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ingest(&self, snapshot: Snapshot) -> Result<()> {
+        let (reply, outcome) = oneshot::channel();
+        self.writer
+            .try_send((snapshot, reply))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    AppError::Unavailable("ingest queue full".into())
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    AppError::Unavailable("writer stopped".into())
+                }
+            })?;
+        outcome
+            .await
+            .map_err(|_| AppError::Unavailable("writer stopped".into()))?
+            .map_err(AppError::Unavailable)
+    }
+
+    async fn export(&self, selection: Selection, sink: mpsc::Sender<PageView>) -> Result<()> {
+        self.with_connection(move |connection| {
+            let sql = format!(
+                "{} WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND (?4 IS NULL OR path = ?4)
+                 ORDER BY started_at, id",
+                select_sql()
+            );
+            let mut statement = connection.prepare(&sql)?;
+            let mut rows =
+                statement.query(params![selection.site, selection.from_ms, selection.to_ms, selection.path])?;
+            while let Some(row) = rows.next()? {
+                if sink.blocking_send(read_view(row)?).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>> {
+        self.with_connection(|connection| {
+            let mut statement = connection
+                .prepare("SELECT id, origins, token_hash, created_at FROM sites ORDER BY id")?;
+            let sites = statement.query_map([], read_site)?.collect();
+            sites
+        })
+        .await
+    }
+
+    async fn put_site(&self, site: Site) -> Result<()> {
+        self.with_connection(move |connection| {
+            let origins = serde_json::to_string(&site.origins).unwrap_or_else(|_| "[]".into());
+            connection.execute(
+                "INSERT INTO sites (id, origins, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET origins = excluded.origins, token_hash = excluded.token_hash",
+                params![site.id, origins, site.token_hash, site.created_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_site(&self, id: &str) -> Result<bool> {
+        let id = id.to_string();
+        self.with_connection(move |connection| {
+            let existed = connection
+                .query_row("SELECT 1 FROM sites WHERE id = ?1", [&id], |_| Ok(()))
+                .optional()?;
+            connection.execute("DELETE FROM sites WHERE id = ?1", [&id])?;
+            Ok(existed.is_some())
+        })
+        .await
+    }
+}

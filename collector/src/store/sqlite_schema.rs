@@ -1,0 +1,52 @@
+//! The SQLite schema and its versioned migrations (`PRAGMA user_version`).
+
+use rusqlite::Connection;
+
+/// Migrations in order; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: page views and sites.
+    "CREATE TABLE pageviews (
+        site TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        path TEXT NOT NULL,
+        referrer_host TEXT,
+        started_at INTEGER NOT NULL,
+        nav_type TEXT,
+        ttfb_ms REAL, fcp_ms REAL, lcp_ms REAL, inp_ms REAL, cls REAL,
+        dcl_ms REAL, load_ms REAL,
+        lcp_element TEXT, lcp_url TEXT, lcp_subparts TEXT,
+        inp_target TEXT, inp_subparts TEXT,
+        response_status INTEGER,
+        visible_ms REAL, left_at_ms REAL,
+        abandoned INTEGER, abandon_phase TEXT, slow_bounce INTEGER,
+        device TEXT, browser TEXT, os TEXT,
+        effective_type TEXT, downlink_mbps REAL, rtt_ms REAL, save_data INTEGER,
+        device_memory REAL, cpu_cores INTEGER,
+        errors INTEGER,
+        feedback_rating INTEGER, feedback_scale TEXT, feedback_comment TEXT, feedback_at_ms REAL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (site, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX pageviews_by_time ON pageviews (site, started_at);
+    CREATE TABLE sites (
+        id TEXT PRIMARY KEY,
+        origins TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
+];
+
+/// Brings the database to the latest schema, one transaction per step.
+pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    let applied: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}

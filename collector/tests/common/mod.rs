@@ -1,0 +1,169 @@
+//! Test helpers: a real collector on a real socket with a fresh data
+//! directory, and a raw HTTP/1.1 client that can also send malformed requests.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use palaute_collector::config::Config;
+use palaute_collector::sites::{hash_token, new_token};
+use palaute_collector::store::{Site, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// The origin test beacons come from.
+pub const ORIGIN: &str = "https://shop.example";
+
+/// A collector serving on 127.0.0.1 with one registered site, `shop`.
+pub struct Collector {
+    pub addr: SocketAddr,
+    pub token: String,
+    pub data: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Collector {
+    pub async fn start() -> Collector {
+        let data = tempfile::tempdir().unwrap();
+        let config = Config {
+            data: data.path().to_path_buf(),
+            ..Config::default()
+        };
+        let store: Arc<dyn Store> = palaute_collector::open_store(&config).unwrap();
+        let token = new_token().unwrap();
+        store
+            .put_site(Site {
+                id: "shop".into(),
+                origins: vec![ORIGIN.into()],
+                token_hash: hash_token(&token),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        drop(store);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            palaute_collector::run(listener, config, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Collector {
+            addr,
+            token,
+            data,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Sends raw bytes and returns the status code and body of the answer.
+    pub async fn raw(&self, request: &[u8]) -> (u16, String) {
+        self.raw_then(request, false).await
+    }
+
+    /// Like [`raw`](Self::raw), but closes the sending side after the
+    /// request, as a client that gives up mid-body does.
+    pub async fn raw_then(&self, request: &[u8], close_sending: bool) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        if close_sending {
+            let _ = stream.shutdown().await;
+        }
+        let mut response = Vec::new();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+        let text = String::from_utf8_lossy(&response).to_string();
+        let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// `POST /b` with `body` from the test origin.
+    pub async fn beacon(&self, body: &str) -> (u16, String) {
+        let request = format!(
+            "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Type: text/plain;charset=UTF-8\r\n\
+             User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        self.raw(request.as_bytes()).await
+    }
+
+    /// `GET path` with `token` (if any) as bearer.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
+        let (status, body) = self.raw(request.as_bytes()).await;
+        (status, dechunk(&body))
+    }
+
+    /// The site's export as parsed NDJSON rows.
+    pub async fn export(&self) -> Vec<serde_json::Value> {
+        let (status, body) = self
+            .get(
+                "/api/v1/sites/shop/pageviews?format=ndjson",
+                Some(&self.token),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+}
+
+/// Decodes a `Transfer-Encoding: chunked` body (plain bodies pass through).
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let Some((size, after)) = rest.split_once("\r\n") else {
+            return body.to_string();
+        };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            return body.to_string();
+        };
+        if size == 0 || after.len() < size {
+            return out;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+}
+
+/// A valid beacon for page view `id` with sequence `seq`.
+pub fn beacon(id: &str, seq: u32) -> String {
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    format!(
+        r#"{{"v":1,"site":"shop","id":"{id}","seq":{seq},"url":"/cart?step=2#top","start":{start},
+            "nav_type":"navigate","ttfb_ms":120.5,"fcp_ms":800,"lcp_ms":1900,"load_ms":2100,"left_at_ms":5000,
+            "tags":{{"ab":"b"}}}}"#
+    )
+}

@@ -1,0 +1,178 @@
+//! `POST /b` and the export through the real HTTP interface: every bad input
+//! gets its documented status, the server stays up, and what was valid is
+//! stored exactly once.
+
+mod common;
+
+use common::{beacon, Collector, ORIGIN};
+
+#[tokio::test]
+async fn a_beacon_is_stored_once_and_the_highest_seq_wins() {
+    let collector = Collector::start().await;
+    let id = "0123456789abcdef0123456789abcdef";
+    for seq in [1, 2, 2, 1] {
+        let (status, body) = collector.beacon(&beacon(id, seq)).await;
+        assert_eq!(status, 204, "seq {seq}: {body}");
+    }
+    let final_values = beacon(id, 3).replace(r#""lcp_ms":1900"#, r#""lcp_ms":2222"#);
+    assert_eq!(collector.beacon(&final_values).await.0, 204);
+    let rows = collector.export().await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(row["id"], id);
+    assert_eq!(row["url"], "/cart?step=2", "the fragment is dropped");
+    assert_eq!(row["lcp_ms"], 2222.0);
+    assert_eq!(row["ttfb_ms"], 120.5);
+    assert_eq!(
+        row["inp_ms"],
+        serde_json::Value::Null,
+        "unknown stays null, never 0"
+    );
+    assert_eq!(row["abandoned"], false);
+    assert_eq!(row["device"], "desktop");
+    assert_eq!(row["tags"]["ab"], "b");
+    assert!(row["started_at"].as_str().unwrap().ends_with('Z'));
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_documented_status_and_loses_nothing() {
+    let collector = Collector::start().await;
+    let good = |n: u32| beacon(&format!("{n:032x}"), 1);
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("malformed JSON", post(r#"{"v":1,"site":"#), 400),
+        ("not an object", post("[1,2,3]"), 400),
+        (
+            "wrong types",
+            post(&good(1).replace(r#""seq":1"#, r#""seq":"one""#)),
+            400,
+        ),
+        (
+            "negative timing",
+            post(&good(2).replace("120.5", "-5")),
+            400,
+        ),
+        ("huge number", post(&good(3).replace("120.5", "1e300")), 400),
+        (
+            "unknown site",
+            post(&good(4).replace(r#""site":"shop""#, r#""site":"nope""#)),
+            400,
+        ),
+        (
+            "invalid UTF-8",
+            post_bytes(b"{\"v\":1,\"site\":\"\xff\xfe\"}"),
+            400,
+        ),
+        ("oversized body", post(&" ".repeat(70 * 1024)), 413),
+        (
+            "disallowed origin",
+            post(&good(5))
+                .iter()
+                .copied()
+                .collect::<Vec<u8>>()
+                .replace_origin("https://evil.example"),
+            400,
+        ),
+        (
+            "SQL metacharacters",
+            post(&good(6).replace("/cart?step=2#top", "/x'); DROP TABLE pageviews;--")),
+            204,
+        ),
+    ];
+    for (name, request, expected) in cases {
+        let (status, body) = collector.raw(&request).await;
+        assert_eq!(status, expected, "{name}: {body}");
+    }
+    // A Content-Length longer than the body: the server must not hang or panic.
+    let short = format!(
+        "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Length: 500\r\nConnection: close\r\n\r\n{}",
+        good(7)
+    );
+    let (status, _) = collector.raw_then(short.as_bytes(), true).await;
+    assert!(
+        status == 400 || status == 0,
+        "wrong content length answered {status}"
+    );
+    // The server is still up and stored exactly the valid beacons.
+    assert_eq!(collector.beacon(&good(8)).await.0, 204);
+    let rows = collector.export().await;
+    let urls: Vec<&str> = rows.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(rows.len(), 2, "{urls:?}");
+    assert!(urls.contains(&"/x'); DROP TABLE pageviews;--"));
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn the_export_needs_the_sites_token_and_speaks_csv() {
+    let collector = Collector::start().await;
+    assert_eq!(collector.beacon(&beacon(&"a".repeat(32), 1)).await.0, 204);
+    let path = "/api/v1/sites/shop/pageviews?format=csv";
+    assert_eq!(collector.get(path, None).await.0, 401);
+    assert_eq!(collector.get(path, Some("pal_wrong")).await.0, 401);
+    assert_eq!(
+        collector
+            .get("/api/v1/sites/other/pageviews", Some(&collector.token))
+            .await
+            .0,
+        401
+    );
+    let (status, csv) = collector.get(path, Some(&collector.token)).await;
+    assert_eq!(status, 200);
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("id,site,url,referrer_host,started_at,nav_type,ttfb_ms"));
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with(&format!("{},shop,/cart?step=2,", "a".repeat(32))),
+        "{row}"
+    );
+    assert!(
+        row.contains(r#""{""ab"":""b""}""#),
+        "tags as JSON in one cell: {row}"
+    );
+    assert_eq!(lines.next(), None);
+    let (status, _) = collector
+        .get(
+            "/api/v1/sites/shop/pageviews?format=xml",
+            Some(&collector.token),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = collector
+        .get(
+            "/api/v1/sites/shop/pageviews?from=yesterday",
+            Some(&collector.token),
+        )
+        .await;
+    assert_eq!(status, 400);
+    collector.stop().await;
+}
+
+fn post(body: &str) -> Vec<u8> {
+    post_bytes(body.as_bytes())
+}
+
+fn post_bytes(body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+trait ReplaceOrigin {
+    fn replace_origin(self, origin: &str) -> Vec<u8>;
+}
+
+impl ReplaceOrigin for Vec<u8> {
+    fn replace_origin(self, origin: &str) -> Vec<u8> {
+        String::from_utf8(self)
+            .unwrap()
+            .replace(ORIGIN, origin)
+            .into_bytes()
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the size-optimised browser client into www/dist/:
+#   palaute.js                    the loader (minified; short cache)
+#   m/palaute_wasm.<hash>.js      wasm-bindgen glue (immutable)
+#   m/palaute_wasm_bg.<hash>.wasm the Rust module, wasm-opt -Oz (immutable)
+# plus .br and .gz beside each, and prints a size report.
+# Usage: scripts/build-client.sh [--dev]   (--dev: debug wasm, no wasm-opt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=wasm-release
+[ "${1:-}" = "--dev" ] && profile=dev
+out=www/dist
+work=target/client
+rm -rf "$out" "$work"
+mkdir -p "$out/m" "$work"
+
+cargo build -q -p palaute --target wasm32-unknown-unknown --profile "$profile"
+dir=$profile; [ "$profile" = dev ] && dir=debug
+wasm-bindgen --target web --no-typescript --out-name palaute_wasm --out-dir "$work" \
+  "target/wasm32-unknown-unknown/$dir/palaute.wasm"
+
+if [ "$profile" = wasm-release ]; then
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --strip-debug --strip-producers \
+    -o "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
+  mv "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
+fi
+npx --no-install esbuild "$work/palaute_wasm.js" --minify --format=esm --log-level=warning \
+  --outfile="$work/palaute_wasm.min.js"
+
+hash=$(cat "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm.min.js" | sha256sum | cut -c1-12)
+glue="palaute_wasm.$hash.js"
+wasm="palaute_wasm_bg.$hash.wasm"
+cp "$work/palaute_wasm.min.js" "$out/m/$glue"
+cp "$work/palaute_wasm_bg.wasm" "$out/m/$wasm"
+npx --no-install esbuild www/palaute.js --minify --log-level=warning --target=es2017 \
+  | sed -e "s/__GLUE__/$glue/" -e "s/__WASM__/$wasm/" > "$out/palaute.js"
+
+for f in "$out/palaute.js" "$out/m/$glue" "$out/m/$wasm"; do
+  brotli -f -q 11 -k "$f"
+  gzip -f -9 -k "$f"
+done
+
+echo "client build ($profile) in $out:"
+printf '  %-34s %8s %8s %8s\n' file raw gzip brotli
+tr=0; tg=0; tb=0
+for f in "$out/palaute.js" "$out/m/$glue" "$out/m/$wasm"; do
+  r=$(wc -c < "$f"); g=$(wc -c < "$f.gz"); b=$(wc -c < "$f.br")
+  tr=$((tr + r)); tg=$((tg + g)); tb=$((tb + b))
+  printf '  %-34s %8d %8d %8d\n' "$(basename "$f")" "$r" "$g" "$b"
+done
+printf '  %-34s %8d %8d %8d\n' total "$tr" "$tg" "$tb"
+echo "$tb" > "$work/brotli-total"

@@ -1,0 +1,65 @@
+//! The loader's hand-over object (`window.palaute.L`): configuration from the
+//! script tag, and what the loader observed before the module ran and keeps
+//! observing for the page's lifetime (errors, visibility).
+
+use wasm_bindgen::JsValue;
+
+use super::js;
+
+/// A typed view of the loader's hand-over object.
+pub struct Loader(JsValue);
+
+impl Loader {
+    /// Wraps the object the loader passed to `start`.
+    pub fn new(object: JsValue) -> Self {
+        Loader(object)
+    }
+
+    /// The site id (`data-site`).
+    pub fn site(&self) -> String {
+        js::text(&self.0, "site").unwrap_or_default()
+    }
+
+    /// The beacon URL, `{data-endpoint}/b`.
+    pub fn beacon_url(&self) -> String {
+        js::text(&self.0, "endpoint").unwrap_or_default() + "/b"
+    }
+
+    /// The page-view id the loader chose.
+    pub fn page_view_id(&self) -> String {
+        js::text(&self.0, "id").unwrap_or_else(js::random_id)
+    }
+
+    /// How many beacons the loader already sent for this page view.
+    pub fn sent(&self) -> u32 {
+        js::num(&self.0, "seq").unwrap_or(0.0) as u32
+    }
+
+    /// The feedback scale configured on the script tag.
+    pub fn scale_is_five(&self) -> bool {
+        js::text(&self.0, "scale").as_deref() == Some("five")
+    }
+
+    /// Uncaught errors and failed resource loads so far.
+    pub fn errors(&self) -> u32 {
+        js::num(&self.0, "err").unwrap_or(0.0) as u32
+    }
+
+    /// First time the page was hidden, in `performance.now()` time
+    /// (`f64::INFINITY` while it has always been visible).
+    pub fn first_hidden(&self) -> f64 {
+        js::num(&self.0, "hid").unwrap_or(f64::INFINITY)
+    }
+
+    /// Total visible time of the page up to `now`, ms.
+    pub fn visible_until(&self, now: f64) -> f64 {
+        let accumulated = js::num(&self.0, "vis").unwrap_or(0.0);
+        let since = js::num(&self.0, "vs").unwrap_or(-1.0);
+        accumulated
+            + if since >= 0.0 {
+                (now - since).max(0.0)
+            } else {
+                0.0
+            }
+    }
+}

@@ -1,0 +1,108 @@
+//! One page view: its identity, its time origin and the measured fields,
+//! accumulated in the [`Beacon`] it will be reported as.
+
+use crate::wire::{Beacon, NavType, Source, WIRE_VERSION};
+
+use super::js;
+use super::loader::Loader;
+use super::metrics::device;
+
+/// A page view being measured.
+pub struct PageView {
+    /// The measured fields so far; identity fields are set at creation.
+    pub beacon: Beacon,
+    /// `performance.now()` time this view's times are relative to: the
+    /// activation start, or the back/forward-cache restore.
+    pub origin: f64,
+    /// `performance.now()` time the page was first hidden during this view.
+    pub first_hidden: f64,
+    /// Visible time and error count of the page before this view began.
+    visible_before: f64,
+    errors_before: u32,
+}
+
+impl PageView {
+    /// The view of the page's own navigation, with the loader's id.
+    pub fn navigation(loader: &Loader, activation_start: f64) -> PageView {
+        PageView {
+            beacon: identity(loader.site(), loader.page_view_id(), activation_start),
+            origin: activation_start,
+            first_hidden: loader.first_hidden(),
+            visible_before: 0.0,
+            errors_before: 0,
+        }
+    }
+
+    /// A new view for a restore from the back/forward cache at `restored_at`.
+    pub fn restored(loader: &Loader, restored_at: f64) -> PageView {
+        let mut beacon = identity(loader.site(), js::random_id(), restored_at);
+        beacon.nav_type = Some(NavType::BackForwardCache);
+        // As web-vitals: a restored page has no network wait.
+        beacon.ttfb_ms = Some(0.0);
+        PageView {
+            beacon,
+            origin: restored_at,
+            first_hidden: f64::INFINITY,
+            visible_before: loader.visible_until(restored_at),
+            errors_before: loader.errors(),
+        }
+    }
+
+    /// `time` (in `performance.now()` time) relative to this view's start,
+    /// clamped at 0 as web-vitals does.
+    pub fn since_start(&self, time: f64) -> f64 {
+        (time - self.origin).max(0.0)
+    }
+
+    /// Whether something at `time` happened while the page had never been
+    /// hidden (paints in background tabs do not count).
+    pub fn seen(&self, time: f64) -> bool {
+        time < self.first_hidden
+    }
+
+    /// The beacon to send now: the measured fields plus what changes over
+    /// the view's life (visible time, errors, connection).
+    pub fn snapshot(&self, loader: &Loader) -> Beacon {
+        let mut beacon = self.beacon.clone();
+        let now = js::now();
+        beacon.visible_ms = Some((loader.visible_until(now) - self.visible_before).max(0.0));
+        beacon.errors = Some(loader.errors().saturating_sub(self.errors_before));
+        device::read(&mut beacon);
+        beacon
+    }
+}
+
+fn identity(site: String, id: String, origin: f64) -> Beacon {
+    let location = web_sys::window().map(|w| w.location());
+    let path = location
+        .as_ref()
+        .and_then(|l| l.pathname().ok())
+        .unwrap_or_default();
+    let query = location
+        .as_ref()
+        .and_then(|l| l.search().ok())
+        .unwrap_or_default();
+    Beacon {
+        v: WIRE_VERSION,
+        site,
+        id,
+        src: Source::Module,
+        url: path + &query,
+        referrer_host: referrer_host(),
+        start: js::performance().time_origin() + origin,
+        ..Beacon::default()
+    }
+}
+
+/// Host of `document.referrer` when it is another site's.
+fn referrer_host() -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let referrer = document.referrer();
+    let host = referrer
+        .split("://")
+        .nth(1)?
+        .split(['/', '?', '#'])
+        .next()?;
+    let own = web_sys::window()?.location().host().ok()?;
+    (!host.is_empty() && host != own).then(|| host.to_string())
+}

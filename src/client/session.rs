@@ -1,0 +1,182 @@
+//! The client's state for the page's lifetime and the page lifecycle:
+//! hidden → send, visible again → the visitor is back, `pagehide` → send,
+//! back/forward-cache restore → a new page view.
+
+use std::cell::RefCell;
+
+use gloo_events::{EventListener, EventListenerOptions};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::wire::Beacon;
+
+use super::js;
+use super::loader::Loader;
+use super::metrics::{self, nav, paint};
+use super::observe::Observer;
+use super::page_view::PageView;
+use super::transport;
+
+thread_local! {
+    static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the session, if it has started. Event callbacks never nest,
+/// so the borrow cannot fail; if it ever did, the event is skipped rather
+/// than aborting the module.
+pub fn with_session(f: impl FnOnce(&mut Session)) {
+    SESSION.with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            if let Some(session) = slot.as_mut() {
+                f(session);
+            }
+        }
+    });
+}
+
+/// The client: the current page view, its observers and listeners.
+pub struct Session {
+    loader: Loader,
+    view: PageView,
+    beacon_url: String,
+    observers: Vec<Observer>,
+    /// Beacons sent so far for the current view (its `seq`).
+    sent: u32,
+    /// The last snapshot sent (with `seq` 0), to skip sending it again.
+    last_sent: Option<Beacon>,
+    _listeners: Vec<EventListener>,
+}
+
+impl Session {
+    /// Starts measuring, once the page is no longer prerendering (nothing is
+    /// sent for a prerendered page that is never shown).
+    pub fn start(loader: Loader) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if js::get(&document, "prerendering").is_truthy() {
+            EventListener::once(&document, "prerenderingchange", move |_| {
+                Session::start(loader)
+            })
+            .forget();
+            return;
+        }
+        let mut view = PageView::navigation(&loader, nav::activation_start());
+        nav::read(&mut view);
+        let session = Session {
+            beacon_url: loader.beacon_url(),
+            sent: loader.sent(),
+            view,
+            loader,
+            observers: metrics::observers(),
+            last_sent: None,
+            _listeners: listeners(&document),
+        };
+        SESSION.with(|cell| *cell.borrow_mut() = Some(session));
+        // The visitor may already have gone while the module loaded.
+        if document.hidden() {
+            with_session(|s| s.send());
+        }
+    }
+
+    /// The page view being measured.
+    pub fn view_mut(&mut self) -> &mut PageView {
+        &mut self.view
+    }
+
+    /// Whether the site asks for ratings on the five-point scale.
+    pub fn scale_is_five(&self) -> bool {
+        self.loader.scale_is_five()
+    }
+
+    /// Sends the current snapshot of the page view, unless it was just sent.
+    pub fn send(&mut self) {
+        for observer in &self.observers {
+            observer.flush(&mut self.view);
+        }
+        nav::refresh(&mut self.view);
+        let snapshot = self.view.snapshot(&self.loader);
+        if self.last_sent.as_ref() == Some(&snapshot) {
+            return;
+        }
+        self.sent += 1;
+        let beacon = Beacon {
+            seq: self.sent,
+            ..snapshot.clone()
+        };
+        transport::send(&self.beacon_url, &beacon);
+        self.last_sent = Some(snapshot);
+    }
+
+    fn on_hidden(&mut self, at: f64) {
+        self.view.beacon.left_at_ms = Some(self.view.since_start(at));
+        self.send();
+    }
+
+    fn on_visible(&mut self) {
+        self.view.beacon.left_at_ms = None;
+    }
+
+    fn on_restore(&mut self, restored_at: f64) {
+        self.view = PageView::restored(&self.loader, restored_at);
+        self.sent = 0;
+        self.last_sent = None;
+        after_next_paint(move || {
+            with_session(|s| paint::on_restored_paint(&mut s.view, js::now()));
+        });
+    }
+}
+
+fn listeners(document: &web_sys::Document) -> Vec<EventListener> {
+    let Some(window) = web_sys::window() else {
+        return Vec::new();
+    };
+    let capture = EventListenerOptions::run_in_capture_phase();
+    let visibility = {
+        let document = document.clone();
+        EventListener::new_with_options(
+            &document.clone(),
+            "visibilitychange",
+            capture,
+            move |event| {
+                let hidden = document.hidden();
+                let at = event.time_stamp();
+                with_session(|s| {
+                    if hidden {
+                        s.on_hidden(at)
+                    } else {
+                        s.on_visible()
+                    }
+                });
+            },
+        )
+    };
+    let pagehide = EventListener::new_with_options(&window, "pagehide", capture, |event| {
+        let at = event.time_stamp();
+        with_session(|s| s.on_hidden(at));
+    });
+    let pageshow = EventListener::new_with_options(&window, "pageshow", capture, |event| {
+        let persisted = event
+            .dyn_ref::<web_sys::PageTransitionEvent>()
+            .is_some_and(|e| e.persisted());
+        let at = event.time_stamp();
+        if persisted {
+            with_session(|s| s.on_restore(at));
+        }
+    });
+    vec![visibility, pagehide, pageshow]
+}
+
+/// Calls `f` after the next frame has been presented (two animation frames).
+fn after_next_paint(f: impl FnOnce() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let second = Closure::once_into_js(f);
+    let first = Closure::once_into_js(move || {
+        if let Some(window) = web_sys::window() {
+            let _ = window.request_animation_frame(second.unchecked_ref());
+        }
+    });
+    let _ = window.request_animation_frame(first.unchecked_ref());
+}

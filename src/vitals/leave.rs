@@ -1,0 +1,200 @@
+//! When the visitor left, relative to the page's loading milestones:
+//! abandonment (left before `load`) and slow bounce (a slow load, then gone
+//! within a short dwell).
+
+use serde::{Deserialize, Serialize};
+
+use super::thresholds::{Vital, SLOW_LOAD_MS};
+
+/// Default dwell after a slow load within which leaving is a slow bounce (ms).
+pub const DEFAULT_SLOW_BOUNCE_DWELL_MS: f64 = 10_000.0;
+
+/// The loading milestone a visitor had not reached when they left.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AbandonPhase {
+    /// Nothing had been painted yet.
+    BeforeFcp,
+    /// Something was painted, but not yet the largest content.
+    BeforeLcp,
+    /// The main content was painted, but the `load` event had not fired.
+    BeforeLoad,
+}
+
+impl AbandonPhase {
+    /// The name used in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AbandonPhase::BeforeFcp => "before_fcp",
+            AbandonPhase::BeforeLcp => "before_lcp",
+            AbandonPhase::BeforeLoad => "before_load",
+        }
+    }
+}
+
+/// The loading milestones of a page view and when its visitor left (ms).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Milestones {
+    /// First contentful paint.
+    pub fcp_ms: Option<f64>,
+    /// Largest contentful paint.
+    pub lcp_ms: Option<f64>,
+    /// `load` event start.
+    pub load_ms: Option<f64>,
+    /// When the visitor left; `None` while unknown.
+    pub left_at_ms: Option<f64>,
+}
+
+/// How a visit ended, derived from its [`Milestones`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leave {
+    /// Left before the page finished loading.
+    pub abandoned: bool,
+    /// Which milestone was still missing, when abandoned.
+    pub phase: Option<AbandonPhase>,
+    /// Loaded slowly, then left within the dwell.
+    pub slow_bounce: bool,
+}
+
+impl Milestones {
+    /// Whether the page loaded slowly: `load` or LCP above the poor threshold.
+    pub fn is_slow(&self) -> bool {
+        let (_, lcp_poor) = Vital::Lcp.thresholds();
+        self.load_ms.is_some_and(|t| t > SLOW_LOAD_MS) || self.lcp_ms.is_some_and(|t| t > lcp_poor)
+    }
+
+    /// Classifies the visit, or `None` while it is not known when the visitor
+    /// left. `dwell_ms` is the slow-bounce dwell.
+    pub fn leave(&self, dwell_ms: f64) -> Option<Leave> {
+        let left = self.left_at_ms?;
+        let reached = |milestone: Option<f64>| milestone.is_some_and(|t| t <= left);
+        if !reached(self.load_ms) {
+            let phase = if !reached(self.fcp_ms) {
+                AbandonPhase::BeforeFcp
+            } else if !reached(self.lcp_ms) {
+                AbandonPhase::BeforeLcp
+            } else {
+                AbandonPhase::BeforeLoad
+            };
+            return Some(Leave {
+                abandoned: true,
+                phase: Some(phase),
+                slow_bounce: false,
+            });
+        }
+        let loaded_at = self
+            .load_ms
+            .into_iter()
+            .chain(self.lcp_ms)
+            .fold(0.0, f64::max);
+        let slow_bounce = self.is_slow() && left - loaded_at <= dwell_ms;
+        Some(Leave {
+            abandoned: false,
+            phase: None,
+            slow_bounce,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(
+        fcp: Option<f64>,
+        lcp: Option<f64>,
+        load: Option<f64>,
+        left: Option<f64>,
+        expected: Option<(bool, Option<AbandonPhase>, bool)>,
+    ) {
+        let milestones = Milestones {
+            fcp_ms: fcp,
+            lcp_ms: lcp,
+            load_ms: load,
+            left_at_ms: left,
+        };
+        let got = milestones
+            .leave(DEFAULT_SLOW_BOUNCE_DWELL_MS)
+            .map(|l| (l.abandoned, l.phase, l.slow_bounce));
+        assert_eq!(got, expected, "{milestones:?}");
+    }
+
+    #[test]
+    fn classifies_leaving_at_each_phase() {
+        use AbandonPhase::*;
+        // Left at 1 s, first paint would have come at 3 s.
+        check(
+            None,
+            None,
+            None,
+            Some(1000.0),
+            Some((true, Some(BeforeFcp), false)),
+        );
+        check(
+            Some(500.0),
+            None,
+            None,
+            Some(1000.0),
+            Some((true, Some(BeforeLcp), false)),
+        );
+        check(
+            Some(500.0),
+            Some(800.0),
+            None,
+            Some(1000.0),
+            Some((true, Some(BeforeLoad), false)),
+        );
+        // A milestone reported after the leave does not count as reached.
+        check(
+            Some(1500.0),
+            Some(1500.0),
+            Some(1600.0),
+            Some(1000.0),
+            Some((true, Some(BeforeFcp), false)),
+        );
+        check(
+            Some(500.0),
+            Some(800.0),
+            Some(900.0),
+            Some(1000.0),
+            Some((false, None, false)),
+        );
+        check(Some(500.0), Some(800.0), Some(900.0), None, None);
+    }
+
+    #[test]
+    fn slow_bounce_needs_a_slow_load_and_a_short_dwell() {
+        // Slow load (5 s), left 4 s later: a slow bounce.
+        check(
+            Some(4500.0),
+            Some(4800.0),
+            Some(5000.0),
+            Some(9000.0),
+            Some((false, None, true)),
+        );
+        // Same dwell after a fast load: not.
+        check(
+            Some(300.0),
+            Some(400.0),
+            Some(500.0),
+            Some(4500.0),
+            Some((false, None, false)),
+        );
+        // Slow LCP alone is slow; dwell counts from the later milestone.
+        check(
+            Some(300.0),
+            Some(4500.0),
+            Some(900.0),
+            Some(14_400.0),
+            Some((false, None, true)),
+        );
+        // Stayed longer than the dwell.
+        check(
+            Some(4500.0),
+            Some(4800.0),
+            Some(5000.0),
+            Some(15_001.0),
+            Some((false, None, false)),
+        );
+    }
+}

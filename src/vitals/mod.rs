@@ -1,0 +1,5 @@
+//! Pure rules that give measured values their meaning, shared by the client
+//! and the collector. Nothing here touches a browser or a store.
+
+pub mod leave;
+pub mod thresholds;

@@ -1,0 +1,257 @@
+//! The beacon wire format: what the browser posts to the collector's `POST /b`.
+//!
+//! A page view is reported as a series of beacons that all carry its random
+//! `id` and an increasing `seq`. Each beacon is a complete snapshot of what is
+//! known so far, so the collector keeps the one with the highest `seq` ("the
+//! final values win") and a beacon delivered twice counts once.
+//!
+//! Every field the browser cannot give is absent (`None`), never `0`.
+//! Unknown fields are ignored on decoding, so older collectors accept newer
+//! clients. Range and length checks live in the collector, not here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of this format, sent as `v` in every beacon.
+pub const WIRE_VERSION: u8 = 1;
+
+/// Largest beacon body the collector accepts, in bytes.
+pub const MAX_BEACON_BYTES: usize = 64 * 1024;
+
+/// One snapshot of a page view, as posted by the loader or the wasm module.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(default)]
+pub struct Beacon {
+    /// Wire format version ([`WIRE_VERSION`]).
+    pub v: u8,
+    /// Site id registered on the collector (`data-site`).
+    pub site: String,
+    /// Random page-view id (not a visitor id): 16 to 64 URL-safe characters.
+    pub id: String,
+    /// Sequence number within the page view; a higher one replaces a lower.
+    pub seq: u32,
+    /// Which part of the client sent it.
+    pub src: Source,
+    /// Page path and query, without the fragment.
+    pub url: String,
+    /// Host of `document.referrer` when it is another site.
+    pub referrer_host: Option<String>,
+    /// Start of the page view (navigation, activation or bfcache restore) in
+    /// milliseconds since the Unix epoch, by the browser's clock.
+    pub start: f64,
+    /// How the page view started.
+    pub nav_type: Option<NavType>,
+    /// Time to first byte, ms.
+    pub ttfb_ms: Option<f64>,
+    /// First contentful paint, ms.
+    pub fcp_ms: Option<f64>,
+    /// Largest contentful paint, ms.
+    pub lcp_ms: Option<f64>,
+    /// Interaction to next paint, ms.
+    pub inp_ms: Option<f64>,
+    /// Cumulative layout shift (unitless).
+    pub cls: Option<f64>,
+    /// `DOMContentLoaded` event start, ms.
+    pub dcl_ms: Option<f64>,
+    /// `load` event start, ms.
+    pub load_ms: Option<f64>,
+    /// CSS-like selector of the LCP element.
+    pub lcp_element: Option<String>,
+    /// URL of the LCP resource (image, video poster, background).
+    pub lcp_url: Option<String>,
+    /// The four parts LCP is made of.
+    pub lcp_subparts: Option<LcpSubparts>,
+    /// CSS-like selector of the INP interaction's target.
+    pub inp_target: Option<String>,
+    /// The three parts INP is made of.
+    pub inp_subparts: Option<InpSubparts>,
+    /// HTTP status of the navigation response, where the browser exposes it.
+    pub response_status: Option<u16>,
+    /// How long the page was visible, ms.
+    pub visible_ms: Option<f64>,
+    /// When the visitor left (page hidden or unloaded), ms; absent while the
+    /// page is still in front of them.
+    pub left_at_ms: Option<f64>,
+    /// Network Information API `effectiveType` (`4g`, `3g`, ...).
+    pub effective_type: Option<String>,
+    /// Network Information API `downlink`, Mbit/s.
+    pub downlink_mbps: Option<f64>,
+    /// Network Information API `rtt`, ms.
+    pub rtt_ms: Option<f64>,
+    /// Network Information API `saveData`.
+    pub save_data: Option<bool>,
+    /// `navigator.deviceMemory`, GiB.
+    pub device_memory: Option<f64>,
+    /// `navigator.hardwareConcurrency`.
+    pub cpu_cores: Option<u16>,
+    /// Uncaught JS errors and failed resource loads during the view.
+    pub errors: Option<u32>,
+    /// The visitor's answer to the feedback prompt or `palaute.feedback()`.
+    pub feedback: Option<Feedback>,
+    /// Custom dimensions from `palaute.tag(key, value)`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The part of the client that sent a beacon.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The wasm module, which owns the page view once it runs.
+    #[default]
+    Module,
+    /// The loader alone, for a visitor who left before the module started.
+    Loader,
+}
+
+/// How a page view started (Web Vitals `navigationType`, with underscores).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NavType {
+    /// A plain navigation.
+    Navigate,
+    /// A reload.
+    Reload,
+    /// Back or forward navigation that loaded the page anew.
+    BackForward,
+    /// Back or forward navigation restored from the back/forward cache.
+    BackForwardCache,
+    /// A prerendered page that was activated.
+    Prerender,
+    /// A discarded tab that was restored.
+    Restore,
+}
+
+impl NavType {
+    /// The name used in the wire format and in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NavType::Navigate => "navigate",
+            NavType::Reload => "reload",
+            NavType::BackForward => "back_forward",
+            NavType::BackForwardCache => "back_forward_cache",
+            NavType::Prerender => "prerender",
+            NavType::Restore => "restore",
+        }
+    }
+}
+
+/// LCP broken into its parts (they add up to LCP).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+#[serde(default)]
+pub struct LcpSubparts {
+    /// Time to first byte, ms.
+    pub ttfb: f64,
+    /// From first byte until the LCP resource started loading, ms.
+    pub load_delay: f64,
+    /// How long the LCP resource took to load, ms.
+    pub load_duration: f64,
+    /// From the resource loaded until the element was painted, ms.
+    pub render_delay: f64,
+}
+
+/// INP broken into its parts (they add up to INP).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+#[serde(default)]
+pub struct InpSubparts {
+    /// From the input until its handlers started, ms.
+    pub input_delay: f64,
+    /// Time spent in the event handlers, ms.
+    pub processing: f64,
+    /// From the handlers' end until the next frame was presented, ms.
+    pub presentation: f64,
+}
+
+/// A visitor's feedback on the page view.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(default)]
+pub struct Feedback {
+    /// `1` satisfied / `0` not on `thumbs`; `1`-`5` on `five`.
+    pub rating: u8,
+    /// The rating scale.
+    pub scale: Scale,
+    /// Optional free text, plain text only.
+    pub comment: Option<String>,
+    /// When the answer was given, ms from the page view's start.
+    pub at_ms: f64,
+}
+
+/// A feedback rating scale.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// 👍 = 1, 👎 = 0.
+    #[default]
+    Thumbs,
+    /// 1 (worst) to 5 (best).
+    Five,
+}
+
+impl Scale {
+    /// The name used in the wire format and in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scale::Thumbs => "thumbs",
+            Scale::Five => "five",
+        }
+    }
+
+    /// Whether `rating` is a valid answer on this scale.
+    pub fn accepts(self, rating: u8) -> bool {
+        match self {
+            Scale::Thumbs => rating <= 1,
+            Scale::Five => (1..=5).contains(&rating),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_minimal_loader_beacon_and_ignores_unknown_fields() {
+        let json = r#"{"v":1,"site":"shop","id":"abcdefghijklmnop","seq":1,"src":"loader",
+            "url":"/a?b=1","start":1700000000000.5,"nav_type":"back_forward","ttfb_ms":12.5,
+            "a_field_from_the_future":[1,2,3]}"#;
+        let beacon: Beacon = serde_json::from_str(json).unwrap();
+        assert_eq!(beacon.src, Source::Loader);
+        assert_eq!(beacon.nav_type, Some(NavType::BackForward));
+        assert_eq!(beacon.ttfb_ms, Some(12.5));
+        assert_eq!(beacon.fcp_ms, None, "absent means unknown, never 0");
+        assert!(beacon.tags.is_empty());
+    }
+
+    #[test]
+    fn round_trips_every_field() {
+        let beacon = Beacon {
+            v: WIRE_VERSION,
+            site: "shop".into(),
+            id: "0123456789abcdef0123".into(),
+            seq: 3,
+            nav_type: Some(NavType::BackForwardCache),
+            lcp_subparts: Some(LcpSubparts {
+                ttfb: 1.0,
+                load_delay: 2.0,
+                load_duration: 3.0,
+                render_delay: 4.0,
+            }),
+            feedback: Some(Feedback {
+                rating: 4,
+                scale: Scale::Five,
+                comment: Some("<b>hi</b>".into()),
+                at_ms: 5.0,
+            }),
+            tags: [("ab".to_string(), "b".to_string())].into(),
+            ..Beacon::default()
+        };
+        let json = serde_json::to_string(&beacon).unwrap();
+        assert_eq!(serde_json::from_str::<Beacon>(&json).unwrap(), beacon);
+    }
+
+    #[test]
+    fn scales_accept_only_their_ratings() {
+        assert!(Scale::Thumbs.accepts(0) && Scale::Thumbs.accepts(1) && !Scale::Thumbs.accepts(2));
+        assert!(!Scale::Five.accepts(0) && Scale::Five.accepts(5) && !Scale::Five.accepts(6));
+    }
+}

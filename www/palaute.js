@@ -1,0 +1,149 @@
+/*
+ * palaute loader: the one script a site adds.
+ *
+ *   <script async src="https://COLLECTOR/palaute.js" data-site="shop"></script>
+ *
+ * It runs early and does only what cannot wait:
+ * - reads the script tag's data-* attributes and decides sampling once;
+ * - gives the page `window.palaute` at once (calls are queued);
+ * - observes what the browser does not buffer in full (Event Timing entries
+ *   under 104 ms), counts errors, and tracks visibility from the start;
+ * - if the visitor leaves before the module runs, sends the page view itself;
+ * - after the page's `load` event, in idle time, fetches the Rust/wasm module
+ *   (so it never competes with the page's own resources) and hands it over.
+ *
+ * `make build` minifies this file and replaces __GLUE__ and __WASM__ with the
+ * content-hashed names of the module's files.
+ */
+(function (w, d) {
+  var s = d.currentScript;
+  var P = w.performance;
+  if (!s || (w.palaute && w.palaute.L) || !P || !w.PerformanceObserver) return;
+  var attr = function (n) { return s.getAttribute('data-' + n); };
+  var queue = [];
+  var api = (w.palaute = {});
+  ['ask', 'feedback', 'tag'].forEach(function (m) {
+    api[m] = function () { if (L) queue.push([m, [].slice.call(arguments)]); };
+  });
+  var site = attr('site');
+  var sample = parseFloat(attr('sample') || '1');
+  if (!site || !(Math.random() < sample)) return;
+
+  var bytes = crypto.getRandomValues(new Uint8Array(16));
+  var id = '';
+  for (var i = 0; i < 16; i++) id += (bytes[i] | 256).toString(16).slice(1);
+  var hidden = function () { return d.visibilityState == 'hidden'; };
+
+  // The hand-over state, shared with the module for the page's lifetime.
+  var L = (api.L = {
+    site: site,
+    endpoint: (attr('endpoint') || new URL(s.src).origin).replace(/\/+$/, ''),
+    id: id,
+    seq: 0,
+    feedback: attr('feedback') || 'slow',
+    scale: attr('feedback-scale') || 'thumbs',
+    lang: attr('lang') || '',
+    started: 0,
+    // Event Timing and first-input entries seen before the module ran.
+    ev: [],
+    // Uncaught errors and failed resource loads.
+    err: 0,
+    // First time the page was hidden (0: hidden from the start).
+    hid: hidden() && !d.prerendering ? 0 : Infinity,
+    // Visible time accumulated before `vs`, and when the page last became
+    // visible (-1 while hidden).
+    vis: 0,
+    vs: hidden() ? -1 : 0,
+    // The latest largest-contentful-paint entry.
+    lcp: null,
+  });
+
+  var observers = [];
+  var observe = function (type, cb, extra) {
+    try {
+      var po = new PerformanceObserver(function (list) { list.getEntries().forEach(cb); });
+      po.observe(Object.assign({ type: type, buffered: true }, extra));
+      observers.push(po);
+    } catch (e) { /* entry type not supported here */ }
+  };
+  var keep = function (e) { if (L.ev.length < 2000) L.ev.push(e); };
+  observe('event', keep, { durationThreshold: 16 });
+  observe('first-input', keep);
+  observe('largest-contentful-paint', function (e) { L.lcp = e; });
+
+  var countError = function () { L.err++; };
+  w.addEventListener('error', countError, true);
+  w.addEventListener('unhandledrejection', countError);
+
+  var nav = function () { return P.getEntriesByType('navigation')[0] || {}; };
+
+  // The page view as the loader alone knows it, when the visitor leaves
+  // before the module has started.
+  var leave = function (e) {
+    if (L.started || d.prerendering) return;
+    var n = nav();
+    var act = n.activationStart || 0;
+    var rel = function (t) { return t > 0 ? Math.max(t - act, 0) : undefined; };
+    var fcp = P.getEntriesByName('first-contentful-paint')[0];
+    var before = function (entry) { return entry && entry.startTime < L.hid ? rel(entry.startTime) || 0 : undefined; };
+    var type = d.wasDiscarded ? 'restore' : act > 0 ? 'prerender' : n.type;
+    var ref = d.referrer && new URL(d.referrer).host;
+    var body = JSON.stringify({
+      v: 1, site: site, id: id, seq: ++L.seq, src: 'loader',
+      url: location.pathname + location.search,
+      referrer_host: ref && ref != location.host ? ref : undefined,
+      start: P.timeOrigin + act,
+      nav_type: type,
+      ttfb_ms: n.responseStart > 0 && n.responseStart < P.now() ? rel(n.responseStart) || 0 : undefined,
+      fcp_ms: before(fcp),
+      lcp_ms: before(L.lcp),
+      dcl_ms: rel(n.domContentLoadedEventStart),
+      load_ms: rel(n.loadEventStart),
+      response_status: n.responseStatus || undefined,
+      visible_ms: L.vis,
+      left_at_ms: Math.max(e.timeStamp - act, 0),
+      errors: L.err,
+    });
+    var url = L.endpoint + '/b';
+    if (!navigator.sendBeacon(url, body)) {
+      fetch(url, { method: 'POST', body: body, keepalive: true, mode: 'no-cors', credentials: 'omit' }).catch(function () {});
+    }
+  };
+
+  d.addEventListener('visibilitychange', function (e) {
+    if (hidden()) {
+      if (L.hid == Infinity) L.hid = e.timeStamp;
+      if (L.vs >= 0) L.vis += e.timeStamp - L.vs;
+      L.vs = -1;
+      leave(e);
+    } else if (L.vs < 0) {
+      L.vs = e.timeStamp;
+    }
+  }, true);
+  w.addEventListener('pagehide', function (e) {
+    if (L.vs >= 0) L.vis += e.timeStamp - L.vs;
+    L.vs = -1;
+    leave(e);
+  }, true);
+
+  var dir = s.src.replace(/[^/]*$/, '');
+  var boot = function () {
+    import(dir + 'm/__GLUE__')
+      .then(function (m) {
+        return m.default({ module_or_path: dir + 'm/__WASM__' }).then(function () {
+          m.start(L);
+          L.started = 1;
+          observers.forEach(function (po) { po.disconnect(); });
+          api.feedback = m.feedback;
+          api.tag = function (key, value) { m.tag(String(key), String(value)); };
+          if (m.ask) api.ask = m.ask;
+          queue.forEach(function (call) { api[call[0]].apply(null, call[1]); });
+          queue.length = 0;
+        });
+      })
+      .catch(function () { /* the loader's own beacon still covers this view */ });
+  };
+  var idle = function () { w.requestIdleCallback ? requestIdleCallback(boot, { timeout: 2000 }) : setTimeout(boot, 50); };
+  if (d.readyState == 'complete') idle();
+  else w.addEventListener('load', function () { setTimeout(idle); });
+})(window, document);
