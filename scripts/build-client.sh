@@ -21,8 +21,9 @@ wasm-bindgen --target web --no-typescript --out-name palaute_wasm --out-dir "$wo
   "target/wasm32-unknown-unknown/$dir/palaute.wasm"
 
 if [ "$profile" = wasm-release ]; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --strip-debug --strip-producers \
+  # binaryen from npm: Debian's (108) cannot parse the reference-types code wasm-bindgen needs.
+  npx --no-install wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
     -o "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
   mv "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
 fi

@@ -230,18 +230,8 @@ mod tests {
             id: "0123456789abcdef0123".into(),
             seq: 3,
             nav_type: Some(NavType::BackForwardCache),
-            lcp_subparts: Some(LcpSubparts {
-                ttfb: 1.0,
-                load_delay: 2.0,
-                load_duration: 3.0,
-                render_delay: 4.0,
-            }),
-            feedback: Some(Feedback {
-                rating: 4,
-                scale: Scale::Five,
-                comment: Some("<b>hi</b>".into()),
-                at_ms: 5.0,
-            }),
+            lcp_subparts: Some(LcpSubparts { ttfb: 1.0, load_delay: 2.0, load_duration: 3.0, render_delay: 4.0 }),
+            feedback: Some(Feedback { rating: 4, scale: Scale::Five, comment: Some("<b>hi</b>".into()), at_ms: 5.0 }),
             tags: [("ab".to_string(), "b".to_string())].into(),
             ..Beacon::default()
         };

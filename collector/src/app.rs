@@ -28,11 +28,7 @@ pub struct AppState {
 impl AppState {
     /// State over `store` with `config`.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Arc<AppState> {
-        Arc::new(AppState {
-            config,
-            sites: SiteRegistry::new(store.clone()),
-            store,
-        })
+        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store })
     }
 }
 
@@ -40,10 +36,7 @@ impl AppState {
 pub fn app(state: Arc<AppState>) -> Router {
     let www = state.config.www_dir();
     Router::new()
-        .route(
-            "/b",
-            post(ingest::ingest).layer(DefaultBodyLimit::max(MAX_BEACON_BYTES)),
-        )
+        .route("/b", post(ingest::ingest).layer(DefaultBodyLimit::max(MAX_BEACON_BYTES)))
         .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(assets::routes(&www, state.config.demo))

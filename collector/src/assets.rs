@@ -30,12 +30,8 @@ pub const MAX_DEMO_DELAY_MS: u64 = 10_000;
 /// Routes serving the client, and the demo pages when `demo` is set.
 pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
     let dist = www.join("dist");
-    let loader = ServeFile::new(dist.join("palaute.js"))
-        .precompressed_br()
-        .precompressed_gzip();
-    let module = ServeDir::new(dist.join("m"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let loader = ServeFile::new(dist.join("palaute.js")).precompressed_br().precompressed_gzip();
+    let module = ServeDir::new(dist.join("m")).precompressed_br().precompressed_gzip();
     let cross_origin = |router: Router<Arc<AppState>>| {
         router
             .layer(SetResponseHeaderLayer::overriding(
@@ -50,16 +46,11 @@ pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
     let client =
         Router::new()
             .route_service("/palaute.js", loader)
-            .layer(SetResponseHeaderLayer::overriding(
+            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(LOADER_CACHE)))
+            .merge(Router::new().nest_service("/m", module).layer(SetResponseHeaderLayer::overriding(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static(LOADER_CACHE),
-            ))
-            .merge(Router::new().nest_service("/m", module).layer(
-                SetResponseHeaderLayer::overriding(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(MODULE_CACHE),
-                ),
-            ));
+                HeaderValue::from_static(MODULE_CACHE),
+            )));
     let router = cross_origin(client);
     if !demo {
         return router;
@@ -67,10 +58,7 @@ pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
     let pages = ServeDir::new(www.join("demo"));
     router
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
-        .route(
-            "/demo/slow/{ms}/{*file}",
-            get(move |path| slow_file(path, pages.clone())),
-        )
+        .route("/demo/slow/{ms}/{*file}", get(move |path| slow_file(path, pages.clone())))
         .nest_service("/demo", ServeDir::new(www.join("demo")))
 }
 

@@ -134,14 +134,9 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
         Command::Serve(_) => Err(AppError::Internal("serve is not an admin command".into())),
         Command::Site(SiteCommand::Add { site, origins }) => {
             if !crate::ingest::validate::is_site_id(site) {
-                return Err(AppError::Invalid(format!(
-                    "site id {site:?}: 1-64 characters of a-z, 0-9, _ - ."
-                )));
+                return Err(AppError::Invalid(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")));
             }
-            let origins = origins
-                .iter()
-                .map(|o| normalize_origin(o))
-                .collect::<Result<Vec<_>>>()?;
+            let origins = origins.iter().map(|o| normalize_origin(o)).collect::<Result<Vec<_>>>()?;
             let token = new_token()?;
             let created_at = now_ms();
             store
@@ -159,12 +154,7 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
         }
         Command::Site(SiteCommand::List) => {
             for site in store.sites().await? {
-                println!(
-                    "{}\t{}\t{}",
-                    site.id,
-                    site.origins.join(","),
-                    crate::model::format_time(site.created_at)
-                );
+                println!("{}\t{}\t{}", site.id, site.origins.join(","), crate::model::format_time(site.created_at));
             }
             Ok(())
         }
@@ -195,8 +185,5 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
 
 /// Now, in ms since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

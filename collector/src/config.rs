@@ -65,11 +65,9 @@ impl Default for Config {
 impl Config {
     /// Reads a TOML config file.
     pub fn from_file(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            AppError::Invalid(format!("cannot read config {}: {e}", path.display()))
-        })?;
-        Self::from_toml(&text)
-            .map_err(|e| AppError::Invalid(format!("config {}: {e}", path.display())))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Invalid(format!("cannot read config {}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| AppError::Invalid(format!("config {}: {e}", path.display())))
     }
 
     /// Parses TOML config text.
@@ -84,13 +82,10 @@ impl Config {
         if let Some(dir) = &self.www {
             return dir.clone();
         }
-        let beside_binary = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|d| d.join("www")));
-        let candidates = beside_binary.into_iter().chain([
-            PathBuf::from("www"),
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../www"),
-        ]);
+        let beside_binary = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|d| d.join("www")));
+        let candidates = beside_binary
+            .into_iter()
+            .chain([PathBuf::from("www"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../www")]);
         let candidates: Vec<PathBuf> = candidates.collect();
         candidates
             .iter()

@@ -62,18 +62,10 @@ impl IntoResponse for AppError {
         };
         let mut response = (status, message).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                "www-authenticate",
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
-        if matches!(
-            status,
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
-        ) {
-            response
-                .headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+        if matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS) {
+            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("5"));
         }
         response
     }

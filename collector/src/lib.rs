@@ -40,15 +40,12 @@ use store::Store;
 pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     match config.store {
         StoreKind::Sqlite => {
-            let options = SqliteOptions {
-                queue_capacity: config.ingest_queue,
-                max_batch: config.ingest_batch,
-            };
+            let options = SqliteOptions { queue_capacity: config.ingest_queue, max_batch: config.ingest_batch };
             Ok(Arc::new(SqliteStore::open(&config.data, options)?))
         }
-        StoreKind::Clickhouse => Err(AppError::Invalid(
-            "the ClickHouse store is not available in this build yet; use --store sqlite".into(),
-        )),
+        StoreKind::Clickhouse => {
+            Err(AppError::Invalid("the ClickHouse store is not available in this build yet; use --store sqlite".into()))
+        }
     }
 }
 

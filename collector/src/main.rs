@@ -12,9 +12,7 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
     match execute(cli).await {
@@ -30,17 +28,11 @@ async fn execute(cli: Cli) -> palaute_collector::error::Result<()> {
     let config = cli.config()?;
     match &cli.command {
         Command::Serve(_) => {
-            let listener = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .map_err(|e| {
-                    palaute_collector::error::AppError::Invalid(format!(
-                        "cannot listen on {}: {e}",
-                        config.listen
-                    ))
-                })?;
-            let address = listener
-                .local_addr()
-                .map_err(|e| palaute_collector::error::AppError::Internal(e.to_string()))?;
+            let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+                palaute_collector::error::AppError::Invalid(format!("cannot listen on {}: {e}", config.listen))
+            })?;
+            let address =
+                listener.local_addr().map_err(|e| palaute_collector::error::AppError::Internal(e.to_string()))?;
             tracing::info!(message = "palaute collector listening", %address, data = %config.data.display(), www = %config.www_dir().display());
             println!("listening on http://{address}");
             run(listener, config, shutdown_signal()).await
@@ -54,9 +46,7 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             signal.recv().await;
         }
     };

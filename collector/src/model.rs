@@ -142,9 +142,8 @@ fn iso8601<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Er
 pub fn format_time(ms: i64) -> String {
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     time.format(&format).unwrap_or_default()
 }
 
@@ -161,16 +160,8 @@ mod tests {
     #[test]
     fn the_csv_header_names_every_exported_field_in_order() {
         let json = serde_json::to_value(PageView::default()).unwrap();
-        let names: Vec<&str> = json
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let names: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(names.len(), FIELDS.len());
-        assert!(
-            FIELDS.iter().all(|f| names.contains(f)),
-            "{FIELDS:?} vs {names:?}"
-        );
+        assert!(FIELDS.iter().all(|f| names.contains(f)), "{FIELDS:?} vs {names:?}");
     }
 }

@@ -32,13 +32,9 @@ pub fn hash_token(token: &str) -> String {
 pub fn normalize_origin(origin: &str) -> Result<String> {
     let origin = origin.trim().trim_end_matches('/');
     let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
-        && !origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.is_empty() || rest.contains(['/', '?', '#', ' ']));
+        && !origin.split_once("://").is_some_and(|(_, rest)| rest.is_empty() || rest.contains(['/', '?', '#', ' ']));
     valid.then(|| origin.to_ascii_lowercase()).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "origin {origin:?}: expected scheme://host[:port], e.g. https://shop.example"
-        ))
+        AppError::Invalid(format!("origin {origin:?}: expected scheme://host[:port], e.g. https://shop.example"))
     })
 }
 
@@ -51,10 +47,7 @@ pub struct SiteRegistry {
 impl SiteRegistry {
     /// A registry reading from `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        SiteRegistry {
-            store,
-            cache: RwLock::new((None, HashMap::new())),
-        }
+        SiteRegistry { store, cache: RwLock::new((None, HashMap::new())) }
     }
 
     /// The site `id`, if registered.
@@ -69,13 +62,7 @@ impl SiteRegistry {
                 }
             }
         }
-        let sites: HashMap<String, Site> = self
-            .store
-            .sites()
-            .await?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
+        let sites: HashMap<String, Site> = self.store.sites().await?.into_iter().map(|s| (s.id.clone(), s)).collect();
         let site = sites.get(id).cloned();
         *self.cache.write().await = (Some(Instant::now()), sites);
         Ok(site)
@@ -86,12 +73,7 @@ impl SiteRegistry {
         let site = self.get(id).await?.ok_or(AppError::Unauthorized)?;
         let hash = hash_token(token);
         // Both sides are hashes of the same length: comparing them leaks nothing useful.
-        if hash.len() == site.token_hash.len()
-            && hash
-                .bytes()
-                .zip(site.token_hash.bytes())
-                .all(|(a, b)| a == b)
-        {
+        if hash.len() == site.token_hash.len() && hash.bytes().zip(site.token_hash.bytes()).all(|(a, b)| a == b) {
             Ok(site)
         } else {
             Err(AppError::Unauthorized)
@@ -114,14 +96,8 @@ mod tests {
 
     #[test]
     fn origins_are_normalized_or_rejected() {
-        assert_eq!(
-            normalize_origin("https://Shop.example/").unwrap(),
-            "https://shop.example"
-        );
-        assert_eq!(
-            normalize_origin("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
+        assert_eq!(normalize_origin("https://Shop.example/").unwrap(), "https://shop.example");
+        assert_eq!(normalize_origin("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
         assert!(normalize_origin("shop.example").is_err());
         assert!(normalize_origin("https://shop.example/path").is_err());
         assert!(normalize_origin("https://").is_err());

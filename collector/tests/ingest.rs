@@ -23,11 +23,7 @@ async fn a_beacon_is_stored_once_and_the_highest_seq_wins() {
     assert_eq!(row["url"], "/cart?step=2", "the fragment is dropped");
     assert_eq!(row["lcp_ms"], 2222.0);
     assert_eq!(row["ttfb_ms"], 120.5);
-    assert_eq!(
-        row["inp_ms"],
-        serde_json::Value::Null,
-        "unknown stays null, never 0"
-    );
+    assert_eq!(row["inp_ms"], serde_json::Value::Null, "unknown stays null, never 0");
     assert_eq!(row["abandoned"], false);
     assert_eq!(row["device"], "desktop");
     assert_eq!(row["tags"]["ab"], "b");
@@ -42,42 +38,18 @@ async fn bad_input_gets_its_documented_status_and_loses_nothing() {
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("malformed JSON", post(r#"{"v":1,"site":"#), 400),
         ("not an object", post("[1,2,3]"), 400),
-        (
-            "wrong types",
-            post(&good(1).replace(r#""seq":1"#, r#""seq":"one""#)),
-            400,
-        ),
-        (
-            "negative timing",
-            post(&good(2).replace("120.5", "-5")),
-            400,
-        ),
+        ("wrong types", post(&good(1).replace(r#""seq":1"#, r#""seq":"one""#)), 400),
+        ("negative timing", post(&good(2).replace("120.5", "-5")), 400),
         ("huge number", post(&good(3).replace("120.5", "1e300")), 400),
-        (
-            "unknown site",
-            post(&good(4).replace(r#""site":"shop""#, r#""site":"nope""#)),
-            400,
-        ),
-        (
-            "invalid UTF-8",
-            post_bytes(b"{\"v\":1,\"site\":\"\xff\xfe\"}"),
-            400,
-        ),
+        ("unknown site", post(&good(4).replace(r#""site":"shop""#, r#""site":"nope""#)), 400),
+        ("invalid UTF-8", post_bytes(b"{\"v\":1,\"site\":\"\xff\xfe\"}"), 400),
         ("oversized body", post(&" ".repeat(70 * 1024)), 413),
         (
             "disallowed origin",
-            post(&good(5))
-                .iter()
-                .copied()
-                .collect::<Vec<u8>>()
-                .replace_origin("https://evil.example"),
+            post(&good(5)).iter().copied().collect::<Vec<u8>>().replace_origin("https://evil.example"),
             400,
         ),
-        (
-            "SQL metacharacters",
-            post(&good(6).replace("/cart?step=2#top", "/x'); DROP TABLE pageviews;--")),
-            204,
-        ),
+        ("SQL metacharacters", post(&good(6).replace("/cart?step=2#top", "/x'); DROP TABLE pageviews;--")), 204),
     ];
     for (name, request, expected) in cases {
         let (status, body) = collector.raw(&request).await;
@@ -89,10 +61,7 @@ async fn bad_input_gets_its_documented_status_and_loses_nothing() {
         good(7)
     );
     let (status, _) = collector.raw_then(short.as_bytes(), true).await;
-    assert!(
-        status == 400 || status == 0,
-        "wrong content length answered {status}"
-    );
+    assert!(status == 400 || status == 0, "wrong content length answered {status}");
     // The server is still up and stored exactly the valid beacons.
     assert_eq!(collector.beacon(&good(8)).await.0, 204);
     let rows = collector.export().await;
@@ -109,43 +78,28 @@ async fn the_export_needs_the_sites_token_and_speaks_csv() {
     let path = "/api/v1/sites/shop/pageviews?format=csv";
     assert_eq!(collector.get(path, None).await.0, 401);
     assert_eq!(collector.get(path, Some("pal_wrong")).await.0, 401);
-    assert_eq!(
-        collector
-            .get("/api/v1/sites/other/pageviews", Some(&collector.token))
-            .await
-            .0,
-        401
-    );
+    assert_eq!(collector.get("/api/v1/sites/other/pageviews", Some(&collector.token)).await.0, 401);
     let (status, csv) = collector.get(path, Some(&collector.token)).await;
     assert_eq!(status, 200);
     let mut lines = csv.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("id,site,url,referrer_host,started_at,nav_type,ttfb_ms"));
+    assert!(lines.next().unwrap().starts_with("id,site,url,referrer_host,started_at,nav_type,ttfb_ms"));
     let row = lines.next().unwrap();
-    assert!(
-        row.starts_with(&format!("{},shop,/cart?step=2,", "a".repeat(32))),
-        "{row}"
-    );
-    assert!(
-        row.contains(r#""{""ab"":""b""}""#),
-        "tags as JSON in one cell: {row}"
-    );
+    assert!(row.starts_with(&format!("{},shop,/cart?step=2,", "a".repeat(32))), "{row}");
+    assert!(row.contains(r#""{""ab"":""b""}""#), "tags as JSON in one cell: {row}");
     assert_eq!(lines.next(), None);
-    let (status, _) = collector
-        .get(
-            "/api/v1/sites/shop/pageviews?format=xml",
-            Some(&collector.token),
-        )
-        .await;
+    // Compressed and empty: the stream ends cleanly (it once panicked when
+    // the compressor polled it after its end).
+    let compressed = format!(
+        "GET /api/v1/sites/shop/pageviews?from=2020-01-01&to=2020-01-02 HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\nAccept-Encoding: br\r\nConnection: close\r\n\r\n",
+        collector.token
+    );
+    let (status, raw_body) = collector.raw(compressed.as_bytes()).await;
+    assert_eq!(status, 200);
+    assert!(raw_body.ends_with("0\r\n\r\n"), "the chunked body ends cleanly: {raw_body:?}");
+    let (status, _) = collector.get("/api/v1/sites/shop/pageviews?format=xml", Some(&collector.token)).await;
     assert_eq!(status, 400);
-    let (status, _) = collector
-        .get(
-            "/api/v1/sites/shop/pageviews?from=yesterday",
-            Some(&collector.token),
-        )
-        .await;
+    let (status, _) = collector.get("/api/v1/sites/shop/pageviews?from=yesterday", Some(&collector.token)).await;
     assert_eq!(status, 400);
     collector.stop().await;
 }
@@ -170,9 +124,6 @@ trait ReplaceOrigin {
 
 impl ReplaceOrigin for Vec<u8> {
     fn replace_origin(self, origin: &str) -> Vec<u8> {
-        String::from_utf8(self)
-            .unwrap()
-            .replace(ORIGIN, origin)
-            .into_bytes()
+        String::from_utf8(self).unwrap().replace(ORIGIN, origin).into_bytes()
     }
 }

@@ -39,28 +39,17 @@ pub fn tag(key: String, value: String) {
 /// ignored.
 #[wasm_bindgen]
 pub fn feedback(answer: JsValue) {
-    let Some(rating) =
-        js::num(&answer, "rating").filter(|r| r.fract() == 0.0 && *r >= 0.0 && *r <= 5.0)
-    else {
+    let Some(rating) = js::num(&answer, "rating").filter(|r| r.fract() == 0.0 && *r >= 0.0 && *r <= 5.0) else {
         return;
     };
     let comment = js::text(&answer, "comment").map(|c| c.chars().take(MAX_COMMENT).collect());
     with_session(|s| {
-        let scale = if s.scale_is_five() {
-            Scale::Five
-        } else {
-            Scale::Thumbs
-        };
+        let scale = if s.scale_is_five() { Scale::Five } else { Scale::Thumbs };
         if !scale.accepts(rating as u8) {
             return;
         }
         let at_ms = s.view_mut().since_start(js::now());
-        s.view_mut().beacon.feedback = Some(Feedback {
-            rating: rating as u8,
-            scale,
-            comment,
-            at_ms,
-        });
+        s.view_mut().beacon.feedback = Some(Feedback { rating: rating as u8, scale, comment, at_ms });
         s.send();
     });
 }

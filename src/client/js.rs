@@ -26,9 +26,7 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
 
 /// The global `performance`.
 pub fn performance() -> web_sys::Performance {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .expect("the loader checked `performance`")
+    web_sys::window().and_then(|w| w.performance()).expect("the loader checked `performance`")
 }
 
 /// `performance.now()`.

@@ -55,11 +55,6 @@ impl Loader {
     pub fn visible_until(&self, now: f64) -> f64 {
         let accumulated = js::num(&self.0, "vis").unwrap_or(0.0);
         let since = js::num(&self.0, "vs").unwrap_or(-1.0);
-        accumulated
-            + if since >= 0.0 {
-                (now - since).max(0.0)
-            } else {
-                0.0
-            }
+        accumulated + if since >= 0.0 { (now - since).max(0.0) } else { 0.0 }
     }
 }

@@ -25,11 +25,10 @@ impl Observer {
     /// Observes `entry_type` with `buffered: true`, so entries from before the
     /// module started are delivered too. `None` where the browser cannot.
     pub fn new(entry_type: &str, handler: EntryHandler) -> Option<Observer> {
-        let callback = Closure::<dyn FnMut(PerformanceObserverEntryList)>::new(
-            move |list: PerformanceObserverEntryList| {
+        let callback =
+            Closure::<dyn FnMut(PerformanceObserverEntryList)>::new(move |list: PerformanceObserverEntryList| {
                 with_session(|session| feed(session.view_mut(), handler, list.get_entries()));
-            },
-        );
+            });
         let observer = PerformanceObserver::new(callback.as_ref().unchecked_ref()).ok()?;
         // web-sys' PerformanceObserverInit lacks `type` and `buffered`.
         let init = Object::new();
@@ -37,11 +36,7 @@ impl Observer {
         js::set(&init, "buffered", &JsValue::TRUE);
         js::set(&init, "durationThreshold", &JsValue::from_f64(16.0));
         observer.observe(init.unchecked_ref());
-        Some(Observer {
-            observer,
-            handler,
-            _callback: callback,
-        })
+        Some(Observer { observer, handler, _callback: callback })
     }
 
     /// Hands entries the browser has queued but not yet delivered.

@@ -74,14 +74,8 @@ impl PageView {
 
 fn identity(site: String, id: String, origin: f64) -> Beacon {
     let location = web_sys::window().map(|w| w.location());
-    let path = location
-        .as_ref()
-        .and_then(|l| l.pathname().ok())
-        .unwrap_or_default();
-    let query = location
-        .as_ref()
-        .and_then(|l| l.search().ok())
-        .unwrap_or_default();
+    let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
+    let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
     Beacon {
         v: WIRE_VERSION,
         site,
@@ -98,11 +92,7 @@ fn identity(site: String, id: String, origin: f64) -> Beacon {
 fn referrer_host() -> Option<String> {
     let document = web_sys::window()?.document()?;
     let referrer = document.referrer();
-    let host = referrer
-        .split("://")
-        .nth(1)?
-        .split(['/', '?', '#'])
-        .next()?;
+    let host = referrer.split("://").nth(1)?.split(['/', '?', '#']).next()?;
     let own = web_sys::window()?.location().host().ok()?;
     (!host.is_empty() && host != own).then(|| host.to_string())
 }

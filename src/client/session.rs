@@ -55,10 +55,7 @@ impl Session {
             return;
         };
         if js::get(&document, "prerendering").is_truthy() {
-            EventListener::once(&document, "prerenderingchange", move |_| {
-                Session::start(loader)
-            })
-            .forget();
+            EventListener::once(&document, "prerenderingchange", move |_| Session::start(loader)).forget();
             return;
         }
         let mut view = PageView::navigation(&loader, nav::activation_start());
@@ -100,10 +97,7 @@ impl Session {
             return;
         }
         self.sent += 1;
-        let beacon = Beacon {
-            seq: self.sent,
-            ..snapshot.clone()
-        };
+        let beacon = Beacon { seq: self.sent, ..snapshot.clone() };
         transport::send(&self.beacon_url, &beacon);
         self.last_sent = Some(snapshot);
     }
@@ -134,31 +128,18 @@ fn listeners(document: &web_sys::Document) -> Vec<EventListener> {
     let capture = EventListenerOptions::run_in_capture_phase();
     let visibility = {
         let document = document.clone();
-        EventListener::new_with_options(
-            &document.clone(),
-            "visibilitychange",
-            capture,
-            move |event| {
-                let hidden = document.hidden();
-                let at = event.time_stamp();
-                with_session(|s| {
-                    if hidden {
-                        s.on_hidden(at)
-                    } else {
-                        s.on_visible()
-                    }
-                });
-            },
-        )
+        EventListener::new_with_options(&document.clone(), "visibilitychange", capture, move |event| {
+            let hidden = document.hidden();
+            let at = event.time_stamp();
+            with_session(|s| if hidden { s.on_hidden(at) } else { s.on_visible() });
+        })
     };
     let pagehide = EventListener::new_with_options(&window, "pagehide", capture, |event| {
         let at = event.time_stamp();
         with_session(|s| s.on_hidden(at));
     });
     let pageshow = EventListener::new_with_options(&window, "pageshow", capture, |event| {
-        let persisted = event
-            .dyn_ref::<web_sys::PageTransitionEvent>()
-            .is_some_and(|e| e.persisted());
+        let persisted = event.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|e| e.persisted());
         let at = event.time_stamp();
         if persisted {
             with_session(|s| s.on_restore(at));

@@ -14,11 +14,7 @@ pub fn send(url: &str, beacon: &Beacon) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    if window
-        .navigator()
-        .send_beacon_with_opt_str(url, Some(&body))
-        .unwrap_or(false)
-    {
+    if window.navigator().send_beacon_with_opt_str(url, Some(&body)).unwrap_or(false) {
         return;
     }
     let init = RequestInit::new();
@@ -33,8 +29,6 @@ pub fn send(url: &str, beacon: &Beacon) {
 
 /// The beacon as JSON. Absent fields are left out, not sent as `null`.
 fn encode(beacon: &Beacon) -> Option<String> {
-    let value = beacon
-        .serialize(&Serializer::new().serialize_maps_as_objects(true))
-        .ok()?;
+    let value = beacon.serialize(&Serializer::new().serialize_maps_as_objects(true)).ok()?;
     js_sys::JSON::stringify(&value).ok()?.as_string()
 }

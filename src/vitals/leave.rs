@@ -76,23 +76,11 @@ impl Milestones {
             } else {
                 AbandonPhase::BeforeLoad
             };
-            return Some(Leave {
-                abandoned: true,
-                phase: Some(phase),
-                slow_bounce: false,
-            });
+            return Some(Leave { abandoned: true, phase: Some(phase), slow_bounce: false });
         }
-        let loaded_at = self
-            .load_ms
-            .into_iter()
-            .chain(self.lcp_ms)
-            .fold(0.0, f64::max);
+        let loaded_at = self.load_ms.into_iter().chain(self.lcp_ms).fold(0.0, f64::max);
         let slow_bounce = self.is_slow() && left - loaded_at <= dwell_ms;
-        Some(Leave {
-            abandoned: false,
-            phase: None,
-            slow_bounce,
-        })
+        Some(Leave { abandoned: false, phase: None, slow_bounce })
     }
 }
 
@@ -107,15 +95,8 @@ mod tests {
         left: Option<f64>,
         expected: Option<(bool, Option<AbandonPhase>, bool)>,
     ) {
-        let milestones = Milestones {
-            fcp_ms: fcp,
-            lcp_ms: lcp,
-            load_ms: load,
-            left_at_ms: left,
-        };
-        let got = milestones
-            .leave(DEFAULT_SLOW_BOUNCE_DWELL_MS)
-            .map(|l| (l.abandoned, l.phase, l.slow_bounce));
+        let milestones = Milestones { fcp_ms: fcp, lcp_ms: lcp, load_ms: load, left_at_ms: left };
+        let got = milestones.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).map(|l| (l.abandoned, l.phase, l.slow_bounce));
         assert_eq!(got, expected, "{milestones:?}");
     }
 
@@ -123,78 +104,24 @@ mod tests {
     fn classifies_leaving_at_each_phase() {
         use AbandonPhase::*;
         // Left at 1 s, first paint would have come at 3 s.
-        check(
-            None,
-            None,
-            None,
-            Some(1000.0),
-            Some((true, Some(BeforeFcp), false)),
-        );
-        check(
-            Some(500.0),
-            None,
-            None,
-            Some(1000.0),
-            Some((true, Some(BeforeLcp), false)),
-        );
-        check(
-            Some(500.0),
-            Some(800.0),
-            None,
-            Some(1000.0),
-            Some((true, Some(BeforeLoad), false)),
-        );
+        check(None, None, None, Some(1000.0), Some((true, Some(BeforeFcp), false)));
+        check(Some(500.0), None, None, Some(1000.0), Some((true, Some(BeforeLcp), false)));
+        check(Some(500.0), Some(800.0), None, Some(1000.0), Some((true, Some(BeforeLoad), false)));
         // A milestone reported after the leave does not count as reached.
-        check(
-            Some(1500.0),
-            Some(1500.0),
-            Some(1600.0),
-            Some(1000.0),
-            Some((true, Some(BeforeFcp), false)),
-        );
-        check(
-            Some(500.0),
-            Some(800.0),
-            Some(900.0),
-            Some(1000.0),
-            Some((false, None, false)),
-        );
+        check(Some(1500.0), Some(1500.0), Some(1600.0), Some(1000.0), Some((true, Some(BeforeFcp), false)));
+        check(Some(500.0), Some(800.0), Some(900.0), Some(1000.0), Some((false, None, false)));
         check(Some(500.0), Some(800.0), Some(900.0), None, None);
     }
 
     #[test]
     fn slow_bounce_needs_a_slow_load_and_a_short_dwell() {
         // Slow load (5 s), left 4 s later: a slow bounce.
-        check(
-            Some(4500.0),
-            Some(4800.0),
-            Some(5000.0),
-            Some(9000.0),
-            Some((false, None, true)),
-        );
+        check(Some(4500.0), Some(4800.0), Some(5000.0), Some(9000.0), Some((false, None, true)));
         // Same dwell after a fast load: not.
-        check(
-            Some(300.0),
-            Some(400.0),
-            Some(500.0),
-            Some(4500.0),
-            Some((false, None, false)),
-        );
+        check(Some(300.0), Some(400.0), Some(500.0), Some(4500.0), Some((false, None, false)));
         // Slow LCP alone is slow; dwell counts from the later milestone.
-        check(
-            Some(300.0),
-            Some(4500.0),
-            Some(900.0),
-            Some(14_400.0),
-            Some((false, None, true)),
-        );
+        check(Some(300.0), Some(4500.0), Some(900.0), Some(14_400.0), Some((false, None, true)));
         // Stayed longer than the dwell.
-        check(
-            Some(4500.0),
-            Some(4800.0),
-            Some(5000.0),
-            Some(15_001.0),
-            Some((false, None, false)),
-        );
+        check(Some(4500.0), Some(4800.0), Some(5000.0), Some(15_001.0), Some((false, None, false)));
     }
 }

@@ -16,21 +16,15 @@ pub struct Authorized(pub Site);
 impl FromRequestParts<Arc<AppState>> for Authorized {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let Path(site) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::Invalid(e.body_text()))?;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let Path(site) =
+            Path::<String>::from_request_parts(parts, state).await.map_err(|e| AppError::Invalid(e.body_text()))?;
         let token = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized)?;
-        Ok(Authorized(
-            state.sites.authorize(&site, token.trim()).await?,
-        ))
+        Ok(Authorized(state.sites.authorize(&site, token.trim()).await?))
     }
 }

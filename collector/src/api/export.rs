@@ -44,11 +44,7 @@ pub async fn pageviews(
     let format = match query.format.as_deref() {
         None | Some("ndjson") => Format::Ndjson,
         Some("csv") => Format::Csv,
-        Some(other) => {
-            return Err(AppError::Invalid(format!(
-                "format: {other:?} is not ndjson or csv"
-            )))
-        }
+        Some(other) => return Err(AppError::Invalid(format!("format: {other:?} is not ndjson or csv"))),
     };
     let selection = query.period.selection(&site.id, now_ms())?;
     let (sink, rows) = mpsc::channel::<PageView>(512);
@@ -58,25 +54,18 @@ pub async fn pageviews(
             tracing::error!(message = "export failed", %error);
         }
     });
-    let header_line =
-        matches!(format, Format::Csv).then(|| csv_line(FIELDS.iter().map(|f| f.to_string())));
+    let header_line = matches!(format, Format::Csv).then(|| csv_line(FIELDS.iter().map(|f| f.to_string())));
     let lines = stream::unfold(rows, move |mut rows| async move {
         let view = rows.recv().await?;
         Some((Ok::<_, std::io::Error>(encode(&view, format)), rows))
     });
-    let body = Body::from_stream(stream::iter(header_line.map(Ok)).chain(lines));
+    let body = Body::from_stream(stream::iter(header_line.map(Ok)).chain(lines).fuse());
     let (content_type, extension) = match format {
         Format::Ndjson => ("application/x-ndjson", "ndjson"),
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
     };
     let disposition = format!("attachment; filename=\"{}-pageviews.{extension}\"", site.id);
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
+    Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response())
 }
 

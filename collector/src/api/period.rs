@@ -37,23 +37,14 @@ impl PeriodQuery {
         if from_ms > to_ms {
             return Err(AppError::Invalid("from: after to".into()));
         }
-        Ok(Selection {
-            site: site.into(),
-            from_ms,
-            to_ms,
-            path: self.path.clone().filter(|p| !p.is_empty()),
-        })
+        Ok(Selection { site: site.into(), from_ms, to_ms, path: self.path.clone().filter(|p| !p.is_empty()) })
     }
 }
 
 /// Parses an ISO-8601 time (`2026-01-31T12:00:00Z`), a date (`2026-01-31`,
 /// midnight UTC) or a relative period (`90s`, `30m`, `24h`, `7d`, `2w`).
 pub fn parse_time(text: &str, now_ms: i64) -> Result<i64> {
-    let bad = || {
-        AppError::Invalid(format!(
-            "time {text:?}: expected ISO-8601 or a period like 7d"
-        ))
-    };
+    let bad = || AppError::Invalid(format!("time {text:?}: expected ISO-8601 or a period like 7d"));
     if let Ok(time) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok((time.unix_timestamp_nanos() / 1_000_000) as i64);
     }
@@ -62,9 +53,7 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64> {
         return Ok(date.midnight().assume_utc().unix_timestamp() * 1000);
     }
     let unit = text.chars().last().ok_or_else(bad)?;
-    let amount: i64 = text[..text.len() - unit.len_utf8()]
-        .parse()
-        .map_err(|_| bad())?;
+    let amount: i64 = text[..text.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
     let unit_ms = match unit {
         's' => 1_000,
         'm' => 60_000,
@@ -87,9 +76,7 @@ mod tests {
 
     #[test]
     fn parses_absolute_and_relative_times() {
-        let check = |text: &str, expected: i64| {
-            assert_eq!(parse_time(text, NOW).unwrap(), expected, "{text}")
-        };
+        let check = |text: &str, expected: i64| assert_eq!(parse_time(text, NOW).unwrap(), expected, "{text}");
         check("2023-11-14T22:13:20Z", NOW);
         check("2023-11-14T22:13:20.5+00:00", NOW + 500);
         check("2023-11-14", NOW - (22 * 3600 + 13 * 60 + 20) * 1000);
@@ -105,11 +92,7 @@ mod tests {
     fn defaults_to_the_last_seven_days() {
         let selection = PeriodQuery::default().selection("shop", NOW).unwrap();
         assert_eq!(selection.to_ms - selection.from_ms, DEFAULT_PERIOD_MS);
-        let reversed = PeriodQuery {
-            from: Some("1d".into()),
-            to: Some("2d".into()),
-            path: None,
-        };
+        let reversed = PeriodQuery { from: Some("1d".into()), to: Some("2d".into()), path: None };
         assert!(reversed.selection("shop", NOW).is_err());
     }
 }

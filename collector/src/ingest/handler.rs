@@ -25,31 +25,22 @@ pub async fn ingest(
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         _ => AppError::Invalid(format!("body: {}", rejection.body_text())),
     })?;
-    let beacon: Beacon =
-        serde_json::from_slice(&body).map_err(|e| AppError::Invalid(format!("body: {e}")))?;
-    let site =
-        state.sites.get(&beacon.site).await?.ok_or_else(|| {
-            AppError::Invalid(format!("site: {:?} is not registered", beacon.site))
-        })?;
+    let beacon: Beacon = serde_json::from_slice(&body).map_err(|e| AppError::Invalid(format!("body: {e}")))?;
+    let site = state
+        .sites
+        .get(&beacon.site)
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("site: {:?} is not registered", beacon.site)))?;
     // Browsers send Origin with every beacon; other clients may omit it.
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
         if !site.origins.iter().any(|allowed| *allowed == origin) {
-            return Err(AppError::Invalid(format!(
-                "origin: {origin:?} may not send beacons for {}",
-                site.id
-            )));
+            return Err(AppError::Invalid(format!("origin: {origin:?} may not send beacons for {}", site.id)));
         }
     }
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let context = Context {
-        received_at: now_ms(),
-        ua: ua::classify(user_agent),
-        dwell_ms: state.config.slow_bounce_dwell_ms,
-    };
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let context =
+        Context { received_at: now_ms(), ua: ua::classify(user_agent), dwell_ms: state.config.slow_bounce_dwell_ms };
     let snapshot = validate::to_snapshot(beacon, &context)?;
     state.store.ingest(snapshot).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -15,9 +15,11 @@ pub struct UaClasses {
 /// Classifies a user agent string.
 pub fn classify(user_agent: &str) -> UaClasses {
     let parsed = woothee::parser::Parser::new().parse(user_agent);
-    let (category, browser, os) = parsed
-        .map(|r| (r.category, r.name.to_string(), r.os.to_string()))
-        .unwrap_or(("UNKNOWN", "UNKNOWN".into(), "UNKNOWN".into()));
+    let (category, browser, os) = parsed.map(|r| (r.category, r.name.to_string(), r.os.to_string())).unwrap_or((
+        "UNKNOWN",
+        "UNKNOWN".into(),
+        "UNKNOWN".into(),
+    ));
     let tablet = user_agent.contains("iPad")
         || user_agent.contains("Tablet")
         || (user_agent.contains("Android") && !user_agent.contains("Mobile"));
@@ -36,23 +38,12 @@ pub fn classify(user_agent: &str) -> UaClasses {
             s
         }
     };
-    UaClasses {
-        device: device.into(),
-        browser: known(browser),
-        os: known(os),
-    }
+    UaClasses { device: device.into(), browser: known(browser), os: known(os) }
 }
 
 /// Headless and automation browsers announce themselves in the user agent.
 pub fn is_headless(user_agent: &str) -> bool {
-    [
-        "HeadlessChrome",
-        "PhantomJS",
-        "Lighthouse",
-        "Chrome-Lighthouse",
-    ]
-    .iter()
-    .any(|m| user_agent.contains(m))
+    ["HeadlessChrome", "PhantomJS", "Lighthouse", "Chrome-Lighthouse"].iter().any(|m| user_agent.contains(m))
 }
 
 #[cfg(test)]
@@ -61,11 +52,7 @@ mod tests {
 
     fn check(ua: &str, device: &str, browser: &str, os: &str) {
         let got = classify(ua);
-        assert_eq!(
-            (got.device.as_str(), got.browser.as_str(), got.os.as_str()),
-            (device, browser, os),
-            "{ua}"
-        );
+        assert_eq!((got.device.as_str(), got.browser.as_str(), got.os.as_str()), (device, browser, os), "{ua}");
     }
 
     #[test]
@@ -82,12 +69,7 @@ mod tests {
             "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
             "tablet", "Chrome", "Android",
         );
-        check(
-            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-            "bot",
-            "Googlebot",
-            "other",
-        );
+        check("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot", "Googlebot", "other");
         check(
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
             "bot", "Chrome", "Linux",

@@ -43,26 +43,19 @@ fn invalid(what: impl Into<String>) -> AppError {
 
 /// A site id: 1-64 characters of `a-z A-Z 0-9 _ - .`.
 pub fn is_site_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
 fn check_id(id: &str) -> Result<()> {
-    let ok = (16..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then_some(())
-        .ok_or_else(|| invalid("id: 16-64 URL-safe characters"))
+    let ok = (16..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(()).ok_or_else(|| invalid("id: 16-64 URL-safe characters"))
 }
 
 fn check_text(field: &str, value: &Option<String>, max_chars: usize) -> Result<()> {
     match value {
-        Some(s) if s.chars().count() > max_chars => Err(invalid(format!(
-            "{field}: longer than {max_chars} characters"
-        ))),
+        Some(s) if s.chars().count() > max_chars => {
+            Err(invalid(format!("{field}: longer than {max_chars} characters")))
+        }
         Some(s) if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
             Err(invalid(format!("{field}: control characters")))
         }
@@ -89,9 +82,7 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     }
     check_id(&beacon.id)?;
     if !beacon.url.starts_with('/') || beacon.url.len() > 2048 {
-        return Err(invalid(
-            "url: a path starting with / and at most 2048 bytes",
-        ));
+        return Err(invalid("url: a path starting with / and at most 2048 bytes"));
     }
     check_text("url", &Some(beacon.url.clone()), 2048)?;
     check_text("referrer_host", &beacon.referrer_host, 253)?;
@@ -116,12 +107,7 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     check_range("visible_ms", beacon.visible_ms, MAX_VISIT_MS)?;
     check_range("device_memory", beacon.device_memory, 4096.0)?;
     if let Some(parts) = beacon.lcp_subparts {
-        for value in [
-            parts.ttfb,
-            parts.load_delay,
-            parts.load_duration,
-            parts.render_delay,
-        ] {
+        for value in [parts.ttfb, parts.load_delay, parts.load_duration, parts.render_delay] {
             check_range("lcp_subparts", Some(value), MAX_TIMING_MS)?;
         }
     }
@@ -130,10 +116,7 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
             check_range("inp_subparts", Some(value), MAX_TIMING_MS)?;
         }
     }
-    if beacon
-        .response_status
-        .is_some_and(|s| !(100..=599).contains(&s))
-    {
+    if beacon.response_status.is_some_and(|s| !(100..=599).contains(&s)) {
         return Err(invalid("response_status: not an HTTP status"));
     }
     if let Some(feedback) = &beacon.feedback {
@@ -147,13 +130,8 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
         return Err(invalid(format!("tags: more than {MAX_TAGS}")));
     }
     for (key, value) in &beacon.tags {
-        if key.is_empty()
-            || key.chars().count() > MAX_TAG_KEY
-            || value.chars().count() > MAX_TAG_VALUE
-        {
-            return Err(invalid(format!(
-                "tags: keys 1-{MAX_TAG_KEY} and values 0-{MAX_TAG_VALUE} characters"
-            )));
+        if key.is_empty() || key.chars().count() > MAX_TAG_KEY || value.chars().count() > MAX_TAG_VALUE {
+            return Err(invalid(format!("tags: keys 1-{MAX_TAG_KEY} and values 0-{MAX_TAG_VALUE} characters")));
         }
     }
     if !beacon.start.is_finite() || beacon.start < 0.0 {
@@ -165,11 +143,7 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
 fn build(beacon: Beacon, context: &Context) -> Snapshot {
     // A client clock far off the collector's is not trusted for the date.
     let received = context.received_at as f64;
-    let started_at = if (beacon.start - received).abs() <= MAX_CLOCK_SKEW_MS {
-        beacon.start
-    } else {
-        received
-    };
+    let started_at = if (beacon.start - received).abs() <= MAX_CLOCK_SKEW_MS { beacon.start } else { received };
     let milestones = Milestones {
         fcp_ms: beacon.fcp_ms,
         lcp_ms: beacon.lcp_ms,
@@ -220,11 +194,7 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         feedback_at_ms: feedback.as_ref().map(|f| f.at_ms),
         tags: beacon.tags,
     };
-    Snapshot {
-        seq: beacon.seq,
-        received_at: context.received_at,
-        view,
-    }
+    Snapshot { seq: beacon.seq, received_at: context.received_at, view }
 }
 
 #[cfg(test)]
@@ -235,11 +205,7 @@ mod tests {
     fn context() -> Context {
         Context {
             received_at: 1_700_000_000_000,
-            ua: UaClasses {
-                device: "desktop".into(),
-                browser: "Chrome".into(),
-                os: "Linux".into(),
-            },
+            ua: UaClasses { device: "desktop".into(), browser: "Chrome".into(), os: "Linux".into() },
             dwell_ms: 10_000.0,
         }
     }
@@ -291,15 +257,9 @@ mod tests {
         rejects("response_status", |b| b.response_status = Some(42));
         rejects("lcp_element", |b| b.lcp_element = Some("x".repeat(600)));
         rejects("feedback.rating", |b| {
-            b.feedback = Some(Feedback {
-                rating: 3,
-                scale: Scale::Thumbs,
-                ..Feedback::default()
-            })
+            b.feedback = Some(Feedback { rating: 3, scale: Scale::Thumbs, ..Feedback::default() })
         });
-        rejects("tags", |b| {
-            b.tags = (0..21).map(|i| (i.to_string(), String::new())).collect()
-        });
+        rejects("tags", |b| b.tags = (0..21).map(|i| (i.to_string(), String::new())).collect());
         rejects("url", |b| b.url = "/a\u{0}b".into());
     }
 
@@ -307,9 +267,6 @@ mod tests {
     fn a_client_clock_far_off_is_replaced_by_arrival_time() {
         let mut beacon = valid();
         beacon.start = 1.0;
-        assert_eq!(
-            to_snapshot(beacon, &context()).unwrap().view.started_at,
-            context().received_at
-        );
+        assert_eq!(to_snapshot(beacon, &context()).unwrap().view.started_at, context().received_at);
     }
 }

@@ -34,10 +34,7 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions {
-            queue_capacity: 20_000,
-            max_batch: 2_000,
-        }
+        SqliteOptions { queue_capacity: 20_000, max_batch: 2_000 }
     }
 }
 
@@ -53,9 +50,8 @@ impl SqliteStore {
     /// Opens (creating and migrating if needed) the store in `data_dir`, and
     /// starts its writer thread.
     pub fn open(data_dir: &Path, options: SqliteOptions) -> Result<SqliteStore> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            AppError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| AppError::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
         let path = data_dir.join(DB_FILE);
         let mut connection = connect(&path)?;
         sqlite_schema::migrate(&mut connection)?;
@@ -118,11 +114,7 @@ fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<()
             let mut upsert = transaction.prepare_cached(&upsert_sql())?;
             batch
                 .iter()
-                .map(|(snapshot, _)| {
-                    upsert
-                        .execute(rusqlite::params_from_iter(row_values(snapshot)))
-                        .map(drop)
-                })
+                .map(|(snapshot, _)| upsert.execute(rusqlite::params_from_iter(row_values(snapshot))).map(drop))
                 .map(|r| r.map_err(|e| e.to_string()))
                 .collect()
         };
@@ -180,11 +172,8 @@ const COLUMNS: [&str; 38] = [
 fn upsert_sql() -> String {
     let columns = COLUMNS.join(", ");
     let placeholders = vec!["?"; COLUMNS.len() + 4].join(", ");
-    let updates: Vec<String> = ["seq", "received_at"]
-        .iter()
-        .chain(COLUMNS.iter())
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
+    let updates: Vec<String> =
+        ["seq", "received_at"].iter().chain(COLUMNS.iter()).map(|c| format!("{c} = excluded.{c}")).collect();
     format!(
         "INSERT INTO pageviews (site, id, seq, received_at, {columns}) VALUES ({placeholders})
          ON CONFLICT (site, id) DO UPDATE SET {} WHERE excluded.seq > pageviews.seq",
@@ -307,20 +296,11 @@ fn read_site(row: &Row) -> rusqlite::Result<Site> {
 impl Store for SqliteStore {
     async fn ingest(&self, snapshot: Snapshot) -> Result<()> {
         let (reply, outcome) = oneshot::channel();
-        self.writer
-            .try_send((snapshot, reply))
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => {
-                    AppError::Unavailable("ingest queue full".into())
-                }
-                mpsc::error::TrySendError::Closed(_) => {
-                    AppError::Unavailable("writer stopped".into())
-                }
-            })?;
-        outcome
-            .await
-            .map_err(|_| AppError::Unavailable("writer stopped".into()))?
-            .map_err(AppError::Unavailable)
+        self.writer.try_send((snapshot, reply)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => AppError::Unavailable("ingest queue full".into()),
+            mpsc::error::TrySendError::Closed(_) => AppError::Unavailable("writer stopped".into()),
+        })?;
+        outcome.await.map_err(|_| AppError::Unavailable("writer stopped".into()))?.map_err(AppError::Unavailable)
     }
 
     async fn export(&self, selection: Selection, sink: mpsc::Sender<PageView>) -> Result<()> {
@@ -345,8 +325,8 @@ impl Store for SqliteStore {
 
     async fn sites(&self) -> Result<Vec<Site>> {
         self.with_connection(|connection| {
-            let mut statement = connection
-                .prepare("SELECT id, origins, token_hash, created_at FROM sites ORDER BY id")?;
+            let mut statement =
+                connection.prepare("SELECT id, origins, token_hash, created_at FROM sites ORDER BY id")?;
             let sites = statement.query_map([], read_site)?.collect();
             sites
         })
@@ -369,9 +349,7 @@ impl Store for SqliteStore {
     async fn remove_site(&self, id: &str) -> Result<bool> {
         let id = id.to_string();
         self.with_connection(move |connection| {
-            let existed = connection
-                .query_row("SELECT 1 FROM sites WHERE id = ?1", [&id], |_| Ok(()))
-                .optional()?;
+            let existed = connection.query_row("SELECT 1 FROM sites WHERE id = ?1", [&id], |_| Ok(())).optional()?;
             connection.execute("DELETE FROM sites WHERE id = ?1", [&id])?;
             Ok(existed.is_some())
         })

@@ -29,10 +29,7 @@ pub struct Collector {
 impl Collector {
     pub async fn start() -> Collector {
         let data = tempfile::tempdir().unwrap();
-        let config = Config {
-            data: data.path().to_path_buf(),
-            ..Config::default()
-        };
+        let config = Config { data: data.path().to_path_buf(), ..Config::default() };
         let store: Arc<dyn Store> = palaute_collector::open_store(&config).unwrap();
         let token = new_token().unwrap();
         store
@@ -55,13 +52,7 @@ impl Collector {
             .await
             .unwrap();
         });
-        Collector {
-            addr,
-            token,
-            data,
-            stop: Some(stop),
-            server: Some(server),
-        }
+        Collector { addr, token, data, stop: Some(stop), server: Some(server) }
     }
 
     /// Sends raw bytes and returns the status code and body of the answer.
@@ -78,14 +69,10 @@ impl Collector {
             let _ = stream.shutdown().await;
         }
         let mut response = Vec::new();
-        let _ =
-            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
         let text = String::from_utf8_lossy(&response).to_string();
         let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
         (status, body)
     }
 
@@ -102,9 +89,7 @@ impl Collector {
 
     /// `GET path` with `token` (if any) as bearer.
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
         let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
         let (status, body) = self.raw(request.as_bytes()).await;
         (status, dechunk(&body))
@@ -112,17 +97,9 @@ impl Collector {
 
     /// The site's export as parsed NDJSON rows.
     pub async fn export(&self) -> Vec<serde_json::Value> {
-        let (status, body) = self
-            .get(
-                "/api/v1/sites/shop/pageviews?format=ndjson",
-                Some(&self.token),
-            )
-            .await;
+        let (status, body) = self.get("/api/v1/sites/shop/pageviews?format=ndjson", Some(&self.token)).await;
         assert_eq!(status, 200, "{body}");
-        body.lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        body.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
     /// Stops the server gracefully and waits for it.
@@ -157,10 +134,7 @@ fn dechunk(body: &str) -> String {
 
 /// A valid beacon for page view `id` with sequence `seq`.
 pub fn beacon(id: &str, seq: u32) -> String {
-    let start = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
     format!(
         r#"{{"v":1,"site":"shop","id":"{id}","seq":{seq},"url":"/cart?step=2#top","start":{start},
             "nav_type":"navigate","ttfb_ms":120.5,"fcp_ms":800,"lcp_ms":1900,"load_ms":2100,"left_at_ms":5000,

@@ -21,7 +21,5 @@ pub fn read(beacon: &mut Beacon) {
         beacon.save_data = js::get(&connection, "saveData").as_bool();
     }
     beacon.device_memory = js::num(&navigator, "deviceMemory");
-    beacon.cpu_cores = js::num(&navigator, "hardwareConcurrency")
-        .filter(|n| *n > 0.0)
-        .map(|n| n as u16);
+    beacon.cpu_cores = js::num(&navigator, "hardwareConcurrency").filter(|n| *n > 0.0).map(|n| n as u16);
 }

@@ -9,11 +9,8 @@ use super::observe::Observer;
 
 /// Starts every buffered observer the client needs.
 pub fn observers() -> Vec<Observer> {
-    [
-        ("paint", paint::on_paint as super::observe::EntryHandler),
-        ("largest-contentful-paint", paint::on_lcp),
-    ]
-    .into_iter()
-    .filter_map(|(entry_type, handler)| Observer::new(entry_type, handler))
-    .collect()
+    [("paint", paint::on_paint as super::observe::EntryHandler), ("largest-contentful-paint", paint::on_lcp)]
+        .into_iter()
+        .filter_map(|(entry_type, handler)| Observer::new(entry_type, handler))
+        .collect()
 }

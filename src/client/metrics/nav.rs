@@ -18,44 +18,31 @@ pub fn entry() -> Option<JsValue> {
 
 /// `activationStart` of a prerendered page, else 0.
 pub fn activation_start() -> f64 {
-    entry()
-        .and_then(|e| js::num(&e, "activationStart"))
-        .unwrap_or(0.0)
+    entry().and_then(|e| js::num(&e, "activationStart")).unwrap_or(0.0)
 }
 
 /// Fills the navigation fields of the page's first view.
 pub fn read(view: &mut PageView) {
     let Some(entry) = entry() else { return };
     let origin = view.origin;
-    let at = |key: &str| {
-        js::num(&entry, key)
-            .filter(|t| *t > 0.0)
-            .map(|t| (t - origin).max(0.0))
-    };
+    let at = |key: &str| js::num(&entry, key).filter(|t| *t > 0.0).map(|t| (t - origin).max(0.0));
     let beacon = &mut view.beacon;
     beacon.ttfb_ms = at("responseStart");
     beacon.dcl_ms = at("domContentLoadedEventStart");
     beacon.load_ms = at("loadEventStart");
-    beacon.response_status = js::num(&entry, "responseStatus")
-        .filter(|s| *s > 0.0)
-        .map(|s| s as u16);
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .map(JsValue::from)
-        .unwrap_or_default();
-    beacon.nav_type = Some(
-        if origin > 0.0 || js::get(&document, "prerendering").is_truthy() {
-            NavType::Prerender
-        } else if js::get(&document, "wasDiscarded").is_truthy() {
-            NavType::Restore
-        } else {
-            match js::text(&entry, "type").as_deref() {
-                Some("reload") => NavType::Reload,
-                Some("back_forward") => NavType::BackForward,
-                _ => NavType::Navigate,
-            }
-        },
-    );
+    beacon.response_status = js::num(&entry, "responseStatus").filter(|s| *s > 0.0).map(|s| s as u16);
+    let document = web_sys::window().and_then(|w| w.document()).map(JsValue::from).unwrap_or_default();
+    beacon.nav_type = Some(if origin > 0.0 || js::get(&document, "prerendering").is_truthy() {
+        NavType::Prerender
+    } else if js::get(&document, "wasDiscarded").is_truthy() {
+        NavType::Restore
+    } else {
+        match js::text(&entry, "type").as_deref() {
+            Some("reload") => NavType::Reload,
+            Some("back_forward") => NavType::BackForward,
+            _ => NavType::Navigate,
+        }
+    });
 }
 
 /// Fills `load_ms` and `dcl_ms` if they happened after the module started.

@@ -1,0 +1,185 @@
+// End-to-end test harness: a real collector process with a fresh data
+// directory, a page server on another origin (so beacons are cross-origin,
+// as on a real site) whose resources can be delayed, and headless Chromium.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, dirname, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..', '..');
+const bin = process.env.PALAUTE_BIN || join(root, 'target', 'debug', 'palaute-collector');
+
+/** A desktop Chrome user agent: the tests play real visitors. */
+export const DESKTOP_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.svg': 'image/svg+xml', '.js': 'text/javascript', '.css': 'text/css' };
+
+/**
+ * An SVG with enough detail to count for LCP: Chrome ignores images under
+ * about 0.05 bits per pixel (placeholders, flat colours).
+ */
+export function detailedImage(width, height) {
+  let seed = 7;
+  const random = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  let shapes = '';
+  for (let i = 0; i < 800; i++) {
+    const colour = random(0xffffff).toString(16).padStart(6, '0');
+    shapes += `<circle cx="${random(width)}" cy="${random(height)}" r="${6 + random(34)}" fill="#${colour}"/>`;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes}</svg>`;
+}
+
+/**
+ * Serves tests/e2e/pages. `/hero.svg` is a generated detailed image. `{{COLLECTOR}}` in a page becomes the collector's
+ * URL. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
+ * a 404.
+ */
+export async function startPageServer() {
+  const state = { collector: '' };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let path = url.pathname;
+    let delay = 0;
+    const delayed = path.match(/^\/delay\/(\d+)(\/.*)$/);
+    if (delayed) {
+      delay = Number(delayed[1]);
+      path = delayed[2];
+    }
+    const file = join(here, 'pages', path.replace(/\.\./g, ''));
+    setTimeout(() => {
+      if (path === '/hero.svg') {
+        res.writeHead(200, { 'content-type': TYPES['.svg'], 'cache-control': 'no-store' });
+        res.end(detailedImage(1000, 400));
+        return;
+      }
+      if (!existsSync(file) || path.endsWith('/')) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      let body = readFileSync(file);
+      if (extname(file) === '.html') body = body.toString().replaceAll('{{COLLECTOR}}', state.collector);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    }, delay);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    url: (path) => `${origin}/${path}`,
+    useCollector(url) { state.collector = url; },
+    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
+  };
+}
+
+/** Runs `palaute-collector` with a fresh data dir; registers site `test` for `origin`. */
+export async function startCollector(origin) {
+  const data = mkdtempSync(join(tmpdir(), 'palaute-e2e-'));
+  const common = ['--data', data];
+  const added = execFileSync(bin, ['site', 'add', 'test', '--origin', origin, ...common], { encoding: 'utf8' });
+  const token = added.trim().split('\n').pop();
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--www', join(root, 'www'), ...common], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) ok(match[1]);
+    });
+    child.on('exit', (code) => fail(new Error(`collector exited with ${code}: ${log}`)));
+  });
+  return {
+    url,
+    token,
+    log: () => log,
+    /** The site's raw export, parsed. */
+    async rows() {
+      const res = await fetch(`${url}/api/v1/sites/test/pageviews?format=ndjson`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status !== 200) throw new Error(`export answered ${res.status}`);
+      return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((ok) => child.on('exit', ok));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium with the back/forward cache left on. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+      // Global, so that beacons sent while a page unloads carry it too.
+      `--user-agent=${DESKTOP_UA}`,
+    ],
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+export async function eventually(check, ms = 10000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+/** Waits until the wasm module has taken the page view over from the loader. */
+export async function moduleStarted(page) {
+  await page.waitForFunction(() => window.palaute && window.palaute.L && window.palaute.L.started === 1, null, {
+    timeout: 15000,
+  });
+}
+
+/** Waits until the page has painted an LCP candidate that is an image. */
+export async function imagePainted(page) {
+  await page.evaluate(
+    () => new Promise((painted) => {
+      new PerformanceObserver((list) => {
+        if (list.getEntries().some((entry) => entry.url)) painted();
+      }).observe({ type: 'largest-contentful-paint', buffered: true });
+    }),
+  );
+}
+
+/** Sets up collector, page server and browser for a test file. */
+export async function setup() {
+  const pages = await startPageServer();
+  const collector = await startCollector(pages.origin);
+  pages.useCollector(collector.url);
+  const browser = await launchBrowser();
+  const context = () => browser.newContext();
+  return {
+    pages, collector, browser, context,
+    async teardown() {
+      await browser.close();
+      await collector.stop();
+      await pages.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// One script tag to one stored page view, end to end: real collector
+// process, real headless Chromium, pages on another origin.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, eventually, moduleStarted, imagePainted } from './harness.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.teardown(); });
+
+/** Visits `path`, lets the module take over, then leaves; returns the page view's row. */
+async function visitAndLeave(path, { waitForImage = false } = {}) {
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url(path));
+  await moduleStarted(page);
+  if (waitForImage) await imagePainted(page);
+  const id = await page.evaluate(() => window.palaute.L.id);
+  await page.goto('about:blank');
+  const row = await eventually(async () => (await env.collector.rows()).find((r) => r.id === id), 10000, `row ${id}`);
+  await context.close();
+  return row;
+}
+
+test('a text page yields one row with TTFB, FCP and LCP', async () => {
+  const row = await visitAndLeave('text.html');
+  assert.equal(row.site, 'test');
+  assert.equal(row.url, '/text.html');
+  assert.equal(row.nav_type, 'navigate');
+  for (const field of ['ttfb_ms', 'fcp_ms', 'lcp_ms', 'dcl_ms', 'load_ms', 'visible_ms', 'left_at_ms']) {
+    assert.equal(typeof row[field], 'number', `${field} is a number: ${JSON.stringify(row)}`);
+  }
+  assert.ok(row.ttfb_ms >= 0 && row.ttfb_ms < 2000, `ttfb ${row.ttfb_ms}`);
+  assert.ok(row.fcp_ms >= row.ttfb_ms && row.fcp_ms < 5000, `fcp ${row.fcp_ms}`);
+  assert.ok(row.lcp_ms >= row.fcp_ms, `lcp ${row.lcp_ms} >= fcp ${row.fcp_ms}`);
+  assert.equal(row.response_status, 200);
+  assert.equal(row.abandoned, false);
+  assert.equal(row.device, 'desktop');
+  assert.equal(row.inp_ms, null, 'no interaction: INP is null, never 0');
+  assert.match(row.started_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  const rows = (await env.collector.rows()).filter((r) => r.id === row.id);
+  assert.equal(rows.length, 1, 'exactly one row per page view');
+});
+
+test('on a page whose hero image arrives late, LCP is at least the delay', async () => {
+  const delay = 1500;
+  const row = await visitAndLeave(`hero.html?hero=${delay}`, { waitForImage: true });
+  assert.equal(row.url, `/hero.html?hero=${delay}`);
+  assert.ok(row.lcp_ms >= delay, `lcp ${row.lcp_ms} >= ${delay}`);
+  assert.ok(row.lcp_ms < delay + 3000, `lcp ${row.lcp_ms} plausible`);
+  assert.ok(row.fcp_ms < delay, `fcp ${row.fcp_ms} came before the image`);
+  assert.ok(row.lcp_url.endsWith('/hero.svg'), row.lcp_url);
+  assert.ok(row.load_ms >= delay, `load ${row.load_ms} waits for the image`);
+});
+
+test('a visitor who leaves before the module arrives is still counted, by the loader', async () => {
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url('hero.html?hero=4000'), { waitUntil: 'commit' });
+  await page.waitForFunction(() => window.palaute && window.palaute.L && performance.now() > 800);
+  const id = await page.evaluate(() => window.palaute.L.id);
+  await page.goto('about:blank');
+  const row = await eventually(async () => (await env.collector.rows()).find((r) => r.id === id), 10000, `row ${id}`);
+  await context.close();
+  assert.equal(row.abandoned, true);
+  // The heading was painted (FCP, and the LCP candidate so far); the image and load were still to come.
+  assert.equal(row.abandon_phase, 'before_load', JSON.stringify(row));
+  assert.ok(row.fcp_ms < 800, `fcp ${row.fcp_ms}`);
+  assert.equal(row.load_ms, null);
+  assert.ok(row.left_at_ms >= 800 && row.left_at_ms < 4000, `left_at ${row.left_at_ms}`);
+});
