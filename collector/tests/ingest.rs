@@ -44,11 +44,7 @@ async fn bad_input_gets_its_documented_status_and_loses_nothing() {
         ("unknown site", post(&good(4).replace(r#""site":"shop""#, r#""site":"nope""#)), 400),
         ("invalid UTF-8", post_bytes(b"{\"v\":1,\"site\":\"\xff\xfe\"}"), 400),
         ("oversized body", post(&" ".repeat(70 * 1024)), 413),
-        (
-            "disallowed origin",
-            post(&good(5)).iter().copied().collect::<Vec<u8>>().replace_origin("https://evil.example"),
-            400,
-        ),
+        ("disallowed origin", post(&good(5)).replace_origin("https://evil.example"), 400),
         ("SQL metacharacters", post(&good(6).replace("/cart?step=2#top", "/x'); DROP TABLE pageviews;--")), 204),
     ];
     for (name, request, expected) in cases {

@@ -34,7 +34,7 @@ pub async fn ingest(
     // Browsers send Origin with every beacon; other clients may omit it.
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
-        if !site.origins.iter().any(|allowed| *allowed == origin) {
+        if !site.origins.contains(&origin) {
             return Err(AppError::Invalid(format!("origin: {origin:?} may not send beacons for {}", site.id)));
         }
     }

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{sqlite_schema, Selection, Site, Snapshot, Store};
 use crate::error::{AppError, Result};
-use crate::model::PageView;
+use crate::model::{PageView, FIELDS};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "palaute.db";
@@ -127,60 +127,23 @@ fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<()
     })
 }
 
-/// Stored columns after `site, id, seq, received_at`, in export order.
-const COLUMNS: [&str; 38] = [
-    "url",
-    "path",
-    "referrer_host",
-    "started_at",
-    "nav_type",
-    "ttfb_ms",
-    "fcp_ms",
-    "lcp_ms",
-    "inp_ms",
-    "cls",
-    "dcl_ms",
-    "load_ms",
-    "lcp_element",
-    "lcp_url",
-    "lcp_subparts",
-    "inp_target",
-    "inp_subparts",
-    "response_status",
-    "visible_ms",
-    "left_at_ms",
-    "abandoned",
-    "abandon_phase",
-    "slow_bounce",
-    "device",
-    "browser",
-    "os",
-    "effective_type",
-    "downlink_mbps",
-    "rtt_ms",
-    "save_data",
-    "device_memory",
-    "cpu_cores",
-    "errors",
-    "feedback_rating",
-    "feedback_scale",
-    "feedback_comment",
-    "feedback_at_ms",
-    "tags",
-];
+/// Columns stored besides the exported [`FIELDS`], in insert order after them.
+const INTERNAL_COLUMNS: [&str; 3] = ["path", "seq", "received_at"];
 
 fn upsert_sql() -> String {
-    let columns = COLUMNS.join(", ");
-    let placeholders = vec!["?"; COLUMNS.len() + 4].join(", ");
+    let columns: Vec<&str> = FIELDS.iter().chain(INTERNAL_COLUMNS.iter()).copied().collect();
+    let placeholders = vec!["?"; columns.len()].join(", ");
     let updates: Vec<String> =
-        ["seq", "received_at"].iter().chain(COLUMNS.iter()).map(|c| format!("{c} = excluded.{c}")).collect();
+        columns.iter().filter(|c| !matches!(**c, "site" | "id")).map(|c| format!("{c} = excluded.{c}")).collect();
     format!(
-        "INSERT INTO pageviews (site, id, seq, received_at, {columns}) VALUES ({placeholders})
+        "INSERT INTO pageviews ({}) VALUES ({placeholders})
          ON CONFLICT (site, id) DO UPDATE SET {} WHERE excluded.seq > pageviews.seq",
+        columns.join(", "),
         updates.join(", ")
     )
 }
 
+/// Values in the order of [`FIELDS`] then [`INTERNAL_COLUMNS`].
 fn row_values(snapshot: &Snapshot) -> Vec<Value> {
     let v = &snapshot.view;
     let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
@@ -189,12 +152,9 @@ fn row_values(snapshot: &Snapshot) -> Vec<Value> {
     let json = |x: Option<String>| x.map_or(Value::Null, Value::Text);
     let path = v.url.split('?').next().unwrap_or_default().to_string();
     vec![
-        Value::Text(v.site.clone()),
         Value::Text(v.id.clone()),
-        Value::Integer(snapshot.seq.into()),
-        Value::Integer(snapshot.received_at),
+        Value::Text(v.site.clone()),
         Value::Text(v.url.clone()),
-        Value::Text(path),
         text(&v.referrer_host),
         Value::Integer(v.started_at),
         text(&v.nav_type),
@@ -231,55 +191,58 @@ fn row_values(snapshot: &Snapshot) -> Vec<Value> {
         text(&v.feedback_comment),
         real(v.feedback_at_ms),
         Value::Text(serde_json::to_string(&v.tags).unwrap_or_else(|_| "{}".into())),
+        Value::Text(path),
+        Value::Integer(snapshot.seq.into()),
+        Value::Integer(snapshot.received_at),
     ]
 }
 
 fn select_sql() -> String {
-    format!("SELECT site, id, {} FROM pageviews", COLUMNS.join(", "))
+    format!("SELECT {} FROM pageviews", FIELDS.join(", "))
 }
 
 fn read_view(row: &Row) -> rusqlite::Result<PageView> {
-    let json_col = |i: usize| -> rusqlite::Result<Option<String>> { row.get(i) };
+    let json_col = |name: &str| -> rusqlite::Result<Option<String>> { row.get(name) };
     Ok(PageView {
-        site: row.get(0)?,
-        id: row.get(1)?,
-        url: row.get(2)?,
-        referrer_host: row.get(4)?,
-        started_at: row.get(5)?,
-        nav_type: row.get(6)?,
-        ttfb_ms: row.get(7)?,
-        fcp_ms: row.get(8)?,
-        lcp_ms: row.get(9)?,
-        inp_ms: row.get(10)?,
-        cls: row.get(11)?,
-        dcl_ms: row.get(12)?,
-        load_ms: row.get(13)?,
-        lcp_element: row.get(14)?,
-        lcp_url: row.get(15)?,
-        lcp_subparts: json_col(16)?.and_then(|s| serde_json::from_str(&s).ok()),
-        inp_target: row.get(17)?,
-        inp_subparts: json_col(18)?.and_then(|s| serde_json::from_str(&s).ok()),
-        response_status: row.get(19)?,
-        visible_ms: row.get(20)?,
-        left_at_ms: row.get(21)?,
-        abandoned: row.get(22)?,
-        abandon_phase: row.get(23)?,
-        slow_bounce: row.get(24)?,
-        device: row.get(25)?,
-        browser: row.get(26)?,
-        os: row.get(27)?,
-        effective_type: row.get(28)?,
-        downlink_mbps: row.get(29)?,
-        rtt_ms: row.get(30)?,
-        save_data: row.get(31)?,
-        device_memory: row.get(32)?,
-        cpu_cores: row.get(33)?,
-        errors: row.get(34)?,
-        feedback_rating: row.get(35)?,
-        feedback_scale: row.get(36)?,
-        feedback_comment: row.get(37)?,
-        feedback_at_ms: row.get(38)?,
-        tags: serde_json::from_str(&row.get::<_, String>(39)?).unwrap_or_default(),
+        site: row.get("site")?,
+        id: row.get("id")?,
+        url: row.get("url")?,
+        referrer_host: row.get("referrer_host")?,
+        started_at: row.get("started_at")?,
+        nav_type: row.get("nav_type")?,
+        ttfb_ms: row.get("ttfb_ms")?,
+        fcp_ms: row.get("fcp_ms")?,
+        lcp_ms: row.get("lcp_ms")?,
+        inp_ms: row.get("inp_ms")?,
+        cls: row.get("cls")?,
+        dcl_ms: row.get("dcl_ms")?,
+        load_ms: row.get("load_ms")?,
+        lcp_element: row.get("lcp_element")?,
+        lcp_url: row.get("lcp_url")?,
+        lcp_subparts: json_col("lcp_subparts")?.and_then(|s| serde_json::from_str(&s).ok()),
+        inp_target: row.get("inp_target")?,
+        inp_subparts: json_col("inp_subparts")?.and_then(|s| serde_json::from_str(&s).ok()),
+        response_status: row.get("response_status")?,
+        visible_ms: row.get("visible_ms")?,
+        left_at_ms: row.get("left_at_ms")?,
+        abandoned: row.get("abandoned")?,
+        abandon_phase: row.get("abandon_phase")?,
+        slow_bounce: row.get("slow_bounce")?,
+        device: row.get("device")?,
+        browser: row.get("browser")?,
+        os: row.get("os")?,
+        effective_type: row.get("effective_type")?,
+        downlink_mbps: row.get("downlink_mbps")?,
+        rtt_ms: row.get("rtt_ms")?,
+        save_data: row.get("save_data")?,
+        device_memory: row.get("device_memory")?,
+        cpu_cores: row.get("cpu_cores")?,
+        errors: row.get("errors")?,
+        feedback_rating: row.get("feedback_rating")?,
+        feedback_scale: row.get("feedback_scale")?,
+        feedback_comment: row.get("feedback_comment")?,
+        feedback_at_ms: row.get("feedback_at_ms")?,
+        tags: serde_json::from_str(&row.get::<_, String>("tags")?).unwrap_or_default(),
     })
 }
 

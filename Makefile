@@ -1,0 +1,46 @@
+# palaute: the commands of SPEC §6. Each installs what it needs first.
+#   make demo   build, start the collector with demo pages, print URLs + token
+#   make test   every test: format, lints (both targets), Rust, browser end-to-end
+#   make build  release collector + size-optimised client (target/release/www)
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+DEMO_LISTEN ?= 127.0.0.1:8080
+DEMO_DATA ?= .palaute-demo
+RELEASE_BIN := target/release/palaute-collector
+
+.PHONY: setup client build demo test lint e2e
+
+setup:
+	@scripts/setup.sh
+
+client: setup
+	@scripts/build-client.sh
+
+build: client
+	cargo build --release -p palaute-collector
+	rm -rf target/release/www && mkdir -p target/release/www
+	cp -r www/dist www/demo target/release/www/
+	@echo "built $(RELEASE_BIN); it serves the client from target/release/www"
+
+demo: build
+	@$(RELEASE_BIN) site add demo --origin http://$(DEMO_LISTEN) --origin http://localhost:$${DEMO_LISTEN##*:} \
+	  --data $(DEMO_DATA) > $(DEMO_DATA).site
+	@token=$$(tail -n 1 $(DEMO_DATA).site); rm -f $(DEMO_DATA).site; \
+	echo; \
+	echo "palaute demo"; \
+	echo "  demo pages:    http://$(DEMO_LISTEN)/demo/  (fast.html, slow.html)"; \
+	echo "  raw export:    curl -H 'Authorization: Bearer $$token' 'http://$(DEMO_LISTEN)/api/v1/sites/demo/pageviews?format=ndjson'"; \
+	echo "  analyst token: $$token"; \
+	echo; \
+	exec $(RELEASE_BIN) serve --demo --listen $(DEMO_LISTEN) --data $(DEMO_DATA)
+
+lint: setup
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p palaute --target wasm32-unknown-unknown -- -D warnings
+
+test: client lint
+	cargo test --workspace
+	cargo build -p palaute-collector
+	node --test --test-timeout=120000 tests/e2e/
