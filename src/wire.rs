@@ -73,6 +73,9 @@ pub struct Beacon {
     /// When the visitor left (page hidden or unloaded), ms; absent while the
     /// page is still in front of them.
     pub left_at_ms: Option<f64>,
+    /// When the visitor left, an image in the viewport larger than the LCP
+    /// candidate so far was still loading: the real LCP had not happened.
+    pub lcp_pending: Option<bool>,
     /// Network Information API `effectiveType` (`4g`, `3g`, ...).
     pub effective_type: Option<String>,
     /// Network Information API `downlink`, Mbit/s.

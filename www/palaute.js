@@ -69,13 +69,34 @@
   var keep = function (e) { if (L.ev.length < 2000) L.ev.push(e); };
   observe('event', keep, { durationThreshold: 16 });
   observe('first-input', keep);
-  observe('largest-contentful-paint', function (e) { L.lcp = e; });
 
   var countError = function () { L.err++; };
   w.addEventListener('error', countError, true);
   w.addEventListener('unhandledrejection', countError);
 
   var nav = function () { return P.getEntriesByType('navigation')[0] || {}; };
+
+  // Whether an image in the viewport, larger than the LCP candidate so far,
+  // is still loading: then the page's real LCP has not happened yet.
+  var lcpPending = function () {
+    var size = L.lcp ? L.lcp.size : 0;
+    for (var i = 0; i < d.images.length; i++) {
+      var img = d.images[i];
+      if (img.complete) continue;
+      var r = img.getBoundingClientRect();
+      var w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+      var h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+      if (w > 0 && h > 0 && w * h > size) return true;
+    }
+    return false;
+  };
+  // Kept up to date while loading, because a closing tab cancels its images
+  // before `pagehide`. Re-checked on resource loads only while it is set.
+  var pending = false;
+  var checkPending = function () { pending = lcpPending(); };
+  observe('largest-contentful-paint', function (e) { L.lcp = e; checkPending(); });
+  d.addEventListener('DOMContentLoaded', checkPending);
+  w.addEventListener('load', function () { if (pending) checkPending(); }, true);
 
   // The page view as the loader alone knows it, when the visitor leaves
   // before the module has started.
@@ -102,6 +123,7 @@
       response_status: n.responseStatus || undefined,
       visible_ms: L.vis,
       left_at_ms: Math.max(e.timeStamp - act, 0),
+      lcp_pending: pending || lcpPending() || undefined,
       errors: L.err,
     });
     var url = L.endpoint + '/b';

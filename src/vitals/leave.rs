@@ -43,6 +43,11 @@ pub struct Milestones {
     pub load_ms: Option<f64>,
     /// When the visitor left; `None` while unknown.
     pub left_at_ms: Option<f64>,
+    /// A larger image was still loading when the visitor left, so LCP had
+    /// not really been reached.
+    pub lcp_pending: bool,
+    /// The view is a restore from the back/forward cache: already loaded.
+    pub restored: bool,
 }
 
 /// How a visit ended, derived from its [`Milestones`].
@@ -68,10 +73,10 @@ impl Milestones {
     pub fn leave(&self, dwell_ms: f64) -> Option<Leave> {
         let left = self.left_at_ms?;
         let reached = |milestone: Option<f64>| milestone.is_some_and(|t| t <= left);
-        if !reached(self.load_ms) {
+        if !self.restored && !reached(self.load_ms) {
             let phase = if !reached(self.fcp_ms) {
                 AbandonPhase::BeforeFcp
-            } else if !reached(self.lcp_ms) {
+            } else if self.lcp_pending || !reached(self.lcp_ms) {
                 AbandonPhase::BeforeLcp
             } else {
                 AbandonPhase::BeforeLoad
@@ -95,7 +100,8 @@ mod tests {
         left: Option<f64>,
         expected: Option<(bool, Option<AbandonPhase>, bool)>,
     ) {
-        let milestones = Milestones { fcp_ms: fcp, lcp_ms: lcp, load_ms: load, left_at_ms: left };
+        let milestones =
+            Milestones { fcp_ms: fcp, lcp_ms: lcp, load_ms: load, left_at_ms: left, ..Milestones::default() };
         let got = milestones.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).map(|l| (l.abandoned, l.phase, l.slow_bounce));
         assert_eq!(got, expected, "{milestones:?}");
     }
@@ -111,6 +117,22 @@ mod tests {
         check(Some(1500.0), Some(1500.0), Some(1600.0), Some(1000.0), Some((true, Some(BeforeFcp), false)));
         check(Some(500.0), Some(800.0), Some(900.0), Some(1000.0), Some((false, None, false)));
         check(Some(500.0), Some(800.0), Some(900.0), None, None);
+    }
+
+    #[test]
+    fn a_pending_larger_image_means_lcp_was_not_reached_and_a_restore_is_loaded() {
+        let text_then_image = Milestones {
+            fcp_ms: Some(100.0),
+            lcp_ms: Some(100.0),
+            left_at_ms: Some(1000.0),
+            lcp_pending: true,
+            ..Milestones::default()
+        };
+        let leave = text_then_image.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).unwrap();
+        assert_eq!((leave.abandoned, leave.phase), (true, Some(AbandonPhase::BeforeLcp)));
+        let restored =
+            Milestones { fcp_ms: Some(20.0), left_at_ms: Some(900.0), restored: true, ..Milestones::default() };
+        assert!(!restored.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).unwrap().abandoned);
     }
 
     #[test]

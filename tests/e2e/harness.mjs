@@ -36,14 +36,23 @@ export function detailedImage(width, height) {
 }
 
 /**
- * Serves tests/e2e/pages. `/hero.svg` is a generated detailed image. `{{COLLECTOR}}` in a page becomes the collector's
+ * Serves tests/e2e/pages. `/hero.svg` is a generated detailed image.
+ * `/c/...` proxies the client from the collector (`{{CLIENT}}` in a page). `{{COLLECTOR}}` in a page becomes the collector's
  * URL. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
  * a 404.
  */
 export async function startPageServer() {
-  const state = { collector: '' };
-  const server = createServer((req, res) => {
+  const state = { collector: '', moduleDelay: 0 };
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (url.pathname.startsWith('/c/')) {
+      // The client, proxied from the collector; the module can be delayed.
+      if (url.pathname.startsWith('/c/m/')) await new Promise((ok) => setTimeout(ok, state.moduleDelay));
+      const upstream = await fetch(state.collector + url.pathname.slice(2));
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') || '' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+      return;
+    }
     let path = url.pathname;
     let delay = 0;
     const delayed = path.match(/^\/delay\/(\d+)(\/.*)$/);
@@ -63,7 +72,9 @@ export async function startPageServer() {
         return;
       }
       let body = readFileSync(file);
-      if (extname(file) === '.html') body = body.toString().replaceAll('{{COLLECTOR}}', state.collector);
+      if (extname(file) === '.html') {
+        body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.collector);
+      }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
       res.end(body);
     }, delay);
@@ -74,6 +85,8 @@ export async function startPageServer() {
     origin,
     url: (path) => `${origin}/${path}`,
     useCollector(url) { state.collector = url; },
+    /** Holds the wasm module's files back by `ms` (0: not at all). */
+    delayModule(ms) { state.moduleDelay = ms; },
     close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
   };
 }
@@ -165,6 +178,33 @@ export async function imagePainted(page) {
       }).observe({ type: 'largest-contentful-paint', buffered: true });
     }),
   );
+}
+
+/** Waits until the page's own clock reaches `ms` (the visitor's dwell). */
+export async function pageTime(page, ms) {
+  await page.waitForFunction((t) => performance.now() >= t, ms, { polling: 10 });
+}
+
+/** Finds the row of page view `id` once it is stored. */
+export async function rowOf(collector, id) {
+  return eventually(async () => (await collector.rows()).find((r) => r.id === id), 10000, `row ${id}`);
+}
+
+/**
+ * Leaves the page by navigating to a blank page of the same origin. Returns
+ * the truth: the left page's own clock when it was hidden, recorded by an
+ * independent `pagehide` listener (a page is "left" when it is hidden or
+ * unloaded, which is some time after the visitor's click).
+ */
+export async function leave(page) {
+  const clicked = await page.evaluate(() => {
+    addEventListener('pagehide', () => sessionStorage.setItem('palaute-test-left', String(performance.now())), true);
+    return performance.now();
+  });
+  await page.goto(new URL('/blank.html', page.url()).href);
+  const left = Number(await page.evaluate(() => sessionStorage.getItem('palaute-test-left')));
+  if (!(left >= clicked)) throw new Error(`page left at ${left}, before the click at ${clicked}`);
+  return left;
 }
 
 /** Sets up collector, page server and browser for a test file. */

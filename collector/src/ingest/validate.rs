@@ -3,7 +3,7 @@
 //! says exactly what was wrong.
 
 use palaute::vitals::leave::Milestones;
-use palaute::wire::{Beacon, WIRE_VERSION};
+use palaute::wire::{Beacon, NavType, WIRE_VERSION};
 
 use super::ua::UaClasses;
 use crate::error::{AppError, Result};
@@ -149,6 +149,8 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         lcp_ms: beacon.lcp_ms,
         load_ms: beacon.load_ms,
         left_at_ms: beacon.left_at_ms,
+        lcp_pending: beacon.lcp_pending == Some(true),
+        restored: beacon.nav_type == Some(NavType::BackForwardCache),
     };
     let leave = milestones.leave(context.dwell_ms);
     let feedback = beacon.feedback;

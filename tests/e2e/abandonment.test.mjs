@@ -1,0 +1,133 @@
+// Visitors who leave before or right after a slow load: each phase of
+// leaving, closing the tab, hiding it (mobile style), leaving before the
+// module arrived, and slow bounces. The test server delays resources.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, moduleStarted, imagePainted, pageTime, rowOf, leave } from './harness.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.teardown(); });
+
+/** Opens `path`, waits until the page's clock reads `dwell`, runs `go` (which leaves); returns [row, truth]. */
+async function visit(path, dwell, go = leave) {
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url(path), { waitUntil: 'commit' });
+  await page.waitForFunction(() => window.palaute && window.palaute.L);
+  const id = await page.evaluate(() => window.palaute.L.id);
+  await pageTime(page, dwell);
+  const truth = await go(page);
+  const row = await rowOf(env.collector, id);
+  await context.close();
+  const rows = (await env.collector.rows()).filter((r) => r.id === id);
+  assert.equal(rows.length, 1, 'one row per page view');
+  if (truth !== undefined) {
+    assert.ok(Math.abs(row.left_at_ms - truth) <= 100, `left_at_ms ${row.left_at_ms} within 100 ms of ${truth}`);
+  }
+  return row;
+}
+
+const cases = [
+  // [name, page, leave at ms, abandoned, phase]
+  ['before the first paint', 'blocked.html?css=3000', 1000, true, 'before_fcp'],
+  ['between FCP and LCP', 'hero.html?hero=3000', 1000, true, 'before_lcp'],
+  ['between LCP and load', 'tracker.html', 1000, true, 'before_load'],
+];
+for (const [name, path, at, abandoned, phase] of cases) {
+  test(`leaving ${name} is abandonment ${phase}`, async () => {
+    const row = await visit(path, at);
+    assert.equal(row.abandoned, abandoned, JSON.stringify(row));
+    assert.equal(row.abandon_phase, phase, JSON.stringify(row));
+    assert.equal(row.load_ms, null);
+    assert.equal(row.slow_bounce, false);
+  });
+}
+
+test('leaving after load is not abandonment', async () => {
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url('text.html'));
+  await moduleStarted(page);
+  const id = await page.evaluate(() => window.palaute.L.id);
+  const truth = await leave(page);
+  const row = await rowOf(env.collector, id);
+  await context.close();
+  assert.equal(row.abandoned, false);
+  assert.equal(row.abandon_phase, null);
+  assert.ok(Math.abs(row.left_at_ms - truth) <= 100, `left_at ${row.left_at_ms} vs ${truth}`);
+});
+
+test('closing the tab before the main image is counted', async () => {
+  // Playwright's page.close() kills a page that has no beforeunload handler
+  // without the lifecycle events a real tab close fires; window.close() on a
+  // window the opener opened goes through the real closing path.
+  const context = await env.context();
+  const opener = await context.newPage();
+  await opener.goto(env.pages.url('text.html?opener'));
+  const [tab] = await Promise.all([
+    context.waitForEvent('page'),
+    opener.evaluate((url) => { window.tab = window.open(url); }, env.pages.url('hero.html?hero=3000')),
+  ]);
+  await tab.waitForFunction(() => window.palaute && window.palaute.L);
+  const id = await tab.evaluate(() => window.palaute.L.id);
+  await pageTime(tab, 1000);
+  await opener.evaluate(() => window.tab.close());
+  const row = await rowOf(env.collector, id);
+  await context.close();
+  assert.equal(row.abandoned, true, JSON.stringify(row));
+  assert.equal(row.abandon_phase, 'before_lcp');
+  assert.ok(row.left_at_ms >= 1000 && row.left_at_ms < 2500, `left_at ${row.left_at_ms}`);
+});
+
+test('hiding the page without unloading it (mobile style) is counted', async () => {
+  const row = await visit('hero.html?hero=3000', 1000, async (page) => {
+    return page.evaluate(() => {
+      // What a phone does when the visitor switches apps: hidden, no unload.
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+      const event = new Event('visibilitychange');
+      document.dispatchEvent(event);
+      return event.timeStamp;
+    });
+  });
+  assert.equal(row.abandoned, true);
+  assert.equal(row.abandon_phase, 'before_lcp');
+});
+
+test('a visitor who leaves before the wasm module could download is still counted', async () => {
+  env.pages.delayModule(8000);
+  try {
+    const row = await visit('text.html', 2000);
+    // The page had loaded; only the module was late. The loader reported it.
+    assert.equal(row.abandoned, false, JSON.stringify(row));
+    assert.equal(typeof row.load_ms, 'number');
+    assert.equal(typeof row.fcp_ms, 'number');
+  } finally {
+    env.pages.delayModule(0);
+  }
+});
+
+test('a slow page left 4 s after loading is a slow bounce; a fast one is not', async () => {
+  const dwell = 4000;
+  async function loadThenDwell(path, waitForImage) {
+    const context = await env.context();
+    const page = await context.newPage();
+    await page.goto(env.pages.url(path));
+    await moduleStarted(page);
+    if (waitForImage) await imagePainted(page);
+    const loaded = await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventStart);
+    const id = await page.evaluate(() => window.palaute.L.id);
+    await pageTime(page, loaded + dwell);
+    await leave(page);
+    const row = await rowOf(env.collector, id);
+    await context.close();
+    return row;
+  }
+  const [slow, fast] = await Promise.all([loadThenDwell('hero.html?hero=4500', true), loadThenDwell('text.html', false)]);
+  assert.ok(slow.load_ms > 4000, `slow load ${slow.load_ms}`);
+  assert.equal(slow.abandoned, false);
+  assert.equal(slow.slow_bounce, true, JSON.stringify(slow));
+  assert.equal(fast.slow_bounce, false, JSON.stringify(fast));
+});
