@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, moduleStarted, imagePainted, pageTime, rowOf, leave } from './harness.mjs';
+import { setup, moduleStarted, imagePainted, pageTime, rowOf, leave, eventually } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -130,4 +130,36 @@ test('a slow page left 4 s after loading is a slow bounce; a fast one is not', a
   assert.equal(slow.abandoned, false);
   assert.equal(slow.slow_bounce, true, JSON.stringify(slow));
   assert.equal(fast.slow_bounce, false, JSON.stringify(fast));
+});
+
+test('back then forward through the bfcache: the restored view is its own row, loaded, not abandoned', async () => {
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url('text.html?bfcache'));
+  await moduleStarted(page);
+  const id = await page.evaluate(() => {
+    // Survives in the bfcache: records when the page is restored.
+    addEventListener('pageshow', (e) => { if (e.persisted) window.restoredAt = e.timeStamp; });
+    return window.palaute.L.id;
+  });
+  await leave(page);
+  await page.goBack({ waitUntil: 'commit' });
+  const restoredAt = await page.waitForFunction(() => window.restoredAt).then((h) => h.jsonValue());
+  const truth = (await leave(page)) - restoredAt;
+  const rows = await eventually(async () => {
+    const all = (await env.collector.rows()).filter((r) => r.url === '/text.html?bfcache');
+    return all.length >= 2 && all.some((r) => r.nav_type === 'back_forward_cache' && r.left_at_ms !== null) && all;
+  }, 10000, 'two rows');
+  await context.close();
+  assert.equal(rows.length, 2, JSON.stringify(rows));
+  const first = rows.find((r) => r.id === id);
+  const again = rows.find((r) => r.id !== id);
+  assert.equal(first.nav_type, 'navigate');
+  assert.equal(again.nav_type, 'back_forward_cache');
+  assert.equal(again.ttfb_ms, 0, 'web-vitals: a restore has no network wait');
+  assert.equal(typeof again.fcp_ms, 'number');
+  assert.equal(again.abandoned, false);
+  assert.equal(again.load_ms, null, 'a restore has no load event of its own');
+  assert.ok(Math.abs(again.left_at_ms - truth) <= 100, `left_at ${again.left_at_ms} vs ${truth} after the restore`);
+  assert.ok(again.visible_ms > 0 && again.visible_ms <= again.left_at_ms + 1, `visible ${again.visible_ms}`);
 });

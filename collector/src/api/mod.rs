@@ -1,9 +1,11 @@
 //! The analyst API under `/api/v1`. Every route needs the site's analyst
 //! token as `Authorization: Bearer TOKEN`.
 
+pub mod aggregate;
 mod auth;
 mod export;
 pub mod period;
+mod reports;
 
 use std::sync::Arc;
 
@@ -16,5 +18,9 @@ pub use auth::Authorized;
 
 /// The `/api/v1` routes.
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/sites/{site}/pageviews", get(export::pageviews))
+    Router::new()
+        .route("/sites/{site}/pageviews", get(export::pageviews))
+        .route("/sites/{site}/summary", get(reports::summary))
+        .route("/sites/{site}/abandonment", get(reports::abandonment))
+        .route("/sites/{site}/breakdown", get(reports::breakdown))
 }

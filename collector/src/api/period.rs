@@ -21,9 +21,32 @@ pub struct PeriodQuery {
     pub to: Option<String>,
     /// Only this path.
     pub path: Option<String>,
+    /// Only this device class.
+    pub device: Option<String>,
+    /// Only this browser family.
+    pub browser: Option<String>,
+    /// Only this OS family.
+    pub os: Option<String>,
+    /// Only this effective connection type.
+    pub effective_type: Option<String>,
+    /// Only this navigation type.
+    pub nav_type: Option<String>,
 }
 
 impl PeriodQuery {
+    /// Whether `view` passes the filters other than period and path (which
+    /// the store applies).
+    pub fn admits(&self, view: &crate::model::PageView) -> bool {
+        let matches = |filter: &Option<String>, value: &Option<String>| {
+            filter.as_ref().is_none_or(|f| f.is_empty() || value.as_ref() == Some(f))
+        };
+        matches(&self.device, &view.device)
+            && matches(&self.browser, &view.browser)
+            && matches(&self.os, &view.os)
+            && matches(&self.effective_type, &view.effective_type)
+            && matches(&self.nav_type, &view.nav_type)
+    }
+
     /// The selection for `site`, relative to `now_ms`.
     pub fn selection(&self, site: &str, now_ms: i64) -> Result<Selection> {
         let to_ms = match &self.to {
@@ -92,7 +115,7 @@ mod tests {
     fn defaults_to_the_last_seven_days() {
         let selection = PeriodQuery::default().selection("shop", NOW).unwrap();
         assert_eq!(selection.to_ms - selection.from_ms, DEFAULT_PERIOD_MS);
-        let reversed = PeriodQuery { from: Some("1d".into()), to: Some("2d".into()), path: None };
+        let reversed = PeriodQuery { from: Some("1d".into()), to: Some("2d".into()), ..PeriodQuery::default() };
         assert!(reversed.selection("shop", NOW).is_err());
     }
 }
