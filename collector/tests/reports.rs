@@ -129,7 +129,7 @@ async fn abandonment_curve_summary_and_breakdown_match_the_mix() {
             (p.to_string(), lost)
         })
         .collect();
-    expected.sort_by(|a, b| b.1.cmp(&a.1));
+    expected.sort_by_key(|e| std::cmp::Reverse(e.1));
     let got: Vec<(String, usize)> =
         rows.iter().map(|r| (r["key"].as_str().unwrap().to_string(), r["lost"].as_u64().unwrap() as usize)).collect();
     assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), expected.iter().map(|e| e.1).collect::<Vec<_>>());
