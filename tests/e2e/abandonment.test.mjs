@@ -31,7 +31,7 @@ async function visit(path, dwell, go = leave) {
 
 const cases = [
   // [name, page, leave at ms, abandoned, phase]
-  ['before the first paint', 'blocked.html?css=3000', 1000, true, 'before_fcp'],
+  ['before the first paint', 'stream.html?body=3000', 1000, true, 'before_fcp'],
   ['between FCP and LCP', 'hero.html?hero=3000', 1000, true, 'before_lcp'],
   ['between LCP and load', 'tracker.html', 1000, true, 'before_load'],
 ];

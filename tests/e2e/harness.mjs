@@ -37,14 +37,21 @@ export function detailedImage(width, height) {
 
 /**
  * Serves tests/e2e/pages. `/hero.svg` is a generated detailed image.
+ * A page with a `<!--STREAM` marker sends the rest `?body=MS` late.
  * `/c/...` proxies the client from the collector (`{{CLIENT}}` in a page). `{{COLLECTOR}}` in a page becomes the collector's
  * URL. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
  * a 404.
  */
 export async function startPageServer() {
-  const state = { collector: '', moduleDelay: 0 };
+  const state = { collector: '', moduleDelay: 0, left: new Map() };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/oracle') {
+      // The test's own record of when a page was left (see `leave`).
+      state.left.set(url.searchParams.get('page'), Number(url.searchParams.get('left')));
+      res.writeHead(204).end();
+      return;
+    }
     if (url.pathname.startsWith('/c/')) {
       // The client, proxied from the collector; the module can be delayed.
       if (url.pathname.startsWith('/c/m/')) await new Promise((ok) => setTimeout(ok, state.moduleDelay));
@@ -76,7 +83,14 @@ export async function startPageServer() {
         body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.collector);
       }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
+      const [head, rest] = body.toString().split('<!--STREAM');
+      if (rest === undefined) {
+        res.end(body);
+        return;
+      }
+      // A document whose body arrives `?body=MS` late: nothing paints before.
+      res.write(head);
+      setTimeout(() => res.end('<!--STREAM' + rest), Number(url.searchParams.get('body') || 3000));
     }, delay);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -85,6 +99,8 @@ export async function startPageServer() {
     origin,
     url: (path) => `${origin}/${path}`,
     useCollector(url) { state.collector = url; },
+    /** When the page tagged `tag` was left, by its own clock, once known. */
+    leftAt: (tag) => state.left.get(tag),
     /** Holds the wasm module's files back by `ms` (0: not at all). */
     delayModule(ms) { state.moduleDelay = ms; },
     close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
@@ -191,30 +207,35 @@ export async function rowOf(collector, id) {
 }
 
 /**
- * Leaves the page by navigating to a blank page of the same origin. Returns
- * the truth: the left page's own clock when it was hidden, recorded by an
- * independent `pagehide` listener (a page is "left" when it is hidden or
- * unloaded, which is some time after the visitor's click).
+ * Leaves the page by navigating away. Returns the truth: the left page's
+ * own clock when it was hidden or unloaded, recorded by an independent
+ * `pagehide` listener and reported to the page server (a page is "left"
+ * some time after the visitor's click, when the next page takes over).
  */
+let leaves = 0;
 export async function leave(page) {
-  const clicked = await page.evaluate(() => {
-    addEventListener('pagehide', () => sessionStorage.setItem('palaute-test-left', String(performance.now())), true);
+  const tag = `leave-${++leaves}`;
+  const clicked = await page.evaluate((tag) => {
+    addEventListener('pagehide', () => {
+      navigator.sendBeacon(`/oracle?page=${tag}&left=${performance.now()}`);
+    }, true);
     return performance.now();
-  });
-  await page.goto(new URL('/blank.html', page.url()).href);
-  const left = Number(await page.evaluate(() => sessionStorage.getItem('palaute-test-left')));
+  }, tag);
+  await page.goto('about:blank');
+  const left = await eventually(() => env.pages.leftAt(tag), 5000, `the oracle for ${tag}`);
   if (!(left >= clicked)) throw new Error(`page left at ${left}, before the click at ${clicked}`);
   return left;
 }
 
 /** Sets up collector, page server and browser for a test file. */
+let env;
 export async function setup() {
   const pages = await startPageServer();
   const collector = await startCollector(pages.origin);
   pages.useCollector(collector.url);
   const browser = await launchBrowser();
   const context = () => browser.newContext();
-  return {
+  env = {
     pages, collector, browser, context,
     async teardown() {
       await browser.close();
@@ -222,4 +243,5 @@ export async function setup() {
       await pages.close();
     },
   };
+  return env;
 }
