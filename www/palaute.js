@@ -44,10 +44,9 @@
     scale: attr('feedback-scale') || 'thumbs',
     lang: attr('lang') || '',
     started: 0,
-    // Event Timing and first-input entries seen before the module ran.
+    // Event Timing and first-input entries seen before the module ran (the
+    // browser buffers only those of 104 ms or more; INP counts from 40 ms).
     ev: [],
-    // Uncaught errors and failed resource loads.
-    err: 0,
     // First time the page was hidden (0: hidden from the start).
     hid: hidden() && !d.prerendering ? 0 : Infinity,
     // Visible time accumulated before `vs`, and when the page last became
@@ -67,10 +66,22 @@
     } catch (e) { /* entry type not supported here */ }
   };
   var keep = function (e) { if (L.ev.length < 2000) L.ev.push(e); };
-  observe('event', keep, { durationThreshold: 16 });
+  observe('event', keep, { durationThreshold: 40 });
   observe('first-input', keep);
 
-  var countError = function () { L.err++; };
+  // Uncaught errors and failed resource loads: what the listeners saw, plus
+  // failed loads (status >= 400 in Resource Timing) from before the loader ran.
+  var caught = 0;
+  var started = P.now();
+  Object.defineProperty(L, 'err', {
+    enumerable: true,
+    get: function () {
+      return caught + P.getEntriesByType('resource').filter(function (e) {
+        return e.responseStatus >= 400 && e.responseEnd <= started;
+      }).length;
+    },
+  });
+  var countError = function () { caught++; };
   w.addEventListener('error', countError, true);
   w.addEventListener('unhandledrejection', countError);
 
@@ -146,6 +157,15 @@
     if (L.vs >= 0) L.vis += e.timeStamp - L.vs;
     L.vs = -1;
     leave(e);
+  }, true);
+
+  // A page restored from the back/forward cache paints on the second frame
+  // after `pageshow`. The loader's frame callbacks run first in that frame,
+  // so its clock reading is the closest to the paint.
+  w.addEventListener('pageshow', function (e) {
+    if (!e.persisted) return;
+    L.painted = 0;
+    requestAnimationFrame(function () { requestAnimationFrame(function () { L.painted = P.now(); }); });
   }, true);
 
   var dir = s.src.replace(/[^/]*$/, '');

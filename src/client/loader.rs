@@ -57,4 +57,20 @@ impl Loader {
         let since = js::num(&self.0, "vs").unwrap_or(-1.0);
         accumulated + if since >= 0.0 { (now - since).max(0.0) } else { 0.0 }
     }
+
+    /// When the page restored from the back/forward cache painted, as the
+    /// loader read it (`None` until then).
+    pub fn restored_paint(&self) -> Option<f64> {
+        js::num(&self.0, "painted").filter(|t| *t > 0.0)
+    }
+
+    /// Event Timing entries the loader kept from before the module ran.
+    pub fn early_event_entries(&self) -> js_sys::Array {
+        let entries = js::get(&self.0, "ev");
+        if js_sys::Array::is_array(&entries) {
+            entries.into()
+        } else {
+            js_sys::Array::new()
+        }
+    }
 }

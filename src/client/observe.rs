@@ -34,7 +34,8 @@ impl Observer {
         let init = Object::new();
         js::set(&init, "type", &JsValue::from_str(entry_type));
         js::set(&init, "buffered", &JsValue::TRUE);
-        js::set(&init, "durationThreshold", &JsValue::from_f64(16.0));
+        // Event Timing: the entries INP considers (ignored by other types).
+        js::set(&init, "durationThreshold", &JsValue::from_f64(crate::vitals::inp::MIN_DURATION_MS));
         observer.observe(init.unchecked_ref());
         Some(Observer { observer, handler, _callback: callback })
     }

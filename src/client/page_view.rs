@@ -1,11 +1,13 @@
 //! One page view: its identity, its time origin and the measured fields,
 //! accumulated in the [`Beacon`] it will be reported as.
 
+use crate::vitals::cls::SessionWindows;
+use crate::vitals::inp::Interactions;
 use crate::wire::{Beacon, NavType, Source, WIRE_VERSION};
 
 use super::js;
 use super::loader::Loader;
-use super::metrics::device;
+use super::metrics::{device, responsiveness};
 
 /// A page view being measured.
 pub struct PageView {
@@ -16,6 +18,12 @@ pub struct PageView {
     pub origin: f64,
     /// `performance.now()` time the page was first hidden during this view.
     pub first_hidden: f64,
+    /// Layout shifts so far (CLS).
+    pub shifts: SessionWindows,
+    /// The longest interactions so far (INP), with their entries.
+    pub interactions: Interactions<wasm_bindgen::JsValue>,
+    /// `performance.interactionCount` when this view began.
+    interactions_before: f64,
     /// Visible time and error count of the page before this view began.
     visible_before: f64,
     errors_before: u32,
@@ -28,6 +36,9 @@ impl PageView {
             beacon: identity(loader.site(), loader.page_view_id(), activation_start),
             origin: activation_start,
             first_hidden: loader.first_hidden(),
+            shifts: SessionWindows::default(),
+            interactions: Interactions::default(),
+            interactions_before: 0.0,
             visible_before: 0.0,
             errors_before: 0,
         }
@@ -43,6 +54,9 @@ impl PageView {
             beacon,
             origin: restored_at,
             first_hidden: f64::INFINITY,
+            shifts: SessionWindows::default(),
+            interactions: Interactions::default(),
+            interactions_before: responsiveness::interaction_count(),
             visible_before: loader.visible_until(restored_at),
             errors_before: loader.errors(),
         }
@@ -67,6 +81,14 @@ impl PageView {
         let now = js::now();
         beacon.visible_ms = Some((loader.visible_until(now) - self.visible_before).max(0.0));
         beacon.errors = Some(loader.errors().saturating_sub(self.errors_before));
+        // As web-vitals: CLS is reported once there was a first paint.
+        beacon.cls = beacon.fcp_ms.map(|_| self.shifts.value());
+        let count = (responsiveness::interaction_count() - self.interactions_before).max(0.0) as u64;
+        beacon.inp_ms = self.interactions.estimate(count).map(|i| i.latency).or_else(|| {
+            // A restored page with only quick interactions: web-vitals reports 8 ms.
+            let restored = beacon.nav_type == Some(NavType::BackForwardCache);
+            (restored && count > 0).then_some(8.0)
+        });
         device::read(&mut beacon);
         beacon
     }

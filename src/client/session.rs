@@ -12,7 +12,7 @@ use crate::wire::Beacon;
 
 use super::js;
 use super::loader::Loader;
-use super::metrics::{self, nav, paint};
+use super::metrics::{self, nav, paint, responsiveness};
 use super::observe::Observer;
 use super::page_view::PageView;
 use super::transport;
@@ -60,6 +60,10 @@ impl Session {
         }
         let mut view = PageView::navigation(&loader, nav::activation_start());
         nav::read(&mut view);
+        // Interactions shorter than 104 ms are not buffered: the loader kept them.
+        for entry in loader.early_event_entries().iter() {
+            responsiveness::on_event(&mut view, &entry);
+        }
         let session = Session {
             beacon_url: loader.beacon_url(),
             sent: loader.sent(),
@@ -116,7 +120,10 @@ impl Session {
         self.sent = 0;
         self.last_sent = None;
         after_next_paint(move || {
-            with_session(|s| paint::on_restored_paint(&mut s.view, js::now()));
+            with_session(|s| {
+                let painted = s.loader.restored_paint().unwrap_or_else(js::now);
+                paint::on_restored_paint(&mut s.view, painted)
+            });
         });
     }
 }
@@ -148,7 +155,8 @@ fn listeners(document: &web_sys::Document) -> Vec<EventListener> {
     vec![visibility, pagehide, pageshow]
 }
 
-/// Calls `f` after the next frame has been presented (two animation frames).
+/// Calls `f` once the next frame has been presented (two animation frames;
+/// the loader's own, registered earlier, have run by then).
 fn after_next_paint(f: impl FnOnce() + 'static) {
     let Some(window) = web_sys::window() else {
         return;

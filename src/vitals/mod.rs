@@ -1,5 +1,7 @@
 //! Pure rules that give measured values their meaning, shared by the client
 //! and the collector. Nothing here touches a browser or a store.
 
+pub mod cls;
+pub mod inp;
 pub mod leave;
 pub mod thresholds;

@@ -43,13 +43,27 @@ export function detailedImage(width, height) {
  * a 404.
  */
 export async function startPageServer() {
-  const state = { collector: '', moduleDelay: 0, left: new Map() };
+  const state = { collector: '', moduleDelay: 0, left: new Map(), vitals: new Map() };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/oracle') {
       // The test's own record of when a page was left (see `leave`).
       state.left.set(url.searchParams.get('page'), Number(url.searchParams.get('left')));
       res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/wv') {
+      // web-vitals' reports: the latest value per page view, metric and navigation type.
+      const key = `${url.searchParams.get('t')}/${url.searchParams.get('nav')}`;
+      const vitals = state.vitals.get(key) || {};
+      vitals[url.searchParams.get('name')] = Number(url.searchParams.get('value'));
+      state.vitals.set(key, vitals);
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/web-vitals.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(readFileSync(join(root, 'node_modules', 'web-vitals', 'dist', 'web-vitals.js')));
       return;
     }
     if (url.pathname.startsWith('/c/')) {
@@ -71,7 +85,7 @@ export async function startPageServer() {
     setTimeout(() => {
       if (path === '/hero.svg') {
         res.writeHead(200, { 'content-type': TYPES['.svg'], 'cache-control': 'no-store' });
-        res.end(detailedImage(1000, 400));
+        res.end(detailedImage(Number(url.searchParams.get('w') || 1000), Number(url.searchParams.get('h') || 400)));
         return;
       }
       if (!existsSync(file) || path.endsWith('/')) {
@@ -99,6 +113,8 @@ export async function startPageServer() {
     origin,
     url: (path) => `${origin}/${path}`,
     useCollector(url) { state.collector = url; },
+    /** What web-vitals reported for page view `tag` (`navigate`, `back-forward-cache`, ...). */
+    webVitals: (tag, nav = 'navigate') => state.vitals.get(`${tag}/${nav}`),
     /** When the page tagged `tag` was left, by its own clock, once known. */
     leftAt: (tag) => state.left.get(tag),
     /** Holds the wasm module's files back by `ms` (0: not at all). */

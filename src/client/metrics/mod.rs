@@ -4,13 +4,18 @@
 pub mod device;
 pub mod nav;
 pub mod paint;
+pub mod responsiveness;
 
-use super::observe::Observer;
+use super::observe::{EntryHandler, Observer};
 
 /// Starts every buffered observer the client needs.
 pub fn observers() -> Vec<Observer> {
-    [("paint", paint::on_paint as super::observe::EntryHandler), ("largest-contentful-paint", paint::on_lcp)]
-        .into_iter()
-        .filter_map(|(entry_type, handler)| Observer::new(entry_type, handler))
-        .collect()
+    let handlers: [(&str, EntryHandler); 5] = [
+        ("paint", paint::on_paint),
+        ("largest-contentful-paint", paint::on_lcp),
+        ("layout-shift", responsiveness::on_layout_shift),
+        ("event", responsiveness::on_event),
+        ("first-input", responsiveness::on_event),
+    ];
+    handlers.into_iter().filter_map(|(entry_type, handler)| Observer::new(entry_type, handler)).collect()
 }

@@ -1,0 +1,158 @@
+// Web Vitals as web-vitals computes them: each page also runs the web-vitals
+// library (the oracle, served by the test server, never shipped) in the same
+// page load, and the export must agree with it.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, eventually, moduleStarted, imagePainted, pageTime, rowOf, leave } from './harness.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.teardown(); });
+
+/** Tolerances of the comparison, per export field. */
+const FIELDS = [
+  ['ttfb_ms', 'TTFB', 1],
+  ['fcp_ms', 'FCP', 1],
+  ['lcp_ms', 'LCP', 1],
+  ['cls', 'CLS', 0.0001],
+  ['inp_ms', 'INP', 8],
+];
+
+/** Asserts that `row` agrees with web-vitals' values `oracle`. */
+function agrees(row, oracle, what) {
+  for (const [field, name, tolerance] of FIELDS) {
+    const ours = row[field];
+    const theirs = oracle[name];
+    if (theirs === undefined) {
+      assert.equal(ours, null, `${what}: web-vitals reports no ${name}, so ${field} is null`);
+    } else {
+      assert.equal(typeof ours, 'number', `${what}: ${field} missing, web-vitals says ${theirs}`);
+      assert.ok(Math.abs(ours - theirs) <= tolerance, `${what}: ${field} ${ours} vs web-vitals ${theirs} (±${tolerance})`);
+    }
+  }
+}
+
+let tags = 0;
+/** Visits `path`, lets `act` play the visitor, leaves; returns [row, web-vitals' values]. */
+async function measure(path, act = async () => {}, waitUntil = 'load') {
+  const tag = `v${++tags}`;
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url(`${path}${path.includes('?') ? '&' : '?'}t=${tag}`), { waitUntil });
+  await act(page);
+  await moduleStarted(page);
+  const id = await page.evaluate(() => window.palaute.L.id);
+  await leave(page);
+  const row = await rowOf(env.collector, id);
+  // web-vitals sends its final values in the same pagehide as palaute.
+  const oracle = await eventually(() => {
+    const values = env.pages.webVitals(tag);
+    return values && 'TTFB' in values && 'FCP' in values && values;
+  }, 5000, `web-vitals for ${tag}`);
+  await context.close();
+  return [row, oracle];
+}
+
+const clickAll = (ids) => async (page) => {
+  for (const id of ids) await page.click(`#${id}`);
+};
+
+const cases = [
+  {
+    name: 'text LCP',
+    path: 'text.html',
+    check: (row) => {
+      assert.equal(row.cls, 0);
+      assert.equal(row.inp_ms, null);
+    },
+  },
+  {
+    name: 'late hero image LCP',
+    path: 'hero.html?hero=1200',
+    act: imagePainted,
+    check: (row) => assert.ok(row.lcp_ms >= 1200),
+  },
+  {
+    name: 'slow TTFB (server delay)',
+    path: 'delay/700/text.html',
+    check: (row) => assert.ok(row.ttfb_ms >= 700, `ttfb ${row.ttfb_ms}`),
+  },
+  {
+    name: 'LCP element replaced after load',
+    path: 'replaced.html',
+    act: (page) => page.waitForFunction(() => new Promise((done) => new PerformanceObserver((list) => {
+      if (list.getEntries().some((e) => e.url.includes('w=1000'))) done(true);
+    }).observe({ type: 'largest-contentful-paint', buffered: true }))),
+    check: (row) => assert.ok(row.lcp_url.includes('w=1000'), row.lcp_url),
+  },
+  {
+    name: 'layout shifts in several session windows, and one after input',
+    path: 'shifts.html',
+    act: async (page) => {
+      await pageTime(page, 3300);
+      await page.click('#grow');
+      await pageTime(page, 3800);
+    },
+    check: (row) => assert.ok(row.cls > 0.01, `cls ${row.cls}`),
+  },
+  {
+    name: 'clicks with 50-300 ms handlers',
+    path: 'clicks.html?ms=50,120,300,80',
+    act: clickAll(['b0', 'b1', 'b2', 'b3']),
+    check: (row) => assert.ok(row.inp_ms >= 300, `inp ${row.inp_ms}`),
+  },
+  {
+    name: 'more than 50 interactions (high percentile)',
+    path: 'clicks.html?n=55&ms=45,60,75,90,250,41,44',
+    act: clickAll(Array.from({ length: 55 }, (_, i) => `b${i}`)),
+    // 55 interactions: the second longest, not the 250 ms ones' first.
+    check: (row) => assert.ok(row.inp_ms >= 250, `inp ${row.inp_ms}`),
+  },
+  {
+    name: 'an early 60 ms interaction, before the module has arrived',
+    path: 'clicks.html?n=1&ms=60&hold=2500',
+    waitUntil: 'domcontentloaded',
+    act: async (page) => {
+      await page.click('#b0');
+      assert.equal(await page.evaluate(() => window.palaute.L.started), 0, 'the module is not running yet');
+    },
+    check: (row) => assert.ok(row.inp_ms >= 60, `inp ${row.inp_ms}`),
+  },
+  {
+    name: 'a page that throws errors and has a broken image',
+    path: 'errors.html',
+    act: (page) => pageTime(page, 800),
+    check: (row) => assert.equal(row.errors, 3, 'one 404 image, one uncaught error, one unhandled rejection'),
+  },
+];
+
+for (const { name, path, act, check, waitUntil } of cases) {
+  test(`agrees with web-vitals: ${name}`, async () => {
+    const [row, oracle] = await measure(path, act, waitUntil);
+    agrees(row, oracle, name);
+    check(row);
+  });
+}
+
+test('agrees with web-vitals after back then forward through the bfcache', async () => {
+  const tag = `v${++tags}`;
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.goto(env.pages.url(`shifts.html?t=${tag}&after=palaute`));
+  await moduleStarted(page);
+  await pageTime(page, 3200);
+  await page.evaluate(() => addEventListener('pageshow', (e) => { if (e.persisted) window.restoredAt = e.timeStamp; }));
+  await leave(page);
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => window.restoredAt);
+  await page.click('#grow');
+  await pageTime(page, (await page.evaluate(() => window.restoredAt)) + 500);
+  await leave(page);
+  const row = await eventually(async () => (await env.collector.rows())
+    .find((r) => r.url === `/shifts.html?t=${tag}&after=palaute` && r.nav_type === 'back_forward_cache' && r.left_at_ms !== null));
+  const oracle = await eventually(() => env.pages.webVitals(tag, 'back-forward-cache'), 5000, 'web-vitals after restore');
+  await context.close();
+  agrees(row, oracle, 'bfcache restore');
+  assert.equal(row.ttfb_ms, 0);
+});
