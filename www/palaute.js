@@ -62,7 +62,7 @@
     try {
       var po = new PerformanceObserver(function (list) { list.getEntries().forEach(cb); });
       po.observe(Object.assign({ type: type, buffered: true }, extra));
-      observers.push(po);
+      observers.push([po, cb]);
     } catch (e) { /* entry type not supported here */ }
   };
   var keep = function (e) { if (L.ev.length < 2000) L.ev.push(e); };
@@ -173,9 +173,10 @@
     import(dir + 'm/__GLUE__')
       .then(function (m) {
         return m.default({ module_or_path: dir + 'm/__WASM__' }).then(function () {
+          // Entries queued but not yet delivered are handed over too.
+          observers.forEach(function (o) { o[0].takeRecords().forEach(o[1]); o[0].disconnect(); });
           m.start(L);
           L.started = 1;
-          observers.forEach(function (po) { po.disconnect(); });
           api.feedback = m.feedback;
           api.tag = function (key, value) { m.tag(String(key), String(value)); };
           if (m.ask) api.ask = m.ask;

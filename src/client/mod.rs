@@ -14,6 +14,7 @@ mod loader;
 mod metrics;
 mod observe;
 mod page_view;
+mod selector;
 mod session;
 mod transport;
 

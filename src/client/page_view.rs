@@ -3,11 +3,11 @@
 
 use crate::vitals::cls::SessionWindows;
 use crate::vitals::inp::Interactions;
-use crate::wire::{Beacon, NavType, Source, WIRE_VERSION};
+use crate::wire::{Beacon, InpSubparts, NavType, Source, WIRE_VERSION};
 
 use super::js;
 use super::loader::Loader;
-use super::metrics::{device, responsiveness};
+use super::metrics::{attribution, device, responsiveness};
 
 /// A page view being measured.
 pub struct PageView {
@@ -18,6 +18,8 @@ pub struct PageView {
     pub origin: f64,
     /// `performance.now()` time the page was first hidden during this view.
     pub first_hidden: f64,
+    /// The entry that set LCP (for attribution).
+    pub lcp_entry: Option<wasm_bindgen::JsValue>,
     /// Layout shifts so far (CLS).
     pub shifts: SessionWindows,
     /// The longest interactions so far (INP), with their entries.
@@ -36,6 +38,7 @@ impl PageView {
             beacon: identity(loader.site(), loader.page_view_id(), activation_start),
             origin: activation_start,
             first_hidden: loader.first_hidden(),
+            lcp_entry: None,
             shifts: SessionWindows::default(),
             interactions: Interactions::default(),
             interactions_before: 0.0,
@@ -54,6 +57,7 @@ impl PageView {
             beacon,
             origin: restored_at,
             first_hidden: f64::INFINITY,
+            lcp_entry: None,
             shifts: SessionWindows::default(),
             interactions: Interactions::default(),
             interactions_before: responsiveness::interaction_count(),
@@ -74,6 +78,17 @@ impl PageView {
         time < self.first_hidden
     }
 
+    /// Interactions during this view (`performance.interactionCount`).
+    pub fn interaction_count(&self) -> u64 {
+        (responsiveness::interaction_count() - self.interactions_before).max(0.0) as u64
+    }
+
+    /// Re-evaluates INP after new Event Timing entries.
+    pub fn update_inp(&mut self) {
+        let count = self.interaction_count();
+        self.interactions.update(count);
+    }
+
     /// The beacon to send now: the measured fields plus what changes over
     /// the view's life (visible time, errors, connection).
     pub fn snapshot(&self, loader: &Loader) -> Beacon {
@@ -83,12 +98,16 @@ impl PageView {
         beacon.errors = Some(loader.errors().saturating_sub(self.errors_before));
         // As web-vitals: CLS is reported once there was a first paint.
         beacon.cls = beacon.fcp_ms.map(|_| self.shifts.value());
-        let count = (responsiveness::interaction_count() - self.interactions_before).max(0.0) as u64;
-        beacon.inp_ms = self.interactions.estimate(count).map(|i| i.latency).or_else(|| {
+        (beacon.inp_target, beacon.inp_subparts) = attribution::inp(self);
+        beacon.inp_ms = self.interactions.reported().map(|i| i.latency).or_else(|| {
             // A restored page with only quick interactions: web-vitals reports 8 ms.
             let restored = beacon.nav_type == Some(NavType::BackForwardCache);
-            (restored && count > 0).then_some(8.0)
+            (restored && self.interaction_count() > 0).then_some(8.0)
         });
+        if beacon.inp_subparts.is_none() {
+            beacon.inp_subparts = beacon.inp_ms.map(|inp| InpSubparts { presentation: inp, ..InpSubparts::default() });
+        }
+        beacon.lcp_subparts = beacon.lcp_ms.map(|lcp| attribution::lcp_subparts(self, lcp));
         device::read(&mut beacon);
         beacon
     }

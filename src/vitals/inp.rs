@@ -12,8 +12,8 @@ pub const MIN_DURATION_MS: f64 = 40.0;
 /// Interactions considered at most.
 pub const MAX_KEPT: usize = 10;
 
-/// One interaction: its id, latency, and the entry that set the latency
-/// (for attribution).
+/// One interaction: its id, latency, the entry that set the latency, and
+/// when its event handlers ran (for attribution).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interaction<E> {
     /// `interactionId`.
@@ -22,33 +22,52 @@ pub struct Interaction<E> {
     pub latency: f64,
     /// That entry.
     pub entry: E,
+    /// Its entries' earliest `processingStart` and latest `processingEnd`.
+    pub processing: (f64, f64),
 }
 
-/// The longest interactions of a page view.
+/// One `event` or `first-input` entry, as INP needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventTiming {
+    /// `interactionId` (0: not part of an interaction).
+    pub interaction_id: u64,
+    /// `duration`, ms.
+    pub duration: f64,
+    /// `processingStart`, ms.
+    pub processing_start: f64,
+    /// `processingEnd`, ms.
+    pub processing_end: f64,
+}
+
+/// The longest interactions of a page view, and the one reported as INP.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interactions<E> {
     longest: Vec<Interaction<E>>,
+    reported: Option<Interaction<E>>,
 }
 
 impl<E> Default for Interactions<E> {
     fn default() -> Self {
-        Interactions { longest: Vec::new() }
+        Interactions { longest: Vec::new(), reported: None }
     }
 }
 
 impl<E: Clone> Interactions<E> {
     /// Adds an `event` or `first-input` entry.
-    pub fn add(&mut self, interaction_id: u64, duration: f64, entry: &E) {
+    pub fn add(&mut self, timing: EventTiming, entry: &E) {
+        let EventTiming { interaction_id, duration, processing_start, processing_end } = timing;
         if interaction_id == 0 {
             return;
         }
         if let Some(known) = self.longest.iter_mut().find(|i| i.id == interaction_id) {
+            known.processing = (known.processing.0.min(processing_start), known.processing.1.max(processing_end));
             if duration > known.latency {
                 known.latency = duration;
                 known.entry = entry.clone();
             }
         } else if self.longest.len() < MAX_KEPT || self.longest.last().is_some_and(|min| duration > min.latency) {
-            self.longest.push(Interaction { id: interaction_id, latency: duration, entry: entry.clone() });
+            let processing = (processing_start, processing_end);
+            self.longest.push(Interaction { id: interaction_id, latency: duration, entry: entry.clone(), processing });
         } else {
             return;
         }
@@ -57,11 +76,43 @@ impl<E: Clone> Interactions<E> {
         self.longest.truncate(MAX_KEPT);
     }
 
-    /// INP given the page view's interaction count: `None` before any
-    /// interaction was delivered.
+    /// The INP candidate given the page view's interaction count: `None`
+    /// before any interaction was delivered.
     pub fn estimate(&self, interaction_count: u64) -> Option<&Interaction<E>> {
         let index = (self.longest.len().checked_sub(1)?).min((interaction_count / 50) as usize);
         self.longest.get(index)
+    }
+
+    /// Re-evaluates INP after entries were added. As web-vitals, the reported
+    /// interaction changes only when the candidate's latency differs, so an
+    /// equally long later interaction does not take over the attribution.
+    pub fn update(&mut self, interaction_count: u64) {
+        let Some(candidate) = self.estimate(interaction_count) else { return };
+        let reported_id = match &self.reported {
+            Some(reported) if reported.latency == candidate.latency => reported.id,
+            _ => candidate.id,
+        };
+        // Keep the reported interaction current (later entries of it widen
+        // its processing span) while it is among the longest.
+        if let Some(current) = self.longest.iter().find(|i| i.id == reported_id) {
+            self.reported = Some(current.clone());
+        }
+    }
+
+    /// INP as last updated.
+    pub fn reported(&self) -> Option<&Interaction<E>> {
+        self.reported.as_ref()
+    }
+}
+
+impl<E> Interaction<E> {
+    /// INP's three parts (input delay, processing, presentation), as
+    /// web-vitals' attribution computes them from the entry's `startTime`.
+    pub fn subparts(&self, start_time: f64) -> (f64, f64, f64) {
+        let processing_start = self.processing.0.max(start_time);
+        let next_paint = (start_time + self.latency).max(processing_start);
+        let processing_end = self.processing.1.min(next_paint);
+        (processing_start - start_time, processing_end - processing_start, next_paint - processing_end)
     }
 }
 
@@ -69,10 +120,14 @@ impl<E: Clone> Interactions<E> {
 mod tests {
     use super::*;
 
+    fn timing(interaction_id: u64, duration: f64) -> EventTiming {
+        EventTiming { interaction_id, duration, processing_start: 0.0, processing_end: 0.0 }
+    }
+
     fn inp(entries: &[(u64, f64)], count: u64) -> Option<f64> {
         let mut interactions = Interactions::default();
         for &(id, duration) in entries {
-            interactions.add(id, duration, &());
+            interactions.add(timing(id, duration), &());
         }
         interactions.estimate(count).map(|i| i.latency)
     }
@@ -96,5 +151,55 @@ mod tests {
         assert_eq!(inp(&many, 120), Some(158.0));
         assert_eq!(inp(&many, 49), Some(160.0));
         assert_eq!(inp(&many, 1000), Some(151.0), "index capped at the 10 kept");
+    }
+
+    #[test]
+    fn an_equally_long_interaction_does_not_take_over_the_report() {
+        let mut interactions = Interactions::default();
+        let mut count = 0;
+        for id in 1..=60 {
+            // Every tenth interaction is 256 ms, the others 48 ms.
+            let duration = if id % 10 == 4 { 256.0 } else { 48.0 };
+            interactions.add(timing(id, duration), &id);
+            count += 1;
+            interactions.update(count);
+        }
+        // With 60 interactions the candidate is the second longest (id 14),
+        // but it is as long as the one reported before (id 4): 4 stays.
+        assert_eq!(interactions.estimate(60).map(|i| i.entry), Some(14));
+        assert_eq!(interactions.reported().map(|i| (i.entry, i.latency)), Some((4, 256.0)));
+    }
+
+    #[test]
+    fn the_reported_interaction_follows_its_later_entries() {
+        let mut interactions = Interactions::default();
+        let entry = |duration, processing_end| EventTiming {
+            interaction_id: 3,
+            duration,
+            processing_start: 10.0,
+            processing_end,
+        };
+        interactions.add(entry(200.0, 12.0), &());
+        interactions.update(1);
+        interactions.add(entry(200.0, 180.0), &());
+        interactions.update(1);
+        assert_eq!(interactions.reported().unwrap().processing, (10.0, 180.0));
+    }
+
+    #[test]
+    fn subparts_add_up_to_the_latency() {
+        let mut interactions = Interactions::default();
+        // pointerdown, then click of the same interaction: handlers 110..230, paint at 100 + 200.
+        interactions.add(
+            EventTiming { interaction_id: 7, duration: 96.0, processing_start: 110.0, processing_end: 150.0 },
+            &(),
+        );
+        interactions.add(
+            EventTiming { interaction_id: 7, duration: 200.0, processing_start: 160.0, processing_end: 230.0 },
+            &(),
+        );
+        let inp = interactions.estimate(1).unwrap();
+        assert_eq!(inp.latency, 200.0);
+        assert_eq!(inp.subparts(100.0), (10.0, 120.0, 70.0));
     }
 }

@@ -57,13 +57,14 @@ export async function startPageServer() {
       const key = `${url.searchParams.get('t')}/${url.searchParams.get('nav')}`;
       const vitals = state.vitals.get(key) || {};
       vitals[url.searchParams.get('name')] = Number(url.searchParams.get('value'));
+      vitals[`${url.searchParams.get('name')}_attribution`] = JSON.parse(url.searchParams.get('attribution') || '{}');
       state.vitals.set(key, vitals);
       res.writeHead(204).end();
       return;
     }
-    if (url.pathname === '/web-vitals.js') {
+    if (url.pathname === '/web-vitals.attribution.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(readFileSync(join(root, 'node_modules', 'web-vitals', 'dist', 'web-vitals.js')));
+      res.end(readFileSync(join(root, 'node_modules', 'web-vitals', 'dist', 'web-vitals.attribution.js')));
       return;
     }
     if (url.pathname.startsWith('/c/')) {

@@ -31,6 +31,24 @@ function agrees(row, oracle, what) {
       assert.ok(Math.abs(ours - theirs) <= tolerance, `${what}: ${field} ${ours} vs web-vitals ${theirs} (±${tolerance})`);
     }
   }
+  const near = (ours, theirs, tolerance, label) => {
+    for (let i = 0; i < theirs.length; i++) {
+      assert.ok(Math.abs(ours[i] - theirs[i]) <= tolerance, `${what}: ${label}[${i}] ${ours} vs web-vitals ${theirs} (±${tolerance})`);
+    }
+  };
+  if (oracle.LCP !== undefined) {
+    const lcp = oracle.LCP_attribution;
+    assert.equal(row.lcp_element, lcp.target ?? null, `${what}: lcp_element`);
+    assert.equal(row.lcp_url, lcp.url ?? null, `${what}: lcp_url`);
+    const parts = row.lcp_subparts;
+    near([parts.ttfb, parts.load_delay, parts.load_duration, parts.render_delay], lcp.parts, 1, 'lcp_subparts');
+  }
+  if (oracle.INP !== undefined) {
+    const inp = oracle.INP_attribution;
+    assert.equal(row.inp_target, inp.target ?? null, `${what}: inp_target`);
+    const parts = row.inp_subparts;
+    near([parts.input_delay, parts.processing, parts.presentation], inp.parts, 8, 'inp_subparts');
+  }
 }
 
 let tags = 0;

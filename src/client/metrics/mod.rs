@@ -1,6 +1,7 @@
 //! What is measured, one module per source of truth. Entry handlers follow
 //! the `web-vitals` library's rules so the values match it.
 
+pub mod attribution;
 pub mod device;
 pub mod nav;
 pub mod paint;

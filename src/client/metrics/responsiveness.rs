@@ -4,6 +4,8 @@
 
 use wasm_bindgen::JsValue;
 
+use crate::vitals::inp::EventTiming;
+
 use super::super::js;
 use super::super::page_view::PageView;
 
@@ -24,7 +26,14 @@ pub fn on_event(view: &mut PageView, entry: &JsValue) {
         return;
     };
     if start >= view.origin {
-        view.interactions.add(id as u64, duration, entry);
+        let timing = EventTiming {
+            interaction_id: id as u64,
+            duration,
+            processing_start: js::num(entry, "processingStart").unwrap_or(start),
+            processing_end: js::num(entry, "processingEnd").unwrap_or(start),
+        };
+        view.interactions.add(timing, entry);
+        view.update_inp();
     }
 }
 

@@ -1,4 +1,4 @@
-// The test oracle: the web-vitals library, in the same page load, reporting
+// The test oracle: the web-vitals library (its attribution build), in the same page load, reporting
 // every metric change to the test server (`?t=` tags the page view).
 //
 // With `?after=palaute` it starts once palaute's loader has run, as on a
@@ -8,13 +8,26 @@
 const params = new URLSearchParams(location.search);
 const tag = params.get('t') || 'untagged';
 const report = (metric) => {
-  const query = new URLSearchParams({ t: tag, name: metric.name, value: String(metric.value), nav: metric.navigationType });
-  navigator.sendBeacon('/wv?' + query);
+  const a = metric.attribution || {};
+  const attribution = metric.name === 'LCP'
+    ? { target: a.target, url: a.url, parts: [a.timeToFirstByte, a.resourceLoadDelay, a.resourceLoadDuration, a.elementRenderDelay] }
+    : metric.name === 'INP'
+      ? { target: a.interactionTarget, parts: [a.inputDelay, a.processingDuration, a.presentationDelay] }
+      : {};
+  const query = new URLSearchParams({
+    t: tag, name: metric.name, value: String(metric.value), nav: metric.navigationType, attribution: JSON.stringify(attribution),
+  });
+  const send = () => navigator.sendBeacon('/wv?' + query);
+  // While visible, send in a task of its own, so that reporting one metric
+  // does not delay the next metric's frame callback (and its clock reading).
+  // The final reports come as the page is hidden: send those at once.
+  if (document.visibilityState === 'hidden') send();
+  else setTimeout(send);
 };
 const palauteFirst = () => new Promise((ready) => {
   const check = () => (window.palaute && window.palaute.L ? ready() : setTimeout(check, 5));
   check();
 });
 if (params.get('after') === 'palaute') await palauteFirst();
-const { onTTFB, onFCP, onLCP, onCLS, onINP } = await import('/web-vitals.js');
+const { onTTFB, onFCP, onLCP, onCLS, onINP } = await import('/web-vitals.attribution.js');
 for (const on of [onTTFB, onFCP, onLCP, onCLS, onINP]) on(report, { reportAllChanges: true });
