@@ -21,3 +21,9 @@ pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod client;
+
+/// In the browser a small allocator made for wasm (the default one, dlmalloc,
+/// is several times larger in the module).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
