@@ -133,7 +133,9 @@ fn identity(site: String, id: String, origin: f64) -> Beacon {
 fn referrer_host() -> Option<String> {
     let document = web_sys::window()?.document()?;
     let referrer = document.referrer();
-    let host = referrer.split("://").nth(1)?.split(['/', '?', '#']).next()?;
+    // The text between "scheme://" and the path, query or fragment.
+    let after_scheme = referrer.find(':').map(|i| referrer[i + 1..].trim_start_matches('/'))?;
+    let host = after_scheme.split(['/', '?', '#']).next()?;
     let own = web_sys::window()?.location().host().ok()?;
     (!host.is_empty() && host != own).then(|| host.to_string())
 }

@@ -14,14 +14,22 @@ pub fn of(node: &JsValue) -> Option<String> {
     let mut node = node.clone();
     while node.is_object() && js::num(&node, "nodeType") != Some(9.0) {
         let id = js::text(&node, "id");
-        let part = match &id {
-            Some(id) => ["#", id].concat(),
+        let mut part = match &id {
+            Some(id) => {
+                let mut part = String::from("#");
+                part.push_str(id);
+                part
+            }
             None => name_and_classes(&node),
         };
         if selector.len() + part.len() > MAX_LEN - 1 {
             return Some(if selector.is_empty() { part } else { selector });
         }
-        selector = if selector.is_empty() { part } else { [part.as_str(), ">", &selector].concat() };
+        if !selector.is_empty() {
+            part.push('>');
+            part.push_str(&selector);
+        }
+        selector = part;
         if id.is_some() {
             break;
         }
@@ -39,8 +47,12 @@ fn name_and_classes(node: &JsValue) -> String {
     };
     let list = js::get(node, "classList");
     if list.is_object() {
-        let mut classes: Vec<String> = js_sys::Array::from(&list).iter().filter_map(|c| c.as_string()).collect();
-        classes.sort();
+        // Sorted by insertion: elements have few classes.
+        let mut classes: Vec<String> = Vec::new();
+        for class in js_sys::Array::from(&list).iter().filter_map(|c| c.as_string()) {
+            let at = classes.iter().position(|c| *c > class).unwrap_or(classes.len());
+            classes.insert(at, class);
+        }
         for class in classes {
             name.push('.');
             name.push_str(&class);

@@ -59,20 +59,26 @@ impl<E: Clone> Interactions<E> {
         if interaction_id == 0 {
             return;
         }
-        if let Some(known) = self.longest.iter_mut().find(|i| i.id == interaction_id) {
-            known.processing = (known.processing.0.min(processing_start), known.processing.1.max(processing_end));
-            if duration > known.latency {
-                known.latency = duration;
-                known.entry = entry.clone();
+        let interaction = match self.longest.iter().position(|i| i.id == interaction_id) {
+            Some(index) => {
+                let mut known = self.longest.remove(index);
+                known.processing = (known.processing.0.min(processing_start), known.processing.1.max(processing_end));
+                if duration > known.latency {
+                    known.latency = duration;
+                    known.entry = entry.clone();
+                }
+                known
             }
-        } else if self.longest.len() < MAX_KEPT || self.longest.last().is_some_and(|min| duration > min.latency) {
-            let processing = (processing_start, processing_end);
-            self.longest.push(Interaction { id: interaction_id, latency: duration, entry: entry.clone(), processing });
-        } else {
-            return;
-        }
-        // Stable, like JavaScript's sort: equal latencies keep their order.
-        self.longest.sort_by(|a, b| b.latency.total_cmp(&a.latency));
+            None if self.longest.len() < MAX_KEPT || self.longest.last().is_some_and(|min| duration > min.latency) => {
+                let processing = (processing_start, processing_end);
+                Interaction { id: interaction_id, latency: duration, entry: entry.clone(), processing }
+            }
+            None => return,
+        };
+        // Longest first; among equals, the earlier stays first (as a stable
+        // sort in web-vitals keeps them). The list is short: insert in place.
+        let at = self.longest.iter().position(|i| i.latency < interaction.latency).unwrap_or(self.longest.len());
+        self.longest.insert(at, interaction);
         self.longest.truncate(MAX_KEPT);
     }
 
