@@ -89,11 +89,12 @@ impl PageView {
         self.interactions.update(count);
     }
 
-    /// The beacon to send now: the measured fields plus what changes over
-    /// the view's life (visible time, errors, connection).
-    pub fn snapshot(&self, loader: &Loader) -> Beacon {
-        let mut beacon = self.beacon.clone();
+    /// Brings the fields that change over the view's life up to date
+    /// (visible time, errors, CLS, INP, attribution, connection), so that
+    /// `beacon` is the snapshot to send.
+    pub fn refresh(&mut self, loader: &Loader) {
         let now = js::now();
+        let mut beacon = std::mem::take(&mut self.beacon);
         beacon.visible_ms = Some((loader.visible_until(now) - self.visible_before).max(0.0));
         beacon.errors = Some(loader.errors().saturating_sub(self.errors_before));
         // As web-vitals: CLS is reported once there was a first paint.
@@ -109,7 +110,7 @@ impl PageView {
         }
         beacon.lcp_subparts = beacon.lcp_ms.map(|lcp| attribution::lcp_subparts(self, lcp));
         device::read(&mut beacon);
-        beacon
+        self.beacon = beacon;
     }
 }
 

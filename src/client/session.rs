@@ -8,8 +8,6 @@ use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::wire::Beacon;
-
 use super::js;
 use super::loader::Loader;
 use super::metrics::{self, nav, paint, responsiveness};
@@ -42,8 +40,8 @@ pub struct Session {
     observers: Vec<Observer>,
     /// Beacons sent so far for the current view (its `seq`).
     sent: u32,
-    /// The last snapshot sent (with `seq` 0), to skip sending it again.
-    last_sent: Option<Beacon>,
+    /// The last snapshot sent, encoded with `seq` 0, to skip sending it again.
+    last_sent: Option<String>,
     _listeners: Vec<EventListener>,
 }
 
@@ -96,14 +94,19 @@ impl Session {
             observer.flush(&mut self.view);
         }
         nav::refresh(&mut self.view);
-        let snapshot = self.view.snapshot(&self.loader);
-        if self.last_sent.as_ref() == Some(&snapshot) {
+        self.view.refresh(&self.loader);
+        let beacon = &mut self.view.beacon;
+        beacon.seq = 0;
+        let unchanged = transport::encode(beacon);
+        if unchanged.is_none() || self.last_sent == unchanged {
             return;
         }
         self.sent += 1;
-        let beacon = Beacon { seq: self.sent, ..snapshot.clone() };
-        transport::send(&self.beacon_url, &beacon);
-        self.last_sent = Some(snapshot);
+        beacon.seq = self.sent;
+        if let Some(body) = transport::encode(beacon) {
+            transport::post(&self.beacon_url, &body);
+        }
+        self.last_sent = unchanged;
     }
 
     fn on_hidden(&mut self, at: f64) {

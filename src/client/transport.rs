@@ -8,18 +8,15 @@ use web_sys::{RequestCredentials, RequestInit, RequestMode};
 
 use crate::wire::Beacon;
 
-/// Sends `beacon` to `url` without blocking the page's unload.
-pub fn send(url: &str, beacon: &Beacon) {
-    let Some(body) = encode(beacon) else { return };
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    if window.navigator().send_beacon_with_opt_str(url, Some(&body)).unwrap_or(false) {
+/// Posts an encoded beacon to `url` without blocking the page's unload.
+pub fn post(url: &str, body: &str) {
+    let Some(window) = web_sys::window() else { return };
+    if window.navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false) {
         return;
     }
     let init = RequestInit::new();
     init.set_method("POST");
-    init.set_body(&body.into());
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
     // web-sys lacks `keepalive`.
     crate::client::js::set(&init, "keepalive", &wasm_bindgen::JsValue::TRUE);
     init.set_mode(RequestMode::NoCors);
@@ -28,7 +25,7 @@ pub fn send(url: &str, beacon: &Beacon) {
 }
 
 /// The beacon as JSON. Absent fields are left out, not sent as `null`.
-fn encode(beacon: &Beacon) -> Option<String> {
+pub fn encode(beacon: &Beacon) -> Option<String> {
     let value = beacon.serialize(&Serializer::new().serialize_maps_as_objects(true)).ok()?;
     js_sys::JSON::stringify(&value).ok()?.as_string()
 }
