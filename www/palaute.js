@@ -70,18 +70,25 @@
   observe('first-input', keep);
 
   // Uncaught errors and failed resource loads: what the listeners saw, plus
-  // failed loads (status >= 400 in Resource Timing) from before the loader ran.
+  // failed loads (status >= 400 in Resource Timing) that ended before the
+  // loader ran and whose error event it did not see.
   var caught = 0;
+  var seen = {};
   var started = P.now();
   Object.defineProperty(L, 'err', {
     enumerable: true,
     get: function () {
       return caught + P.getEntriesByType('resource').filter(function (e) {
-        return e.responseStatus >= 400 && e.responseEnd <= started;
+        return e.responseStatus >= 400 && e.responseEnd <= started && !seen[e.name];
       }).length;
     },
   });
-  var countError = function () { caught++; };
+  var countError = function (e) {
+    var target = e.target;
+    var url = target && target !== w && (target.currentSrc || target.src || target.href);
+    if (url) seen[url] = 1;
+    caught++;
+  };
   w.addEventListener('error', countError, true);
   w.addEventListener('unhandledrejection', countError);
 

@@ -238,7 +238,12 @@ export async function leave(page) {
     }, true);
     return performance.now();
   }, tag);
-  await page.goto('about:blank');
+  // Navigate from within the page, as a visitor following a link does (a
+  // browser-initiated navigation can wait for a still-loading document).
+  await Promise.all([
+    page.waitForURL('about:blank'),
+    page.evaluate(() => { location.href = 'about:blank'; }).catch(() => { /* the page went away */ }),
+  ]);
   const left = await eventually(() => env.pages.leftAt(tag), 5000, `the oracle for ${tag}`);
   if (!(left >= clicked)) throw new Error(`page left at ${left}, before the click at ${clicked}`);
   return left;

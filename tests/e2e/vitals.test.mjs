@@ -19,9 +19,19 @@ const FIELDS = [
   ['inp_ms', 'INP', 8],
 ];
 
+/**
+ * After a back/forward-cache restore there is no paint entry: both libraries
+ * read `performance.now()` in a frame callback two frames after `pageshow`.
+ * Callbacks in one frame run one after another, so on a busy machine the
+ * two readings of the same frame differ by a few ms.
+ */
+const RESTORE_PAINT_TOLERANCE_MS = 4;
+
 /** Asserts that `row` agrees with web-vitals' values `oracle`. */
 function agrees(row, oracle, what) {
-  for (const [field, name, tolerance] of FIELDS) {
+  const restored = row.nav_type === 'back_forward_cache';
+  for (const [field, name, strict] of FIELDS) {
+    const tolerance = restored && (name === 'FCP' || name === 'LCP') ? RESTORE_PAINT_TOLERANCE_MS : strict;
     const ours = row[field];
     const theirs = oracle[name];
     if (theirs === undefined) {
@@ -41,7 +51,8 @@ function agrees(row, oracle, what) {
     assert.equal(row.lcp_element, lcp.target ?? null, `${what}: lcp_element`);
     assert.equal(row.lcp_url, lcp.url ?? null, `${what}: lcp_url`);
     const parts = row.lcp_subparts;
-    near([parts.ttfb, parts.load_delay, parts.load_duration, parts.render_delay], lcp.parts, 1, 'lcp_subparts');
+    const tolerance = restored ? RESTORE_PAINT_TOLERANCE_MS : 1;
+    near([parts.ttfb, parts.load_delay, parts.load_duration, parts.render_delay], lcp.parts, tolerance, 'lcp_subparts');
   }
   if (oracle.INP !== undefined) {
     const inp = oracle.INP_attribution;
