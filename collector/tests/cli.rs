@@ -1,0 +1,61 @@
+//! The real binary's admin commands and configuration precedence: flags
+//! over `PALAUTE_*` variables over the config file.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_palaute-collector"));
+    command.args(args).env_remove("PALAUTE_DATA").env_remove("PALAUTE_CONFIG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn site_commands_and_where_settings_come_from() {
+    let root = tempfile::tempdir().unwrap();
+    let (from_file, from_env, from_flag) =
+        (root.path().join("file"), root.path().join("env"), root.path().join("flag"));
+    let config = root.path().join("palaute.toml");
+    std::fs::write(&config, format!("data = {:?}\n", from_file.display().to_string())).unwrap();
+    let config_arg = config.to_str().unwrap();
+
+    // The config file alone.
+    let added = stdout(&run(&["site", "add", "shop", "--origin", "https://shop.example", "--config", config_arg], &[]));
+    let token = added.lines().last().unwrap();
+    assert!(token.starts_with("pal_") && token.len() == 68, "the token alone on the last line: {added}");
+    assert!(from_file.join("palaute.db").is_file());
+
+    // PALAUTE_DATA beats the file; --data beats both.
+    stdout(&run(
+        &["site", "add", "blog", "--origin", "https://blog.example", "--config", config_arg],
+        &[("PALAUTE_DATA", &from_env)],
+    ));
+    assert!(from_env.join("palaute.db").is_file());
+    let flag = from_flag.to_str().unwrap();
+    stdout(&run(
+        &["site", "add", "docs", "--origin", "https://docs.example", "--data", flag],
+        &[("PALAUTE_DATA", &from_env)],
+    ));
+    assert!(from_flag.join("palaute.db").is_file());
+
+    let listed = stdout(&run(&["site", "list", "--config", config_arg], &[]));
+    assert!(listed.starts_with("shop\thttps://shop.example\t"), "{listed}");
+    assert!(!listed.contains("blog"), "blog went to the PALAUTE_DATA store: {listed}");
+
+    // Rotation prints a new token last; removal; errors exit non-zero.
+    let rotated = stdout(&run(&["token", "rotate", "shop", "--config", config_arg], &[]));
+    let new_token = rotated.lines().last().unwrap();
+    assert!(new_token.starts_with("pal_") && new_token != token);
+    stdout(&run(&["site", "remove", "shop", "--config", config_arg], &[]));
+    assert!(!run(&["site", "remove", "shop", "--config", config_arg], &[]).status.success());
+    assert!(!run(&["site", "add", "bad id", "--origin", "https://x.example", "--data", flag], &[]).status.success());
+    assert!(!run(&["site", "add", "x", "--origin", "not-an-origin", "--data", flag], &[]).status.success());
+}
