@@ -7,7 +7,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use palaute::wire::MAX_BEACON_BYTES;
+use std::convert::Infallible;
+use std::time::Duration;
+
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -36,7 +40,14 @@ impl AppState {
 pub fn app(state: Arc<AppState>) -> Router {
     let www = state.config.www_dir();
     Router::new()
-        .route("/b", post(ingest::ingest).layer(DefaultBodyLimit::max(MAX_BEACON_BYTES)))
+        .route(
+            "/b",
+            post(ingest::ingest)
+                .layer::<_, Infallible>(DefaultBodyLimit::max(MAX_BEACON_BYTES))
+                .layer::<_, Infallible>(RequestBodyTimeoutLayer::new(Duration::from_millis(
+                    state.config.ingest_body_timeout_ms,
+                ))),
+        )
         .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(assets::routes(&www, state.config.demo))

@@ -44,6 +44,9 @@ pub struct Config {
     pub ingest_queue: usize,
     /// Most beacons per commit.
     pub ingest_batch: usize,
+    /// A beacon body must arrive within this long (ms), or the request is
+    /// answered 400: a slow sender cannot hold a connection open.
+    pub ingest_body_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             slow_bounce_dwell_ms: palaute::vitals::leave::DEFAULT_SLOW_BOUNCE_DWELL_MS,
             ingest_queue: 20_000,
             ingest_batch: 2_000,
+            ingest_body_timeout_ms: 10_000,
         }
     }
 }

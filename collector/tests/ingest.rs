@@ -100,6 +100,28 @@ async fn the_export_needs_the_sites_token_and_speaks_csv() {
     collector.stop().await;
 }
 
+#[tokio::test]
+async fn a_body_that_trickles_in_is_cut_off_with_400_and_the_server_stays_up() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = palaute_collector::config::Config { ingest_body_timeout_ms: 300, ..Default::default() };
+    let collector = Collector::start_with(config).await;
+    let body = beacon(&"b".repeat(32), 1);
+    let head = format!(
+        "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(collector.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Slowloris: a few bytes, then nothing for longer than the timeout.
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server cut the slow request off");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 400"), "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(collector.beacon(&beacon(&"c".repeat(32), 1)).await.0, 204, "still serving");
+    collector.stop().await;
+}
+
 fn post(body: &str) -> Vec<u8> {
     post_bytes(body.as_bytes())
 }

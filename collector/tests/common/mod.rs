@@ -28,8 +28,13 @@ pub struct Collector {
 
 impl Collector {
     pub async fn start() -> Collector {
+        Self::start_with(Config::default()).await
+    }
+
+    /// Like [`start`](Self::start), with `config` (its data directory is replaced).
+    pub async fn start_with(config: Config) -> Collector {
         let data = tempfile::tempdir().unwrap();
-        let config = Config { data: data.path().to_path_buf(), ..Config::default() };
+        let config = Config { data: data.path().to_path_buf(), ..config };
         let store: Arc<dyn Store> = palaute_collector::open_store(&config).unwrap();
         let token = new_token().unwrap();
         store
