@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, StoreKind};
 use crate::error::{AppError, Result};
+use crate::model::now_ms;
 use crate::sites::{hash_token, new_token, normalize_origin};
 use crate::store::{Site, Store};
 
@@ -181,9 +182,4 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// Now, in ms since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

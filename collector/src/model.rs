@@ -138,6 +138,11 @@ fn iso8601<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Er
     serializer.serialize_str(&format_time(*ms))
 }
 
+/// Now, in ms since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
 /// Formats ms since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_time(ms: i64) -> String {
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)

@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 use super::period::PeriodQuery;
 use super::Authorized;
 use crate::app::AppState;
-use crate::cli::now_ms;
 use crate::error::{AppError, Result};
+use crate::model::now_ms;
 use crate::model::{PageView, FIELDS};
 
 /// Export query: a period, filters and the format.

@@ -14,8 +14,8 @@ use super::aggregate::{
 use super::period::PeriodQuery;
 use super::Authorized;
 use crate::app::AppState;
-use crate::cli::now_ms;
 use crate::error::{AppError, Result};
+use crate::model::now_ms;
 use crate::model::PageView;
 
 /// Feeds every selected page view that passes the filters to `add`.

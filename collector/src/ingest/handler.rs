@@ -11,8 +11,8 @@ use palaute::wire::Beacon;
 use super::ua;
 use super::validate::{self, Context};
 use crate::app::AppState;
-use crate::cli::now_ms;
 use crate::error::{AppError, Result};
+use crate::model::now_ms;
 
 /// Validates a beacon, checks its site and origin, and answers `204` once it
 /// is durable.
