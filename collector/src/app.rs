@@ -15,6 +15,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::sites::SiteRegistry;
 use crate::store::Store;
 use crate::{api, assets, ingest};
@@ -27,12 +28,14 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Cached site list.
     pub sites: SiteRegistry,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// State over `store` with `config`.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Arc<AppState> {
-        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store })
+    /// State over `store` with `config`, reporting to `metrics`.
+    pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Arc<AppState> {
+        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics })
     }
 }
 
@@ -50,7 +53,20 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics_text))
         .merge(assets::routes(&www, state.config.demo))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `GET /metrics`: the Prometheus text format, with the store's gauges read now.
+async fn metrics_text(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> impl axum::response::IntoResponse {
+    let metrics = &state.metrics;
+    metrics.queue_depth.set(state.store.queue_depth() as i64);
+    if let Some(bytes) = state.store.size_bytes() {
+        metrics.store_bytes.set(bytes as i64);
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render())
 }

@@ -32,6 +32,19 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A short name for metrics labels.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "invalid",
+            AppError::Unauthorized => "unauthorized",
+            AppError::NotFound(_) => "not_found",
+            AppError::TooLarge => "too_large",
+            AppError::RateLimited => "rate_limited",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
     /// The HTTP status for this error.
     pub fn status(&self) -> StatusCode {
         match self {

@@ -10,6 +10,7 @@
 //! - [`api`]: `/api/v1`: bearer auth, periods and filters, the raw export.
 //! - [`assets`]: the client files and demo pages.
 //! - [`store`]: the `Store` trait and the embedded SQLite store.
+//! - [`metrics`]: Prometheus metrics for `/metrics`.
 //! - [`sites`]: analyst tokens and the cached site list.
 //! - [`model`]: the stored / exported page view.
 //! - [`error`]: `AppError` and its HTTP answers.
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod sites;
 pub mod store;
@@ -33,14 +35,19 @@ use tokio::net::TcpListener;
 
 use config::{Config, StoreKind};
 use error::{AppError, Result};
+use metrics::Metrics;
 use store::sqlite::{SqliteOptions, SqliteStore};
 use store::Store;
 
-/// Opens the configured store.
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+/// Opens the configured store; it reports commit latency to `metrics`.
+pub fn open_store(config: &Config, metrics: &Metrics) -> Result<Arc<dyn Store>> {
     match config.store {
         StoreKind::Sqlite => {
-            let options = SqliteOptions { queue_capacity: config.ingest_queue, max_batch: config.ingest_batch };
+            let options = SqliteOptions {
+                queue_capacity: config.ingest_queue,
+                max_batch: config.ingest_batch,
+                commit_seconds: Some(metrics.commit_seconds.clone()),
+            };
             Ok(Arc::new(SqliteStore::open(&config.data, options)?))
         }
         StoreKind::Clickhouse => {
@@ -56,8 +63,9 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let store = open_store(&config)?;
-    let state = app::AppState::new(config, store);
+    let metrics = Arc::new(Metrics::new());
+    let store = open_store(&config, &metrics)?;
+    let state = app::AppState::new(config, store, metrics);
     axum::serve(listener, app::app(state))
         .with_graceful_shutdown(shutdown)
         .await

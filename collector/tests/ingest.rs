@@ -122,6 +122,37 @@ async fn a_body_that_trickles_in_is_cut_off_with_400_and_the_server_stays_up() {
     collector.stop().await;
 }
 
+#[tokio::test]
+async fn metrics_count_ingest_outcomes_and_commits() {
+    let collector = Collector::start().await;
+    for n in 0..2u32 {
+        assert_eq!(collector.beacon(&beacon(&format!("{n:032x}"), 1)).await.0, 204);
+    }
+    assert_eq!(collector.raw(&post("{not json")).await.0, 400);
+    assert_eq!(collector.raw(&post(&" ".repeat(70 * 1024))).await.0, 413);
+    let (status, text) = collector.get("/metrics", None).await;
+    assert_eq!(status, 200);
+    let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).map(str::to_string);
+    assert_eq!(
+        line("palaute_ingest_total{outcome=\"stored\"}").as_deref(),
+        Some("palaute_ingest_total{outcome=\"stored\"} 2")
+    );
+    assert_eq!(
+        line("palaute_ingest_total{outcome=\"invalid\"}").as_deref(),
+        Some("palaute_ingest_total{outcome=\"invalid\"} 1")
+    );
+    assert_eq!(
+        line("palaute_ingest_total{outcome=\"too_large\"}").as_deref(),
+        Some("palaute_ingest_total{outcome=\"too_large\"} 1")
+    );
+    let commits: u64 = line("palaute_commit_seconds_count").unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&commits), "one or two group commits for two beacons: {commits}");
+    let bytes: u64 = line("palaute_store_bytes ").unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(bytes > 0, "the store's size on disk");
+    assert_eq!(line("palaute_ingest_queue_depth ").as_deref(), Some("palaute_ingest_queue_depth 0"));
+    collector.stop().await;
+}
+
 fn post(body: &str) -> Vec<u8> {
     post_bytes(body.as_bytes())
 }

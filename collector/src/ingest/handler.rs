@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use palaute::wire::Beacon;
 
 use super::ua;
@@ -15,10 +16,21 @@ use crate::error::{AppError, Result};
 use crate::model::now_ms;
 
 /// Validates a beacon, checks its site and origin, and answers `204` once it
-/// is durable.
+/// is durable. Every answer is counted by outcome.
 pub async fn ingest(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = accept(&state, &headers, body).await;
+    let outcome = result.as_ref().map_or_else(AppError::outcome, |_| "stored");
+    state.metrics.ingest.with_label_values(&[outcome]).inc();
+    result.into_response()
+}
+
+async fn accept(
+    state: &AppState,
+    headers: &HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode> {
     let body = body.map_err(|rejection| match rejection.status() {

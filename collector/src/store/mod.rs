@@ -73,4 +73,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes a site; `false` when there was none. Its page views stay.
     async fn remove_site(&self, id: &str) -> Result<bool>;
+
+    /// Snapshots waiting to be stored.
+    fn queue_depth(&self) -> usize {
+        0
+    }
+
+    /// Bytes the store takes on disk, where it knows.
+    fn size_bytes(&self) -> Option<u64> {
+        None
+    }
 }

@@ -24,17 +24,19 @@ use crate::model::{PageView, FIELDS};
 pub const DB_FILE: &str = "palaute.db";
 
 /// Tuning of the embedded store.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SqliteOptions {
     /// Snapshots waiting for the writer before `ingest` answers 503.
     pub queue_capacity: usize,
     /// Most snapshots in one commit.
     pub max_batch: usize,
+    /// Where to report each commit's duration.
+    pub commit_seconds: Option<prometheus::Histogram>,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { queue_capacity: 20_000, max_batch: 2_000 }
+        SqliteOptions { queue_capacity: 20_000, max_batch: 2_000, commit_seconds: None }
     }
 }
 
@@ -57,16 +59,12 @@ impl SqliteStore {
         sqlite_schema::migrate(&mut connection)?;
         let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
         let max_batch = options.max_batch.max(1);
+        let commit_seconds = options.commit_seconds;
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(connection, jobs, max_batch))
+            .spawn(move || write_loop(connection, jobs, max_batch, commit_seconds))
             .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(SqliteStore { path, writer })
-    }
-
-    /// Snapshots waiting for the writer.
-    pub fn queue_depth(&self) -> usize {
-        self.writer.max_capacity() - self.writer.capacity()
     }
 
     async fn with_connection<T: Send + 'static>(
@@ -89,7 +87,12 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<WriteJob>, max_batch: usize) {
+fn write_loop(
+    mut connection: Connection,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    max_batch: usize,
+    commit_seconds: Option<prometheus::Histogram>,
+) {
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -98,7 +101,11 @@ fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<WriteJob>, ma
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let outcomes = write_batch(&mut connection, &batch);
+        if let Some(histogram) = &commit_seconds {
+            histogram.observe(started.elapsed().as_secs_f64());
+        }
         for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }
@@ -307,6 +314,19 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.writer.max_capacity() - self.writer.capacity()
+    }
+
+    fn size_bytes(&self) -> Option<u64> {
+        let size = |suffix: &str| {
+            let mut path = self.path.clone().into_os_string();
+            path.push(suffix);
+            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+        };
+        Some(size("") + size("-wal"))
     }
 
     async fn remove_site(&self, id: &str) -> Result<bool> {

@@ -35,7 +35,7 @@ impl Collector {
     pub async fn start_with(config: Config) -> Collector {
         let data = tempfile::tempdir().unwrap();
         let config = Config { data: data.path().to_path_buf(), ..config };
-        let store: Arc<dyn Store> = palaute_collector::open_store(&config).unwrap();
+        let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).unwrap();
         let token = new_token().unwrap();
         store
             .put_site(Site {

@@ -1,0 +1,58 @@
+//! Prometheus metrics, served at `GET /metrics`: ingest answers by outcome,
+//! the ingest queue's depth, commit latency and the store's size on disk.
+//! Counts only: nothing about visitors or sites' data.
+
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+/// The collector's metrics and the registry that exports them.
+pub struct Metrics {
+    registry: Registry,
+    /// `POST /b` answers by outcome (`stored`, `invalid`, `too_large`, ...).
+    pub ingest: IntCounterVec,
+    /// Beacons waiting to be committed.
+    pub queue_depth: IntGauge,
+    /// Duration of each group commit, seconds.
+    pub commit_seconds: Histogram,
+    /// Bytes the store takes on disk, where known.
+    pub store_bytes: IntGauge,
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let ingest = IntCounterVec::new(Opts::new("palaute_ingest_total", "POST /b answers by outcome"), &["outcome"])
+            .expect("valid metric definition");
+        let queue_depth =
+            IntGauge::new("palaute_ingest_queue_depth", "beacons waiting to be committed").expect("valid metric");
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new("palaute_commit_seconds", "duration of one group commit")
+                .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0]),
+        )
+        .expect("valid metric");
+        let store_bytes = IntGauge::new("palaute_store_bytes", "bytes the store takes on disk").expect("valid metric");
+        // Registering distinct names in a fresh registry cannot fail.
+        for collector in [
+            Box::new(ingest.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(queue_depth.clone()),
+            Box::new(commit_seconds.clone()),
+            Box::new(store_bytes.clone()),
+        ] {
+            registry.register(collector).expect("distinct metric names");
+        }
+        Metrics { registry, ingest, queue_depth, commit_seconds, store_bytes }
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let mut text = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut text);
+        String::from_utf8(text).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
