@@ -91,6 +91,13 @@ pub struct PageView {
     pub tags: BTreeMap<String, String>,
 }
 
+impl PageView {
+    /// The URL's path, without the query.
+    pub fn path(&self) -> &str {
+        self.url.split('?').next().unwrap_or_default()
+    }
+}
+
 /// The export's columns, in order (CSV header).
 pub const FIELDS: [&str; 39] = [
     "id",

@@ -137,9 +137,19 @@ async fn abandonment_curve_summary_and_breakdown_match_the_mix() {
         assert!(got.contains(&(key.clone(), *lost)), "{key} lost {lost}: {got:?}");
     }
 
-    // Filters apply to every aggregate: one path only.
+    // Filters apply to every aggregate and the export: one path only, one
+    // device class (every beacon here came from a desktop browser), none.
     let cart = api(&collector, "abandonment?path=/cart").await;
     assert_eq!(cart["page_views"], visits.iter().filter(|v| v.path == "/cart").count());
+    assert_eq!(api(&collector, "summary?device=desktop&nav_type=").await["page_views"], visits.len());
+    assert_eq!(api(&collector, "summary?device=mobile").await["page_views"], 0);
+    assert_eq!(api(&collector, "breakdown?by=path&browser=Chrome&path=/search").await.as_array().unwrap().len(), 1);
+    let (status, body) =
+        collector.get("/api/v1/sites/shop/pageviews?os=Linux&path=/product", Some(&collector.token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.lines().count(), visits.iter().filter(|v| v.path == "/product").count());
+    let (_, none) = collector.get("/api/v1/sites/shop/pageviews?os=Windows", Some(&collector.token)).await;
+    assert_eq!(none.lines().count(), 0);
     let (status, _) = collector.get("/api/v1/sites/shop/breakdown?by=", Some(&collector.token)).await;
     assert_eq!(status, 400);
     collector.stop().await;

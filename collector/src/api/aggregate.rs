@@ -311,7 +311,7 @@ impl Dimension {
     /// The group `view` falls in; `None` when it has no value.
     pub fn key(&self, view: &PageView) -> Option<String> {
         match self {
-            Dimension::Path => Some(view.url.split('?').next().unwrap_or_default().to_string()),
+            Dimension::Path => Some(view.path().to_string()),
             Dimension::Device => view.device.clone(),
             Dimension::Browser => view.browser.clone(),
             Dimension::Os => view.os.clone(),

@@ -47,7 +47,6 @@ pub async fn pageviews(
         Some(other) => return Err(AppError::Invalid(format!("format: {other:?} is not ndjson or csv"))),
     };
     let selection = query.period.selection(&site.id, now_ms())?;
-    let period = query.period.clone();
     let (sink, rows) = mpsc::channel::<PageView>(512);
     let store = state.store.clone();
     tokio::spawn(async move {
@@ -56,16 +55,9 @@ pub async fn pageviews(
         }
     });
     let header_line = matches!(format, Format::Csv).then(|| csv_line(FIELDS.iter().map(|f| f.to_string())));
-    let lines = stream::unfold(rows, move |mut rows| {
-        let period = period.clone();
-        async move {
-            loop {
-                let view = rows.recv().await?;
-                if period.admits(&view) {
-                    return Some((Ok::<_, std::io::Error>(encode(&view, format)), rows));
-                }
-            }
-        }
+    let lines = stream::unfold(rows, move |mut rows| async move {
+        let view = rows.recv().await?;
+        Some((Ok::<_, std::io::Error>(encode(&view, format)), rows))
     });
     let body = Body::from_stream(stream::iter(header_line.map(Ok)).chain(lines).fuse());
     let (content_type, extension) = match format {

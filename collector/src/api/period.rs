@@ -1,6 +1,7 @@
-//! The `from` / `to` / `path` query parameters every aggregate endpoint
+//! The `from` / `to` and filter query parameters every aggregate endpoint
 //! takes: ISO-8601 times or dates, or relative periods like `7d`, `24h`,
-//! `30m` (that long before now).
+//! `30m` (that long before now); `path`, `device`, `browser`, `os`,
+//! `effective_type`, `nav_type` (an empty value is no filter).
 
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
@@ -34,19 +35,6 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    /// Whether `view` passes the filters other than period and path (which
-    /// the store applies).
-    pub fn admits(&self, view: &crate::model::PageView) -> bool {
-        let matches = |filter: &Option<String>, value: &Option<String>| {
-            filter.as_ref().is_none_or(|f| f.is_empty() || value.as_ref() == Some(f))
-        };
-        matches(&self.device, &view.device)
-            && matches(&self.browser, &view.browser)
-            && matches(&self.os, &view.os)
-            && matches(&self.effective_type, &view.effective_type)
-            && matches(&self.nav_type, &view.nav_type)
-    }
-
     /// The selection for `site`, relative to `now_ms`.
     pub fn selection(&self, site: &str, now_ms: i64) -> Result<Selection> {
         let to_ms = match &self.to {
@@ -60,7 +48,18 @@ impl PeriodQuery {
         if from_ms > to_ms {
             return Err(AppError::Invalid("from: after to".into()));
         }
-        Ok(Selection { site: site.into(), from_ms, to_ms, path: self.path.clone().filter(|p| !p.is_empty()) })
+        let given = |filter: &Option<String>| filter.clone().filter(|value| !value.is_empty());
+        Ok(Selection {
+            site: site.into(),
+            from_ms,
+            to_ms,
+            path: given(&self.path),
+            device: given(&self.device),
+            browser: given(&self.browser),
+            os: given(&self.os),
+            effective_type: given(&self.effective_type),
+            nav_type: given(&self.nav_type),
+        })
     }
 }
 

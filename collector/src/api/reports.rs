@@ -18,7 +18,7 @@ use crate::error::{AppError, Result};
 use crate::model::now_ms;
 use crate::model::PageView;
 
-/// Feeds every selected page view that passes the filters to `add`.
+/// Feeds every selected page view (period and filters applied by the store) to `add`.
 async fn fold<B: Send + 'static>(
     state: &AppState,
     site: &str,
@@ -31,9 +31,7 @@ async fn fold<B: Send + 'static>(
     let store = state.store.clone();
     let export = tokio::spawn(async move { store.export(selection, sink).await });
     while let Some(view) = rows.recv().await {
-        if query.admits(&view) {
-            add(&mut builder, &view);
-        }
+        add(&mut builder, &view);
     }
     export.await.map_err(|e| AppError::Internal(e.to_string()))??;
     Ok(builder)

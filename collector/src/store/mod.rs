@@ -40,6 +40,16 @@ pub struct Selection {
     pub to_ms: i64,
     /// Only this path (URL without query), when set.
     pub path: Option<String>,
+    /// Only this device class, when set.
+    pub device: Option<String>,
+    /// Only this browser family, when set.
+    pub browser: Option<String>,
+    /// Only this OS family, when set.
+    pub os: Option<String>,
+    /// Only this effective connection type, when set.
+    pub effective_type: Option<String>,
+    /// Only this navigation type, when set.
+    pub nav_type: Option<String>,
 }
 
 /// A registered site.

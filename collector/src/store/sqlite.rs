@@ -157,7 +157,7 @@ fn row_values(snapshot: &Snapshot) -> Vec<Value> {
     let real = |x: Option<f64>| x.map_or(Value::Null, Value::Real);
     let int = |x: Option<i64>| x.map_or(Value::Null, Value::Integer);
     let json = |x: Option<String>| x.map_or(Value::Null, Value::Text);
-    let path = v.url.split('?').next().unwrap_or_default().to_string();
+    let path = v.path().to_string();
     vec![
         Value::Text(v.id.clone()),
         Value::Text(v.site.clone()),
@@ -277,12 +277,23 @@ impl Store for SqliteStore {
         self.with_connection(move |connection| {
             let sql = format!(
                 "{} WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND (?4 IS NULL OR path = ?4)
+                 AND (?5 IS NULL OR device = ?5) AND (?6 IS NULL OR browser = ?6) AND (?7 IS NULL OR os = ?7)
+                 AND (?8 IS NULL OR effective_type = ?8) AND (?9 IS NULL OR nav_type = ?9)
                  ORDER BY started_at, id",
                 select_sql()
             );
             let mut statement = connection.prepare(&sql)?;
-            let mut rows =
-                statement.query(params![selection.site, selection.from_ms, selection.to_ms, selection.path])?;
+            let mut rows = statement.query(params![
+                selection.site,
+                selection.from_ms,
+                selection.to_ms,
+                selection.path,
+                selection.device,
+                selection.browser,
+                selection.os,
+                selection.effective_type,
+                selection.nav_type
+            ])?;
             while let Some(row) = rows.next()? {
                 if sink.blocking_send(read_view(row)?).is_err() {
                     break;
