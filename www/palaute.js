@@ -102,19 +102,21 @@
       var img = d.images[i];
       if (img.complete) continue;
       var r = img.getBoundingClientRect();
-      var w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
-      var h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
-      if (w > 0 && h > 0 && w * h > size) return true;
+      var width = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+      var height = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+      if (width > 0 && height > 0 && width * height > size) return true;
     }
     return false;
   };
   // Kept up to date while loading, because a closing tab cancels its images
-  // before `pagehide`. Re-checked on resource loads only while it is set.
+  // before `pagehide`. Re-checked on resource loads only while it is set,
+  // and only until the module takes over.
   var pending = false;
   var checkPending = function () { pending = lcpPending(); };
+  var onResourceLoad = function () { if (pending) checkPending(); };
   observe('largest-contentful-paint', function (e) { L.lcp = e; checkPending(); });
   d.addEventListener('DOMContentLoaded', checkPending);
-  w.addEventListener('load', function () { if (pending) checkPending(); }, true);
+  w.addEventListener('load', onResourceLoad, true);
 
   // The page view as the loader alone knows it, when the visitor leaves
   // before the module has started.
@@ -182,6 +184,7 @@
         return m.default({ module_or_path: dir + 'm/__WASM__' }).then(function () {
           // Entries queued but not yet delivered are handed over too.
           observers.forEach(function (o) { o[0].takeRecords().forEach(o[1]); o[0].disconnect(); });
+          w.removeEventListener('load', onResourceLoad, true);
           m.start(L);
           L.started = 1;
           api.feedback = m.feedback;

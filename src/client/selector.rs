@@ -15,11 +15,7 @@ pub fn of(node: &JsValue) -> Option<String> {
     while node.is_object() && js::num(&node, "nodeType") != Some(9.0) {
         let id = js::text(&node, "id");
         let mut part = match &id {
-            Some(id) => {
-                let mut part = String::from("#");
-                part.push_str(id);
-                part
-            }
+            Some(id) => by_id(id),
             None => name_and_classes(&node),
         };
         if selector.len() + part.len() > MAX_LEN - 1 {
@@ -36,6 +32,13 @@ pub fn of(node: &JsValue) -> Option<String> {
         node = js::get(&node, "parentNode");
     }
     (!selector.is_empty()).then_some(selector)
+}
+
+/// The selector of the element with id `id`: `#id`.
+pub fn by_id(id: &str) -> String {
+    let mut selector = String::from("#");
+    selector.push_str(id);
+    selector
 }
 
 fn name_and_classes(node: &JsValue) -> String {

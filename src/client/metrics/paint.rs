@@ -32,7 +32,7 @@ pub fn on_lcp(view: &mut PageView, entry: &JsValue) {
     view.beacon.lcp_ms = Some(view.since_start(time));
     view.beacon.lcp_url = js::text(entry, "url");
     view.beacon.lcp_element = super::super::selector::of(&js::get(entry, "element"))
-        .or_else(|| js::text(entry, "id").map(|id| ["#", &id].concat()));
+        .or_else(|| js::text(entry, "id").map(|id| super::super::selector::by_id(&id)));
     view.lcp_entry = Some(entry.clone());
 }
 
