@@ -39,18 +39,20 @@ impl AppState {
     }
 }
 
-/// The collector's router.
+/// The collector's router. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the rate limiter
+/// needs the peer address.
 pub fn app(state: Arc<AppState>) -> Router {
     let www = state.config.www_dir();
+    let mut beacon_route =
+        post(ingest::ingest).layer::<_, Infallible>(DefaultBodyLimit::max(MAX_BEACON_BYTES)).layer::<_, Infallible>(
+            RequestBodyTimeoutLayer::new(Duration::from_millis(state.config.ingest_body_timeout_ms)),
+        );
+    if let Some(limiter) = ingest::rate_limit::layer(&state.config, state.metrics.clone()) {
+        beacon_route = beacon_route.layer(limiter);
+    }
     Router::new()
-        .route(
-            "/b",
-            post(ingest::ingest)
-                .layer::<_, Infallible>(DefaultBodyLimit::max(MAX_BEACON_BYTES))
-                .layer::<_, Infallible>(RequestBodyTimeoutLayer::new(Duration::from_millis(
-                    state.config.ingest_body_timeout_ms,
-                ))),
-        )
+        .route("/b", beacon_route)
         .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))

@@ -47,6 +47,20 @@ pub struct Config {
     /// A beacon body must arrive within this long (ms), or the request is
     /// answered 400: a slow sender cannot hold a connection open.
     pub ingest_body_timeout_ms: u64,
+    /// Beacons per second one client (IP address, IPv6 /64) may send after
+    /// its burst; 0 turns rate limiting off.
+    pub rate_limit_per_second: u32,
+    /// Beacons a client may send at once before the rate applies.
+    pub rate_limit_burst: u32,
+    /// Take the client address for rate limiting from `X-Forwarded-For`:
+    /// only behind a reverse proxy that sets it.
+    pub trust_forwarded_for: bool,
+    /// Answer beacons from crawlers and headless browsers `204` without
+    /// storing them.
+    pub drop_bots: bool,
+    /// Largest size of the embedded store in MiB (0: no limit). When full,
+    /// ingest answers 503 and reads keep working.
+    pub max_store_mb: u64,
 }
 
 impl Default for Config {
@@ -62,6 +76,11 @@ impl Default for Config {
             ingest_queue: 20_000,
             ingest_batch: 2_000,
             ingest_body_timeout_ms: 10_000,
+            rate_limit_per_second: 100,
+            rate_limit_burst: 500,
+            trust_forwarded_for: false,
+            drop_bots: true,
+            max_store_mb: 0,
         }
     }
 }

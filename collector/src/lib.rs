@@ -47,6 +47,7 @@ pub fn open_store(config: &Config, metrics: &Metrics) -> Result<Arc<dyn Store>> 
                 queue_capacity: config.ingest_queue,
                 max_batch: config.ingest_batch,
                 commit_seconds: Some(metrics.commit_seconds.clone()),
+                max_bytes: (config.max_store_mb > 0).then(|| config.max_store_mb * 1024 * 1024),
             };
             Ok(Arc::new(SqliteStore::open(&config.data, options)?))
         }
@@ -66,8 +67,6 @@ pub async fn run(
     let metrics = Arc::new(Metrics::new());
     let store = open_store(&config, &metrics)?;
     let state = app::AppState::new(config, store, metrics);
-    axum::serve(listener, app::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+    let service = app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -46,6 +46,16 @@ async fn bad_input_gets_its_documented_status_and_loses_nothing() {
         ("oversized body", post(&" ".repeat(70 * 1024)), 413),
         ("disallowed origin", post(&good(5)).replace_origin("https://evil.example"), 400),
         ("SQL metacharacters", post(&good(6).replace("/cart?step=2#top", "/x'); DROP TABLE pageviews;--")), 204),
+        ("NaN", post(&good(9).replace("120.5", "NaN")), 400),
+        ("Infinity", post(&good(10).replace("120.5", "Infinity")), 400),
+        ("overflowing float", post(&good(11).replace("120.5", "1e999")), 400),
+        ("10 MB body", post(&format!("{{\"pad\":\"{}\"}}", "x".repeat(10 << 20))), 413),
+        ("10k tags (over 64 KiB)", post(&good(12).replace(r#""ab":"b""#, &tags(10_000))), 413),
+        ("21 tags", post(&good(16).replace(r#""ab":"b""#, &tags(21))), 400),
+        ("empty body", post(""), 400),
+        ("id not hex", post(&good(13).replace(&format!("{:032x}", 13), "../../etc/passwd")), 400),
+        ("url not a path", post(&good(14).replace("/cart?step=2#top", "javascript:alert(1)")), 400),
+        ("version from the future", post(&good(15).replace(r#""v":1"#, r#""v":99"#)), 400),
     ];
     for (name, request, expected) in cases {
         let (status, body) = collector.raw(&request).await;
@@ -151,6 +161,11 @@ async fn metrics_count_ingest_outcomes_and_commits() {
     assert!(bytes > 0, "the store's size on disk");
     assert_eq!(line("palaute_ingest_queue_depth ").as_deref(), Some("palaute_ingest_queue_depth 0"));
     collector.stop().await;
+}
+
+/// `count` tags as the inside of a JSON object.
+fn tags(count: usize) -> String {
+    (0..count).map(|n| format!(r#""k{n}":"v""#)).collect::<Vec<_>>().join(",")
 }
 
 fn post(body: &str) -> Vec<u8> {

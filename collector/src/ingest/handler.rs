@@ -15,6 +15,15 @@ use crate::app::AppState;
 use crate::error::{AppError, Result};
 use crate::model::now_ms;
 
+/// What became of an accepted beacon.
+enum Accepted {
+    /// Durable in the store.
+    Stored,
+    /// From a crawler or headless browser: answered 204 (so it is not
+    /// retried) and dropped.
+    Bot,
+}
+
 /// Validates a beacon, checks its site and origin, and answers `204` once it
 /// is durable. Every answer is counted by outcome.
 pub async fn ingest(
@@ -23,16 +32,20 @@ pub async fn ingest(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = accept(&state, &headers, body).await;
-    let outcome = result.as_ref().map_or_else(AppError::outcome, |_| "stored");
+    let outcome = match &result {
+        Ok(Accepted::Stored) => "stored",
+        Ok(Accepted::Bot) => "bot",
+        Err(error) => error.outcome(),
+    };
     state.metrics.ingest.with_label_values(&[outcome]).inc();
-    result.into_response()
+    result.map(|_| StatusCode::NO_CONTENT).into_response()
 }
 
 async fn accept(
     state: &AppState,
     headers: &HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
-) -> Result<StatusCode> {
+) -> Result<Accepted> {
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         _ => AppError::Invalid(format!("body: {}", rejection.body_text())),
@@ -54,6 +67,9 @@ async fn accept(
     let context =
         Context { received_at: now_ms(), ua: ua::classify(user_agent), dwell_ms: state.config.slow_bounce_dwell_ms };
     let snapshot = validate::to_snapshot(beacon, &context)?;
+    if state.config.drop_bots && context.ua.is_bot() {
+        return Ok(Accepted::Bot);
+    }
     state.store.ingest(snapshot).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Accepted::Stored)
 }

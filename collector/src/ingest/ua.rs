@@ -41,9 +41,19 @@ pub fn classify(user_agent: &str) -> UaClasses {
     UaClasses { device: device.into(), browser: known(browser), os: known(os) }
 }
 
-/// Headless and automation browsers announce themselves in the user agent.
+/// Headless browsers, audit tools and HTTP libraries announce themselves in
+/// the user agent.
 pub fn is_headless(user_agent: &str) -> bool {
-    ["HeadlessChrome", "PhantomJS", "Lighthouse", "Chrome-Lighthouse"].iter().any(|m| user_agent.contains(m))
+    ["HeadlessChrome", "PhantomJS", "Lighthouse", "curl/", "Wget/", "python-requests", "Go-http-client", "okhttp"]
+        .iter()
+        .any(|m| user_agent.contains(m))
+}
+
+impl UaClasses {
+    /// A crawler, headless browser or script rather than a visitor.
+    pub fn is_bot(&self) -> bool {
+        self.device == "bot"
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +85,6 @@ mod tests {
             "bot", "Chrome", "Linux",
         );
         check("", "other", "other", "other");
+        check("curl/8.5.0", "bot", "other", "other");
     }
 }

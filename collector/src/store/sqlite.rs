@@ -32,11 +32,14 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// Where to report each commit's duration.
     pub commit_seconds: Option<prometheus::Histogram>,
+    /// Largest database size in bytes; beyond it ingest answers 503 as on a
+    /// full disk.
+    pub max_bytes: Option<u64>,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { queue_capacity: 20_000, max_batch: 2_000, commit_seconds: None }
+        SqliteOptions { queue_capacity: 20_000, max_batch: 2_000, commit_seconds: None, max_bytes: None }
     }
 }
 
@@ -57,6 +60,10 @@ impl SqliteStore {
         let path = data_dir.join(DB_FILE);
         let mut connection = connect(&path)?;
         sqlite_schema::migrate(&mut connection)?;
+        if let Some(max_bytes) = options.max_bytes {
+            let page_size: u64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+            connection.pragma_update(None, "max_page_count", (max_bytes / page_size).max(1))?;
+        }
         let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
         let max_batch = options.max_batch.max(1);
         let commit_seconds = options.commit_seconds;
@@ -128,10 +135,14 @@ fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<()
         transaction.commit()?;
         Ok(outcomes)
     };
-    attempt().unwrap_or_else(|error| {
-        tracing::error!(message = "commit failed", %error, beacons = batch.len());
-        vec![Err(error.to_string()); batch.len()]
-    })
+    let outcomes = attempt().unwrap_or_else(|error| vec![Err(error.to_string()); batch.len()]);
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    if let Some(Err(error)) = outcomes.iter().find(|o| o.is_err()) {
+        // A full disk (or store quota) and a read-only data directory are the
+        // common causes; clients get 503 and retry.
+        tracing::error!(message = "beacons not stored, answered 503", %error, failed, batch = batch.len());
+    }
+    outcomes
 }
 
 /// Columns stored besides the exported [`FIELDS`], in insert order after them.

@@ -17,6 +17,9 @@ use tokio::sync::oneshot;
 /// The origin test beacons come from.
 pub const ORIGIN: &str = "https://shop.example";
 
+/// A desktop Chrome user agent.
+pub const BROWSER_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36";
+
 /// A collector serving on 127.0.0.1 with one registered site, `shop`.
 pub struct Collector {
     pub addr: SocketAddr,
@@ -69,27 +72,40 @@ impl Collector {
     /// request, as a client that gives up mid-body does.
     pub async fn raw_then(&self, request: &[u8], close_sending: bool) -> (u16, String) {
         let mut stream = TcpStream::connect(self.addr).await.unwrap();
-        stream.write_all(request).await.unwrap();
+        // The server may answer (413) and close before a huge body is sent.
+        let _ = stream.write_all(request).await;
         if close_sending {
             let _ = stream.shutdown().await;
         }
         let mut response = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut stream, &mut response)).await;
         let text = String::from_utf8_lossy(&response).to_string();
         let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
         let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
         (status, body)
     }
 
-    /// `POST /b` with `body` from the test origin.
+    /// `POST /b` with `body` from the test origin and a desktop browser.
     pub async fn beacon(&self, body: &str) -> (u16, String) {
+        self.beacon_with(body, &format!("User-Agent: {BROWSER_UA}\r\n")).await
+    }
+
+    /// `POST /b` with `body` from the test origin and extra `headers`
+    /// (each ending in CRLF).
+    pub async fn beacon_with(&self, body: &str, headers: &str) -> (u16, String) {
         let request = format!(
             "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Type: text/plain;charset=UTF-8\r\n\
-             User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+             {headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         self.raw(request.as_bytes()).await
+    }
+
+    /// The value of metric line `name` (with labels) in `/metrics`.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics", None).await;
+        let line = text.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))?;
+        line.rsplit(' ').next()?.parse().ok()
     }
 
     /// `GET path` with `token` (if any) as bearer.
@@ -115,6 +131,15 @@ impl Collector {
         if let Some(server) = self.server.take() {
             server.await.unwrap();
         }
+    }
+}
+
+/// Reads into `out` until the peer closes or resets the connection, keeping
+/// what arrived before a reset.
+async fn read_until_closed(stream: &mut TcpStream, out: &mut Vec<u8>) {
+    let mut buffer = [0u8; 8192];
+    while let Ok(n @ 1..) = stream.read(&mut buffer).await {
+        out.extend_from_slice(&buffer[..n]);
     }
 }
 

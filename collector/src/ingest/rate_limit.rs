@@ -1,0 +1,111 @@
+//! Per-client rate limiting of `POST /b` (tower_governor, a keyed GCRA
+//! limiter): a client that sends faster than `rate_limit_per_second`, after a
+//! burst of `rate_limit_burst`, is answered `429` with `Retry-After`.
+//!
+//! The client is its IP address (an IPv6 address by its /64, which is what
+//! one household or phone gets), read from the socket or, behind a trusted
+//! reverse proxy, from the last `X-Forwarded-For` hop. It is held only in the
+//! limiter's memory, forgotten once the client is idle, and never stored.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::response::IntoResponse;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+
+/// How often idle clients are dropped from the limiter's memory.
+const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
+
+/// Who a request comes from, for rate limiting only.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientKey {
+    /// Read the client from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl KeyExtractor for ClientKey {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
+        let forwarded = || {
+            let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+            header.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        };
+        let peer = || request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let ip = if self.trust_forwarded_for { forwarded().or_else(peer) } else { peer() };
+        ip.map(client_prefix).ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// The address a client is limited by: IPv4 as is, IPv6 by its /64.
+pub fn client_prefix(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// The limiter layer for `POST /b`, or `None` when `rate_limit_per_second`
+/// is 0 (limiting off). Every refusal is counted as outcome `rate_limited`.
+/// Must run inside a tokio runtime: it starts the task that forgets idle
+/// clients.
+pub fn layer(
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Option<GovernorLayer<ClientKey, governor::middleware::NoOpMiddleware, Body>> {
+    if config.rate_limit_per_second == 0 {
+        return None;
+    }
+    let governor = GovernorConfigBuilder::default()
+        .key_extractor(ClientKey { trust_forwarded_for: config.trust_forwarded_for })
+        .period(Duration::from_secs(1) / config.rate_limit_per_second)
+        .burst_size(config.rate_limit_burst.max(1))
+        .finish()?;
+    let limiter = governor.limiter().clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
+        loop {
+            every.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    Some(GovernorLayer::new(governor).error_handler(move |error| {
+        let answer = match error {
+            GovernorError::TooManyRequests { .. } => AppError::RateLimited,
+            GovernorError::UnableToExtractKey => AppError::Internal("no client address".into()),
+            GovernorError::Other { msg, .. } => AppError::Internal(msg.unwrap_or_default()),
+        };
+        metrics.ingest.with_label_values(&[answer.outcome()]).inc();
+        answer.into_response()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_its_64_prefix_and_mapped_ipv4_is_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        assert_eq!(client_prefix(a), client_prefix(b));
+        assert_ne!(client_prefix(a), client_prefix("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(client_prefix("::ffff:10.0.0.7".parse().unwrap()), "10.0.0.7".parse::<IpAddr>().unwrap());
+    }
+}

@@ -1,0 +1,184 @@
+//! The real binary under load: killed with SIGKILL or stopped with SIGTERM
+//! during a wrk burst of `POST /b`, then restarted on the same data. Every
+//! beacon that was answered 204 must be in the store.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ORIGIN: &str = "https://shop.example";
+
+/// A collector process serving `data` on a free loopback port.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palaute-collector"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .env("PALAUTE_CONFIG", config_without_rate_limit(data))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{line}")).to_string();
+        Server { child, addr }
+    }
+
+    fn get(&self, path: &str, token: &str) -> String {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        response
+    }
+
+    /// Ids of the stored page views (read from the NDJSON export).
+    fn stored_ids(&self, token: &str) -> Vec<String> {
+        let response = self.get("/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01", token);
+        let body = response.split_once("\r\n\r\n").unwrap().1;
+        let ids: Vec<String> = body
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+            .collect();
+        ids
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The load comes from one address; the per-client limit would refuse most
+/// of it, which is not what this test is about.
+fn config_without_rate_limit(data: &Path) -> PathBuf {
+    let path = data.with_extension("toml");
+    std::fs::write(&path, "rate_limit_per_second = 0\n").unwrap();
+    path
+}
+
+fn add_site(data: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_palaute-collector"))
+        .args(["site", "add", "shop", "--origin", ORIGIN, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().last().unwrap().to_string()
+}
+
+/// Starts wrk with one connection per thread (so each answer is matched to
+/// its beacon) recording acknowledged ids under `acks`.
+fn start_wrk(addr: &str, acks: &Path, seconds: u32) -> Child {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/load/beacon.lua");
+    Command::new("wrk")
+        .args(["-t4", "-c4", &format!("-d{seconds}s"), "--timeout", "2s", "-s"])
+        .arg(script)
+        .arg(format!("http://{addr}/b"))
+        .env("ACK_DIR", acks)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wrk (apt install wrk; scripts/setup.sh installs it)")
+}
+
+fn acknowledged(acks: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(acks).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        ids.extend(text.lines().filter(|l| l.len() == 32).map(str::to_string));
+    }
+    ids
+}
+
+/// Waits until wrk has recorded at least `count` acknowledgements.
+fn wait_for_acks(acks: &Path, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acknowledged(acks).len() < count {
+        assert!(Instant::now() < deadline, "wrk got fewer than {count} acknowledgements");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Compares the acknowledged ids with the stored ones and prints the table.
+fn assert_nothing_acknowledged_is_lost(case: &str, acked: &[String], stored: &[String]) {
+    let stored_set: HashSet<&String> = stored.iter().collect();
+    let lost = acked.iter().filter(|id| !stored_set.contains(id)).count();
+    let duplicates = stored.len() - stored_set.len();
+    println!(
+        "{case}: acknowledged {}, stored {}, stored without a 204 (in flight at the stop) {}, duplicates {duplicates}, lost {lost}",
+        acked.len(),
+        stored.len(),
+        stored.len() - (acked.len() - lost),
+    );
+    assert_eq!(lost, 0, "{case}: acknowledged beacons missing from the store");
+    assert_eq!(duplicates, 0);
+}
+
+#[test]
+fn sigkill_during_a_wrk_burst_loses_no_acknowledged_beacon() {
+    let root = tempfile::tempdir().unwrap();
+    let (data, acks) = (root.path().join("data"), root.path().join("acks"));
+    std::fs::create_dir_all(&acks).unwrap();
+    let token = add_site(&data);
+    let mut server = Server::start(&data);
+    let wrk = start_wrk(&server.addr, &acks, 3);
+    wait_for_acks(&acks, 500);
+    server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.child.wait().unwrap();
+    let output = wrk.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let acked = acknowledged(&acks);
+    let restarted = Server::start(&data);
+    let stored = restarted.stored_ids(&token);
+    assert_nothing_acknowledged_is_lost("SIGKILL", &acked, &stored);
+}
+
+#[test]
+fn sigterm_during_a_wrk_burst_drains_and_exits_cleanly() {
+    let root = tempfile::tempdir().unwrap();
+    let (data, acks) = (root.path().join("data"), root.path().join("acks"));
+    std::fs::create_dir_all(&acks).unwrap();
+    let token = add_site(&data);
+    let mut server = Server::start(&data);
+    let wrk = start_wrk(&server.addr, &acks, 3);
+    wait_for_acks(&acks, 500);
+    server.signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit within 15 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "a clean exit after draining: {status}");
+    wrk.wait_with_output().unwrap();
+
+    let acked = acknowledged(&acks);
+    let restarted = Server::start(&data);
+    let stored = restarted.stored_ids(&token);
+    assert_nothing_acknowledged_is_lost("SIGTERM", &acked, &stored);
+    // A drained stop leaves nothing half-done: whatever was stored was answered.
+    assert_eq!(stored.len(), acked.len(), "every stored beacon of a drained stop was acknowledged");
+}
