@@ -78,6 +78,33 @@ async fn bad_input_gets_its_documented_status_and_loses_nothing() {
 }
 
 #[tokio::test]
+async fn a_batch_is_stored_whole_and_answered_by_its_worst_beacon_with_cors_for_allowed_origins() {
+    let collector = Collector::start().await;
+    let id = |n: u32| format!("{n:032x}");
+    let batch = |beacons: &[String]| format!("[{}]", beacons.join(","));
+    // Three beacons, one of them twice (a re-sent queue): 204, two rows.
+    let answer =
+        collector.raw_response(&post(&batch(&[beacon(&id(1), 1), beacon(&id(2), 1), beacon(&id(1), 1)]))).await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    let headers = answer.to_ascii_lowercase();
+    assert!(headers.contains(&format!("access-control-allow-origin: {ORIGIN}\r\n")), "{answer}");
+    assert!(headers.contains("vary: origin"), "{answer}");
+    // One invalid beacon: 400, and the valid one beside it is kept.
+    let answer = collector.raw_response(&post(&batch(&[beacon(&id(3), 1), beacon("short", 1)]))).await;
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("id:"), "{answer}");
+    // No CORS grant for an origin the site does not allow, nor for a batch too big.
+    let answer = collector.raw_response(&post(&beacon(&id(4), 1)).replace_origin("https://evil.example")).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(!answer.to_ascii_lowercase().contains("access-control-allow-origin"), "{answer}");
+    let too_many: Vec<String> = (10..61).map(|n| beacon(&id(n), 1)).collect();
+    assert_eq!(collector.raw(&post(&batch(&too_many))).await.0, 400);
+    assert_eq!(collector.raw(&post("[]")).await.0, 400);
+    let ids: Vec<String> = collector.export().await.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, vec![id(1), id(2), id(3)]);
+    collector.stop().await;
+}
+
+#[tokio::test]
 async fn the_export_needs_the_sites_token_and_speaks_csv() {
     let collector = Collector::start().await;
     assert_eq!(collector.beacon(&beacon(&"a".repeat(32), 1)).await.0, 204);

@@ -85,6 +85,6 @@ mod tests {
             "bot", "Chrome", "Linux",
         );
         check("", "other", "other", "other");
-        check("curl/8.5.0", "bot", "other", "other");
+        check("curl/8.5.0", "bot", "HTTP Library", "other");
     }
 }

@@ -37,6 +37,30 @@ pub struct Context {
     pub dwell_ms: f64,
 }
 
+/// Decodes a beacon body (JSON). Unknown fields are ignored, so newer
+/// clients keep working; a wrong type, a missing brace or a non-finite
+/// number is a `400` that names the problem.
+pub fn decode(body: &[u8]) -> Result<Beacon> {
+    serde_json::from_slice(body).map_err(|e| AppError::Invalid(format!("body: {e}")))
+}
+
+/// Most beacons in one batched body.
+pub const MAX_BATCH: usize = 50;
+
+/// Decodes a body holding one beacon (a JSON object) or a batch (a JSON
+/// array of at most [`MAX_BATCH`] beacons).
+pub fn decode_batch(body: &[u8]) -> Result<Vec<Beacon>> {
+    if body.trim_ascii_start().first() != Some(&b'[') {
+        return decode(body).map(|beacon| vec![beacon]);
+    }
+    let beacons: Vec<Beacon> = serde_json::from_slice(body).map_err(|e| AppError::Invalid(format!("body: {e}")))?;
+    match beacons.len() {
+        0 => Err(invalid("body: an empty batch")),
+        1..=MAX_BATCH => Ok(beacons),
+        _ => Err(invalid(format!("body: more than {MAX_BATCH} beacons in a batch"))),
+    }
+}
+
 fn invalid(what: impl Into<String>) -> AppError {
     AppError::Invalid(what.into())
 }

@@ -68,6 +68,15 @@ impl Collector {
         self.raw_then(request, false).await
     }
 
+    /// Sends raw bytes and returns the whole answer: status line, headers, body.
+    pub async fn raw_response(&self, request: &[u8]) -> String {
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        let _ = stream.write_all(request).await;
+        let mut response = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut stream, &mut response)).await;
+        String::from_utf8_lossy(&response).to_string()
+    }
+
     /// Like [`raw`](Self::raw), but closes the sending side after the
     /// request, as a client that gives up mid-body does.
     pub async fn raw_then(&self, request: &[u8], close_sending: bool) -> (u16, String) {

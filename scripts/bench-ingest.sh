@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Ingest benchmark: wrk POSTs realistic beacons (tests/load/beacon.lua) to the
+# collector's durable POST /b, and, in the same run on the same machine, to
+# nginx answering 204 without doing anything: the ceiling of an HTTP server
+# here. Prints requests/s, p50/p99 latency, the collector's peak RSS, the
+# rows stored, and the collector/nginx ratio.
+#
+#   scripts/bench-ingest.sh [seconds] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+connections=${2:-64}
+threads=2
+
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v nginx >/dev/null || need_apt+=(nginx-light)
+command -v curl >/dev/null || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+cargo build -q --release -p palaute-collector
+bin=target/release/palaute-collector
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${collector_pid:-}" ] && kill "$collector_pid" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.3
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# nginx: the same loopback, two workers (one per core), 204 for POST /b.
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:18091;
+    location = /b { client_max_body_size 64k; return 204; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work/nginx"
+
+# The collector: durable SQLite ingest (WAL, synchronous=FULL, group commit).
+# Every beacon comes from one address, so the per-client limit is raised out
+# of the way while its middleware still runs.
+cat > "$work/palaute.toml" <<CONF
+listen = "127.0.0.1:18090"
+data = "$work/data"
+rate_limit_per_second = 1000000000
+rate_limit_burst = 1000000000
+CONF
+token=$("$bin" site add shop --origin https://shop.example --config "$work/palaute.toml" | tail -n 1)
+RUST_LOG=warn "$bin" serve --config "$work/palaute.toml" > "$work/collector.log" 2>&1 &
+collector_pid=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18090/healthz >/dev/null && break; sleep 0.1; done
+
+run() { # name url
+  wrk -t$threads -c"$connections" -d"${seconds}s" --latency -s tests/load/beacon.lua "$2" > "$work/$1.txt"
+  local rps p50 p99 non2xx
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$1.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$work/$1.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/$1.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$1.txt"); non2xx=${non2xx:-0}
+  echo "$1 $rps $p50 $p99 $non2xx"
+}
+
+echo "warm-up (2 s each)"
+wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18091/b >/dev/null
+wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18090/b >/dev/null
+before=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18090/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01" | wc -l)
+
+read -r _ n_rps n_p50 n_p99 n_bad < <(run nginx http://127.0.0.1:18091/b)
+read -r _ c_rps c_p50 c_p99 c_bad < <(run collector http://127.0.0.1:18090/b)
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$collector_pid/status")
+after=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18090/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01" | wc -l)
+commits=$(curl -s http://127.0.0.1:18090/metrics | awk '/^palaute_commit_seconds_count/ {print $2}')
+
+echo
+echo "POST /b, wrk -t$threads -c$connections -d${seconds}s, tests/load/beacon.lua ($(nproc) cores)"
+printf '%-28s %12s %10s %10s %8s\n' server requests/s p50 p99 non-2xx
+printf '%-28s %12s %10s %10s %8s\n' "nginx (return 204)" "$n_rps" "$n_p50" "$n_p99" "$n_bad"
+printf '%-28s %12s %10s %10s %8s\n' "palaute-collector (durable)" "$c_rps" "$c_p50" "$c_p99" "$c_bad"
+awk -v c="$c_rps" -v n="$n_rps" 'BEGIN { printf "collector / nginx: %.2f\n", c / n }'
+echo "collector peak RSS: $((rss_kb / 1024)) MB"
+echo "rows stored during the run: $((after - before)); group commits so far: $commits"
