@@ -8,7 +8,8 @@
  * - gives the page `window.palaute` at once (calls are queued);
  * - observes what the browser does not buffer in full (Event Timing entries
  *   under 104 ms), counts errors, and tracks visibility from the start;
- * - if the visitor leaves before the module runs, sends the page view itself;
+ * - if the visitor leaves before the module runs, sends the page view itself
+ *   (and keeps it in the outbox, which the module of a later view re-sends);
  * - after the page's `load` event, in idle time, fetches the Rust/wasm module
  *   (so it never competes with the page's own resources) and hands it over.
  *
@@ -146,7 +147,16 @@
       lcp_pending: pending || lcpPending() || undefined,
       errors: L.err,
     });
+    // Kept until the module of a later page view has it acknowledged: the
+    // collector may be down, and this page cannot read the answer.
+    try {
+      var key = 'palaute:outbox';
+      var box = JSON.parse(localStorage.getItem(key) || '[]').filter(function (x) { return x.id != id; });
+      box.push({ id: id, seq: L.seq, body: body, queued: Date.now(), tries: 0, next: 0 });
+      localStorage.setItem(key, JSON.stringify(box.slice(-30)));
+    } catch (x) { /* storage disabled or full: the beacon is still sent */ }
     var url = L.endpoint + '/b';
+    if (!navigator.onLine) return;
     if (!navigator.sendBeacon(url, body)) {
       fetch(url, { method: 'POST', body: body, keepalive: true, mode: 'no-cors', credentials: 'omit' }).catch(function () {});
     }

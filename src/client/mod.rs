@@ -13,6 +13,7 @@ mod js;
 mod loader;
 mod metrics;
 mod observe;
+mod outbox;
 mod page_view;
 mod selector;
 mod session;

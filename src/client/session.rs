@@ -62,16 +62,19 @@ impl Session {
         for entry in loader.early_event_entries().iter() {
             responsiveness::on_event(&mut view, &entry);
         }
+        let beacon_url = loader.beacon_url();
         let session = Session {
-            beacon_url: loader.beacon_url(),
+            beacon_url: beacon_url.clone(),
             sent: loader.sent(),
             view,
             loader,
             observers: metrics::observers(),
             last_sent: None,
-            _listeners: listeners(&document),
+            _listeners: listeners(&document, beacon_url.clone()),
         };
         SESSION.with(|cell| *cell.borrow_mut() = Some(session));
+        // Beacons earlier page views could not deliver.
+        transport::flush(&beacon_url);
         // The visitor may already have gone while the module loaded.
         if document.hidden() {
             with_session(|s| s.send());
@@ -90,6 +93,11 @@ impl Session {
 
     /// Sends the current snapshot of the page view, unless it was just sent.
     pub fn send(&mut self) {
+        self.send_snapshot(false);
+    }
+
+    /// Like [`send`](Self::send); `unloading` when the page is going away.
+    fn send_snapshot(&mut self, unloading: bool) {
         for observer in &self.observers {
             observer.flush(&mut self.view);
         }
@@ -104,14 +112,14 @@ impl Session {
         self.sent += 1;
         beacon.seq = self.sent;
         if let Some(body) = transport::encode(beacon) {
-            transport::post(&self.beacon_url, &body);
+            transport::deliver(&self.beacon_url, &beacon.id, beacon.seq, &body, unloading);
         }
         self.last_sent = unchanged;
     }
 
-    fn on_hidden(&mut self, at: f64) {
+    fn on_hidden(&mut self, at: f64, unloading: bool) {
         self.view.beacon.left_at_ms = Some(self.view.since_start(at));
-        self.send();
+        self.send_snapshot(unloading);
     }
 
     fn on_visible(&mut self) {
@@ -131,7 +139,7 @@ impl Session {
     }
 }
 
-fn listeners(document: &web_sys::Document) -> Vec<EventListener> {
+fn listeners(document: &web_sys::Document, beacon_url: String) -> Vec<EventListener> {
     let Some(window) = web_sys::window() else {
         return Vec::new();
     };
@@ -141,13 +149,15 @@ fn listeners(document: &web_sys::Document) -> Vec<EventListener> {
         EventListener::new_with_options(&document.clone(), "visibilitychange", capture, move |event| {
             let hidden = document.hidden();
             let at = event.time_stamp();
-            with_session(|s| if hidden { s.on_hidden(at) } else { s.on_visible() });
+            with_session(|s| if hidden { s.on_hidden(at, false) } else { s.on_visible() });
         })
     };
     let pagehide = EventListener::new_with_options(&window, "pagehide", capture, |event| {
         let at = event.time_stamp();
-        with_session(|s| s.on_hidden(at));
+        let kept = event.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|e| e.persisted());
+        with_session(|s| s.on_hidden(at, !kept));
     });
+    let online = EventListener::new(&window, "online", move |_| transport::flush(&beacon_url));
     let pageshow = EventListener::new_with_options(&window, "pageshow", capture, |event| {
         let persisted = event.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|e| e.persisted());
         let at = event.time_stamp();
@@ -155,7 +165,7 @@ fn listeners(document: &web_sys::Document) -> Vec<EventListener> {
             with_session(|s| s.on_restore(at));
         }
     });
-    vec![visibility, pagehide, pageshow]
+    vec![visibility, pagehide, pageshow, online]
 }
 
 /// Calls `f` once the next frame has been presented (two animation frames;

@@ -43,7 +43,7 @@ export function detailedImage(width, height) {
  * a 404.
  */
 export async function startPageServer() {
-  const state = { collector: '', moduleDelay: 0, left: new Map(), vitals: new Map() };
+  const state = { collector: '', endpoint: '', client: new Map(), moduleDelay: 0, left: new Map(), vitals: new Map() };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/oracle') {
@@ -70,9 +70,21 @@ export async function startPageServer() {
     if (url.pathname.startsWith('/c/')) {
       // The client, proxied from the collector; the module can be delayed.
       if (url.pathname.startsWith('/c/m/')) await new Promise((ok) => setTimeout(ok, state.moduleDelay));
-      const upstream = await fetch(state.collector + url.pathname.slice(2));
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') || '' });
-      res.end(Buffer.from(await upstream.arrayBuffer()));
+      // Kept once fetched, as a CDN or the browser cache would: the client
+      // still loads while the collector is down.
+      try {
+        if (!state.client.has(url.pathname)) {
+          const upstream = await fetch(state.collector + url.pathname.slice(2));
+          const file = { status: upstream.status, type: upstream.headers.get('content-type') || '' };
+          file.body = Buffer.from(await upstream.arrayBuffer());
+          if (upstream.status === 200) state.client.set(url.pathname, file);
+          else return res.writeHead(file.status, { 'content-type': file.type }).end(file.body);
+        }
+        const file = state.client.get(url.pathname);
+        res.writeHead(file.status, { 'content-type': file.type }).end(file.body);
+      } catch {
+        res.writeHead(502).end('collector unreachable');
+      }
       return;
     }
     let path = url.pathname;
@@ -95,7 +107,7 @@ export async function startPageServer() {
       }
       let body = readFileSync(file);
       if (extname(file) === '.html') {
-        body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.collector);
+        body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector);
       }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
       const [head, rest] = body.toString().split('<!--STREAM');
@@ -114,6 +126,8 @@ export async function startPageServer() {
     origin,
     url: (path) => `${origin}/${path}`,
     useCollector(url) { state.collector = url; },
+    /** Sends the pages' beacons to `url` (e.g. a fault proxy) instead of the collector. */
+    useEndpoint(url) { state.endpoint = url; },
     /** What web-vitals reported for page view `tag` (`navigate`, `back-forward-cache`, ...). */
     webVitals: (tag, nav = 'navigate') => state.vitals.get(`${tag}/${nav}`),
     /** When the page tagged `tag` was left, by its own clock, once known. */
@@ -130,21 +144,32 @@ export async function startCollector(origin) {
   const common = ['--data', data];
   const added = execFileSync(bin, ['site', 'add', 'test', '--origin', origin, ...common], { encoding: 'utf8' });
   const token = added.trim().split('\n').pop();
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--www', join(root, 'www'), ...common], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
-  });
+  let child;
   let log = '';
-  child.stderr.on('data', (chunk) => { log += chunk; });
-  const url = await new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) ok(match[1]);
+  const serve = async (listen) => {
+    child = spawn(bin, ['serve', '--listen', listen, '--www', join(root, 'www'), ...common], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
     });
-    child.on('exit', (code) => fail(new Error(`collector exited with ${code}: ${log}`)));
-  });
+    child.stderr.on('data', (chunk) => { log += chunk; });
+    return new Promise((ok, fail) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const match = out.match(/listening on (http:\/\/\S+)/);
+        if (match) ok(match[1]);
+      });
+      child.on('exit', (code) => fail(new Error(`collector exited with ${code}: ${log}`)));
+    });
+  };
+  const url = await serve('127.0.0.1:0');
+  const halt = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((ok) => child.on('exit', ok));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
   return {
     url,
     token,
@@ -157,14 +182,75 @@ export async function startCollector(origin) {
       if (res.status !== 200) throw new Error(`export answered ${res.status}`);
       return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
     },
+    /** Stops the process, keeping its data: `resume` starts it again. */
+    halt,
+    /** Starts the collector again on the same address and data. */
+    async resume() { await serve(url.replace('http://', '')); },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((ok) => child.on('exit', ok));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await halt();
       rmSync(data, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A fault-injecting proxy in front of the collector, on its own origin.
+ * `mode`: `pass` forwards; `fail:N` answers the next N beacon requests with
+ * 503 (CORS granted, so the client can read it) then passes; `triple`
+ * forwards each beacon request three times. A collector that is down makes
+ * the proxy drop the connection, as an unreachable server does. `seen`
+ * counts, per page-view id, the beacon requests that reached the proxy.
+ */
+export async function startFaultProxy(target) {
+  const state = { mode: 'pass', failures: 0, seen: new Map(), answers: [] };
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    for (const id of body.toString().match(/"id":"[0-9a-f]{32}"/g) || []) {
+      const key = id.slice(6, -1);
+      state.seen.set(key, (state.seen.get(key) || 0) + 1);
+    }
+    if (state.failures > 0) {
+      state.failures--;
+      state.answers.push(503);
+      res.writeHead(503, { 'access-control-allow-origin': req.headers.origin || '*', 'retry-after': '1' });
+      res.end('injected 503');
+      return;
+    }
+    const forward = () => fetch(target() + req.url, {
+      method: req.method,
+      headers: { 'content-type': req.headers['content-type'] || 'text/plain', origin: req.headers.origin || '', 'user-agent': req.headers['user-agent'] || '' },
+      body: req.method === 'POST' ? body : undefined,
+    });
+    try {
+      let upstream = await forward();
+      if (state.mode === 'triple') {
+        await forward();
+        upstream = await forward();
+      }
+      state.answers.push(upstream.status);
+      const headers = {};
+      for (const name of ['access-control-allow-origin', 'vary', 'content-type']) {
+        if (upstream.headers.get(name)) headers[name] = upstream.headers.get(name);
+      }
+      res.writeHead(upstream.status, headers);
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    } catch {
+      state.answers.push(0);
+      req.socket.destroy(); // the collector is unreachable: so is the proxy
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    setMode(mode) {
+      state.mode = mode.startsWith('fail:') ? 'pass' : mode;
+      state.failures = mode.startsWith('fail:') ? Number(mode.slice(5)) : 0;
+    },
+    seen: (id) => state.seen.get(id) || 0,
+    answers: () => state.answers.slice(),
+    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
   };
 }
 
