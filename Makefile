@@ -2,14 +2,18 @@
 #   make demo   build, start the collector with demo pages, print URLs + token
 #   make test   every test: format, lints (both targets), Rust, browser end-to-end
 #   make build  release collector + size-optimised client (target/release/www)
+#   make bench  the ingest benchmark of BENCHMARKS.md (wrk: collector vs nginx)
+#   make fuzz   fuzz beacon decoding and validation (FUZZ_SECONDS, default 600)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 DEMO_LISTEN ?= 127.0.0.1:8080
 DEMO_DATA ?= .palaute-demo
+BENCH_SECONDS ?= 10
+BENCH_CONNECTIONS ?= 64
 RELEASE_BIN := target/release/palaute-collector
 
-.PHONY: setup client build demo test lint e2e
+.PHONY: setup client build demo test lint e2e bench fuzz
 
 setup:
 	@scripts/setup.sh
@@ -44,3 +48,12 @@ test: client lint
 	cargo test --workspace
 	cargo build -p palaute-collector
 	node --test --test-timeout=120000 tests/e2e/
+
+bench: setup
+	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	command -v cargo-fuzz >/dev/null || cargo +nightly install cargo-fuzz
+	cd collector/fuzz && cargo +nightly fuzz run beacon corpus/beacon -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048

@@ -4,7 +4,8 @@
  *   <script async src="https://COLLECTOR/palaute.js" data-site="shop"></script>
  *
  * It runs early and does only what cannot wait:
- * - reads the script tag's data-* attributes and decides sampling once;
+ * - reads the script tag's data-* attributes and decides sampling once (and
+ *   measures nothing when `data-gpc="honor"` and the browser sends GPC);
  * - gives the page `window.palaute` at once (calls are queued);
  * - observes what the browser does not buffer in full (Event Timing entries
  *   under 104 ms), counts errors, and tracks visibility from the start;
@@ -29,6 +30,8 @@
   var site = attr('site');
   var sample = parseFloat(attr('sample') || '1');
   if (!site || !(Math.random() < sample)) return;
+  // Global Privacy Control, when the site asks for it to be honoured.
+  if (attr('gpc') == 'honor' && navigator.globalPrivacyControl) return;
 
   var bytes = crypto.getRandomValues(new Uint8Array(16));
   var id = '';

@@ -167,12 +167,32 @@ test('the same beacon delivered three times is stored once', async () => {
     const answersBefore = proxy.answers().length;
     await leave(page);
     const { line } = await expectDelivered('each beacon delivered 3 times', [id]);
-    line.acked = acksSince(answersBefore);
+    line.acked = await eventually(() => acksSince(answersBefore), 5000, 'the answer through the proxy');
     line.sent *= 3; // each request the proxy saw went to the collector three times
     const rows = (await env.collector.rows()).filter((r) => r.id === id);
     assert.equal(rows.length, 1);
   } finally {
     proxy.setMode('pass');
   }
+  await context.close();
+});
+
+test('nothing is sent for an unsampled view, nor under Global Privacy Control when the site honours it', async () => {
+  const context = await env.context();
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  const answersBefore = proxy.answers().length;
+  for (const path of ['unsampled.html', 'gpc.html']) {
+    const page = await context.newPage();
+    await page.goto(env.pages.url(path));
+    await page.waitForTimeout(500);
+    assert.equal(await page.evaluate(() => window.palaute && window.palaute.L), undefined, `${path}: not measured`);
+    await leave(page);
+  }
+  // The same GPC browser on a page that does not ask: measured as usual.
+  const [page, id] = await open(context, 'text.html?gpc-not-asked');
+  await leave(page);
+  await rowOf(env.collector, id);
+  const beacons = proxy.answers().slice(answersBefore);
+  assert.ok(beacons.length >= 1 && beacons.length <= 2, `only the third page's beacons: ${beacons}`);
   await context.close();
 });
