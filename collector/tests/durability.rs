@@ -134,35 +134,53 @@ fn assert_nothing_acknowledged_is_lost(case: &str, acked: &[String], stored: &[S
     assert_eq!(duplicates, 0);
 }
 
+/// A collector under a 3-second wrk burst that has acknowledged at least
+/// 500 beacons.
+struct Burst {
+    root: tempfile::TempDir,
+    token: String,
+    server: Server,
+    wrk: Child,
+}
+
+impl Burst {
+    fn start() -> Burst {
+        let root = tempfile::tempdir().unwrap();
+        let (data, acks) = (root.path().join("data"), root.path().join("acks"));
+        std::fs::create_dir_all(&acks).unwrap();
+        let token = add_site(&data);
+        let server = Server::start(&data);
+        let wrk = start_wrk(&server.addr, &acks, 3);
+        wait_for_acks(&acks, 500);
+        Burst { root, token, server, wrk }
+    }
+
+    fn acks(&self) -> PathBuf {
+        self.root.path().join("acks")
+    }
+
+    /// Restarts the collector on the same data; returns the stored ids.
+    fn stored_after_restart(&self) -> Vec<String> {
+        Server::start(&self.root.path().join("data")).stored_ids(&self.token)
+    }
+}
+
 #[test]
 fn sigkill_during_a_wrk_burst_loses_no_acknowledged_beacon() {
-    let root = tempfile::tempdir().unwrap();
-    let (data, acks) = (root.path().join("data"), root.path().join("acks"));
-    std::fs::create_dir_all(&acks).unwrap();
-    let token = add_site(&data);
-    let mut server = Server::start(&data);
-    let wrk = start_wrk(&server.addr, &acks, 3);
-    wait_for_acks(&acks, 500);
-    server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
-    server.child.wait().unwrap();
-    let output = wrk.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut burst = Burst::start();
+    burst.server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    burst.server.child.wait().unwrap();
+    assert!(burst.wrk.wait().unwrap().success(), "wrk ran to its end");
 
-    let acked = acknowledged(&acks);
-    let restarted = Server::start(&data);
-    let stored = restarted.stored_ids(&token);
+    let acked = acknowledged(&burst.acks());
+    let stored = burst.stored_after_restart();
     assert_nothing_acknowledged_is_lost("SIGKILL", &acked, &stored);
 }
 
 #[test]
 fn sigterm_during_a_wrk_burst_drains_and_exits_cleanly() {
-    let root = tempfile::tempdir().unwrap();
-    let (data, acks) = (root.path().join("data"), root.path().join("acks"));
-    std::fs::create_dir_all(&acks).unwrap();
-    let token = add_site(&data);
-    let mut server = Server::start(&data);
-    let wrk = start_wrk(&server.addr, &acks, 3);
-    wait_for_acks(&acks, 500);
+    let mut burst = Burst::start();
+    let server = &mut burst.server;
     server.signal("TERM");
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
@@ -173,11 +191,10 @@ fn sigterm_during_a_wrk_burst_drains_and_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "a clean exit after draining: {status}");
-    wrk.wait_with_output().unwrap();
+    burst.wrk.wait().unwrap();
 
-    let acked = acknowledged(&acks);
-    let restarted = Server::start(&data);
-    let stored = restarted.stored_ids(&token);
+    let acked = acknowledged(&burst.acks());
+    let stored = burst.stored_after_restart();
     assert_nothing_acknowledged_is_lost("SIGTERM", &acked, &stored);
     // A drained stop leaves nothing half-done: whatever was stored was answered.
     assert_eq!(stored.len(), acked.len(), "every stored beacon of a drained stop was acknowledged");

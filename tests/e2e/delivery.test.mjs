@@ -181,7 +181,7 @@ test('nothing is sent for an unsampled view, nor under Global Privacy Control wh
   const context = await env.context();
   await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
   const answersBefore = proxy.answers().length;
-  for (const path of ['unsampled.html', 'gpc.html']) {
+  for (const path of ['text.html?data-sample=0', 'text.html?data-gpc=honor']) {
     const page = await context.newPage();
     await page.goto(env.pages.url(path));
     await page.waitForTimeout(500);

@@ -39,7 +39,7 @@ export function detailedImage(width, height) {
  * Serves tests/e2e/pages. `/hero.svg` is a generated detailed image.
  * A page with a `<!--STREAM` marker sends the rest `?body=MS` late.
  * `/c/...` proxies the client from the collector (`{{CLIENT}}` in a page). `{{COLLECTOR}}` in a page becomes the collector's
- * URL. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
+ * URL; `?data-NAME=VALUE` on a page adds that attribute to its script tag. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
  * a 404.
  */
 export async function startPageServer() {
@@ -107,7 +107,10 @@ export async function startPageServer() {
       }
       let body = readFileSync(file);
       if (extname(file) === '.html') {
-        body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector);
+        // `?data-NAME=VALUE` adds that attribute to the script tag.
+        const attrs = [...url.searchParams].filter(([k]) => k.startsWith('data-')).map(([k, v]) => ` ${k}="${v}"`);
+        body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
+          .replace('data-site="test"', `data-site="test"${attrs.join('')}`);
       }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
       const [head, rest] = body.toString().split('<!--STREAM');
