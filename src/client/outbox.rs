@@ -142,10 +142,10 @@ pub fn failed(sent: &[(String, u32)]) -> f64 {
     (earliest - at).max(0.0)
 }
 
-/// How long until the earliest entry not yet due becomes due, ms, if any.
-pub fn next_due_in() -> Option<f64> {
+/// How long until the earliest of `entries` not yet due becomes due, ms, if any.
+pub fn next_due_in(entries: &[Entry]) -> Option<f64> {
     let at = now();
-    load().iter().map(|e| e.next - at).filter(|wait| *wait > 0.0).reduce(f64::min)
+    entries.iter().map(|e| e.next - at).filter(|wait| *wait > 0.0).reduce(f64::min)
 }
 
 /// The wait after `tries` failed tries: 2 s, 4 s, 8 s … up to 5 minutes.
@@ -153,13 +153,13 @@ pub fn backoff_ms(tries: u32) -> f64 {
     (FIRST_BACKOFF_MS * 2f64.powi(tries.saturating_sub(1).min(20) as i32)).min(MAX_BACKOFF_MS)
 }
 
-/// The entries due now, in batches whose joined bodies stay under
+/// The `entries` due now, in batches whose joined bodies stay under
 /// `max_bytes` (the browser's keepalive quota) and `max_count` beacons.
-pub fn due_batches(max_bytes: usize, max_count: usize) -> Vec<Vec<Entry>> {
+pub fn due_batches(entries: Vec<Entry>, max_bytes: usize, max_count: usize) -> Vec<Vec<Entry>> {
     let at = now();
     let mut batches: Vec<Vec<Entry>> = Vec::new();
     let mut size = 0;
-    for entry in load().into_iter().filter(|e| e.next <= at) {
+    for entry in entries.into_iter().filter(|e| e.next <= at) {
         let fits = batches.last().is_some_and(|b| b.len() < max_count && size + entry.body.len() < max_bytes);
         if !fits {
             batches.push(Vec::new());

@@ -53,7 +53,9 @@ pub fn flush(url: &str) {
     if !online() {
         return;
     }
-    for batch in outbox::due_batches(MAX_BATCH_BYTES, MAX_BATCH) {
+    let entries = outbox::load();
+    let backing_off = outbox::next_due_in(&entries);
+    for batch in outbox::due_batches(entries, MAX_BATCH_BYTES, MAX_BATCH) {
         let sent: Vec<(String, u32)> = batch.iter().map(|e| (e.id.clone(), e.seq)).collect();
         let body = match batch.as_slice() {
             [one] => one.body.clone(),
@@ -72,7 +74,7 @@ pub fn flush(url: &str) {
         post(url, &body, sent);
     }
     // Entries still backing off are tried when due, while the page lives.
-    if let Some(wait) = outbox::next_due_in() {
+    if let Some(wait) = backing_off {
         retry_later(url, wait);
     }
 }

@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, moduleStarted, imagePainted, pageTime, rowOf, leave, eventually } from './harness.mjs';
+import { setup, openTab, moduleStarted, imagePainted, pageTime, rowOf, leave, eventually } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -60,20 +60,12 @@ test('leaving after load is not abandonment', async () => {
 });
 
 test('closing the tab before the main image is counted', async () => {
-  // Playwright's page.close() kills a page that has no beforeunload handler
-  // without the lifecycle events a real tab close fires; window.close() on a
-  // window the opener opened goes through the real closing path.
   const context = await env.context();
-  const opener = await context.newPage();
-  await opener.goto(env.pages.url('text.html?opener'));
-  const [tab] = await Promise.all([
-    context.waitForEvent('page'),
-    opener.evaluate((url) => { window.tab = window.open(url); }, env.pages.url('hero.html?hero=3000')),
-  ]);
+  const { tab, closeTab } = await openTab(context, 'hero.html?hero=3000');
   await tab.waitForFunction(() => window.palaute && window.palaute.L);
   const id = await tab.evaluate(() => window.palaute.L.id);
   await pageTime(tab, 1000);
-  await opener.evaluate(() => window.tab.close());
+  await closeTab();
   const row = await rowOf(env.collector, id);
   await context.close();
   assert.equal(row.abandoned, true, JSON.stringify(row));

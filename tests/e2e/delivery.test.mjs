@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, startFaultProxy, moduleStarted, rowOf, leave, eventually } from './harness.mjs';
+import { setup, startFaultProxy, openTab, moduleStarted, rowOf, leave, eventually } from './harness.mjs';
 
 let env;
 let proxy;
@@ -126,16 +126,11 @@ test('browser offline: the beacon waits in the outbox and goes when the browser 
 
 test('tab closed right after load: delivered', async () => {
   const context = await env.context();
-  const opener = await context.newPage();
-  await opener.goto(env.pages.url('text.html?opener'));
-  const [tab] = await Promise.all([
-    context.waitForEvent('page'),
-    opener.evaluate((url) => { window.tab = window.open(url); }, env.pages.url('text.html?closed')),
-  ]);
+  const { tab, closeTab } = await openTab(context, 'text.html?closed');
   await tab.waitForFunction(() => document.readyState === 'complete' && window.palaute && window.palaute.L);
   const id = await tab.evaluate(() => window.palaute.L.id);
   const answersBefore = proxy.answers().length;
-  await opener.evaluate(() => window.tab.close());
+  await closeTab();
   const { line } = await expectDelivered('tab closed right after load', [id]);
   line.acked = acksSince(answersBefore);
   await context.close();

@@ -284,6 +284,22 @@ export async function eventually(check, ms = 10000, what = 'condition') {
   throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
+/**
+ * Opens `path` in a tab that an opener page opened, so the test can close it
+ * for real with `closeTab()`. Playwright's page.close() kills a page that has
+ * no beforeunload handler without the lifecycle events a real tab close
+ * fires; window.close() from the opener goes through the real closing path.
+ */
+export async function openTab(context, path) {
+  const opener = await context.newPage();
+  await opener.goto(env.pages.url('text.html?opener'));
+  const [tab] = await Promise.all([
+    context.waitForEvent('page'),
+    opener.evaluate((url) => { window.tab = window.open(url); }, env.pages.url(path)),
+  ]);
+  return { tab, closeTab: () => opener.evaluate(() => window.tab.close()) };
+}
+
 /** Waits until the wasm module has taken the page view over from the loader. */
 export async function moduleStarted(page) {
   await page.waitForFunction(() => window.palaute && window.palaute.L && window.palaute.L.started === 1, null, {

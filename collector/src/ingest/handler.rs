@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
 use palaute::wire::Beacon;
 
-use super::ua::{self, UaClasses};
+use super::ua;
 use super::validate::{self, Context};
 use crate::app::AppState;
 use crate::error::{AppError, Result};
@@ -94,7 +94,7 @@ async fn check(
         *allowed_origin = Some(origin.to_string());
     }
     let snapshot = validate::to_snapshot(beacon, context)?;
-    if state.config.drop_bots && UaClasses::is_bot(&context.ua) {
+    if state.config.drop_bots && context.ua.is_bot() {
         return Ok(Accepted::Bot);
     }
     Ok(Accepted::Store(Box::new(snapshot)))
