@@ -13,9 +13,12 @@
 //!
 //! - [`wire`]: the beacon JSON the browser posts to `POST /b`.
 //! - [`vitals`]: thresholds and the abandonment / slow-bounce classification.
-//! - `client` (wasm32 only): observers, page-view state, lifecycle, transport.
+//! - [`feedback`]: when the feedback prompt asks, and its words per language.
+//! - `client` (wasm32 only): observers, page-view state, lifecycle, transport,
+//!   the feedback prompt.
 #![deny(missing_docs)]
 
+pub mod feedback;
 pub mod vitals;
 pub mod wire;
 

@@ -47,6 +47,7 @@
     feedback: attr('feedback') || 'slow',
     scale: attr('feedback-scale') || 'thumbs',
     lang: attr('lang') || '',
+    days: attr('feedback-days') || '',
     started: 0,
     // Event Timing and first-input entries seen before the module ran (the
     // browser buffers only those of 104 ms or more; INP counts from 40 ms).

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 use crate::wire::{Feedback, Scale};
 
 use super::js;
-use super::session::with_session;
+use super::session::{with_session, Session};
 
 /// Most custom dimensions per page view.
 pub const MAX_TAGS: usize = 20;
@@ -42,14 +42,27 @@ pub fn feedback(answer: JsValue) {
     let Some(rating) = js::num(&answer, "rating").filter(|r| r.fract() == 0.0 && *r >= 0.0 && *r <= 5.0) else {
         return;
     };
-    let comment = js::text(&answer, "comment").map(|c| c.chars().take(MAX_COMMENT).collect());
+    let comment = js::text(&answer, "comment");
     with_session(|s| {
-        let scale = if s.scale_is_five() { Scale::Five } else { Scale::Thumbs };
-        if !scale.accepts(rating as u8) {
-            return;
-        }
-        let at_ms = s.view_mut().since_start(js::now());
-        s.view_mut().beacon.feedback = Some(Feedback { rating: rating as u8, scale, comment, at_ms });
-        s.send();
+        record(s, rating as u8, comment);
     });
+}
+
+/// Records the visitor's answer on the page view and sends it at once;
+/// `false` when the rating is not on the site's scale. A comment for the
+/// rating already given keeps the time of the rating.
+pub fn record(s: &mut Session, rating: u8, comment: Option<String>) -> bool {
+    let scale = if s.scale_is_five() { Scale::Five } else { Scale::Thumbs };
+    if !scale.accepts(rating) {
+        return false;
+    }
+    let comment = comment.map(|c| c.chars().take(MAX_COMMENT).collect());
+    let view = s.view_mut();
+    let at_ms = match &view.beacon.feedback {
+        Some(earlier) if earlier.rating == rating && comment.is_some() => earlier.at_ms,
+        _ => view.since_start(js::now()),
+    };
+    view.beacon.feedback = Some(Feedback { rating, scale, comment, at_ms });
+    s.send();
+    true
 }

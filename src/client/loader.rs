@@ -40,6 +40,22 @@ impl Loader {
         js::text(&self.0, "scale").as_deref() == Some("five")
     }
 
+    /// The prompt's trigger mode (`data-feedback`).
+    pub fn feedback_mode(&self) -> Option<String> {
+        js::text(&self.0, "feedback")
+    }
+
+    /// The prompt's frequency cap in days (`data-feedback-days`), parsed
+    /// by JavaScript's `parseFloat` (NaN when it is not a number).
+    pub fn feedback_days(&self) -> Option<f64> {
+        js::text(&self.0, "days").map(|days| js_sys::Number::parse_float(&days))
+    }
+
+    /// The prompt language the site asks for (`data-lang`).
+    pub fn lang(&self) -> Option<String> {
+        js::text(&self.0, "lang")
+    }
+
     /// Uncaught errors and failed resource loads so far.
     pub fn errors(&self) -> u32 {
         js::num(&self.0, "err").unwrap_or(0.0) as u32

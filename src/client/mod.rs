@@ -6,7 +6,8 @@
 //! visitor leaves (page hidden or unloaded). A back/forward-cache restore
 //! starts a new page view with its own id.
 //!
-//! The page's `window.palaute` API calls [`tag`] and [`feedback`].
+//! The page's `window.palaute` API calls [`tag`], [`feedback`] and `ask`
+//! (the feedback prompt, [`prompt`]).
 
 mod api;
 mod js;
@@ -15,6 +16,7 @@ mod metrics;
 mod observe;
 mod outbox;
 mod page_view;
+mod prompt;
 mod selector;
 mod session;
 mod transport;

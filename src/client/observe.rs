@@ -27,7 +27,11 @@ impl Observer {
     pub fn new(entry_type: &str, handler: EntryHandler) -> Option<Observer> {
         let callback =
             Closure::<dyn FnMut(PerformanceObserverEntryList)>::new(move |list: PerformanceObserverEntryList| {
-                with_session(|session| feed(session.view_mut(), handler, list.get_entries()));
+                with_session(|session| {
+                    feed(session.view_mut(), handler, list.get_entries());
+                    // A slow interaction may be the moment to ask for feedback.
+                    super::prompt::consider(session);
+                });
             });
         let observer = PerformanceObserver::new(callback.as_ref().unchecked_ref()).ok()?;
         // web-sys' PerformanceObserverInit lacks `type` and `buffered`.

@@ -13,6 +13,7 @@ use super::loader::Loader;
 use super::metrics::{self, nav, paint, responsiveness};
 use super::observe::Observer;
 use super::page_view::PageView;
+use super::prompt::{self, PromptState};
 use super::transport;
 
 thread_local! {
@@ -42,6 +43,8 @@ pub struct Session {
     sent: u32,
     /// The last snapshot sent, encoded with `seq` 0, to skip sending it again.
     last_sent: Option<String>,
+    /// The feedback prompt's state for the current view.
+    pub prompt: PromptState,
     _listeners: Vec<EventListener>,
 }
 
@@ -70,11 +73,13 @@ impl Session {
             loader,
             observers: metrics::observers(),
             last_sent: None,
+            prompt: PromptState::default(),
             _listeners: listeners(&document, beacon_url.clone()),
         };
         SESSION.with(|cell| *cell.borrow_mut() = Some(session));
         // Beacons earlier page views could not deliver.
         transport::flush(&beacon_url);
+        prompt::schedule_settle();
         // The visitor may already have gone while the module loaded.
         if document.hidden() {
             with_session(|s| s.send());
@@ -84,6 +89,18 @@ impl Session {
     /// The page view being measured.
     pub fn view_mut(&mut self) -> &mut PageView {
         &mut self.view
+    }
+
+    /// The loader's hand-over object: the script tag's settings.
+    pub fn loader(&self) -> &Loader {
+        &self.loader
+    }
+
+    /// Hands every observer's queued entries to the page view.
+    pub fn flush_observers(&mut self) {
+        for observer in &self.observers {
+            observer.flush(&mut self.view);
+        }
     }
 
     /// Whether the site asks for ratings on the five-point scale.
@@ -98,9 +115,7 @@ impl Session {
 
     /// Like [`send`](Self::send); `unloading` when the page is going away.
     fn send_snapshot(&mut self, unloading: bool) {
-        for observer in &self.observers {
-            observer.flush(&mut self.view);
-        }
+        self.flush_observers();
         nav::refresh(&mut self.view);
         self.view.refresh(&self.loader);
         let beacon = &mut self.view.beacon;
@@ -124,12 +139,14 @@ impl Session {
 
     fn on_visible(&mut self) {
         self.view.beacon.left_at_ms = None;
+        prompt::on_visible();
     }
 
     fn on_restore(&mut self, restored_at: f64) {
         self.view = PageView::restored(&self.loader, restored_at);
         self.sent = 0;
         self.last_sent = None;
+        self.prompt = self.prompt.for_new_view();
         after_next_paint(move || {
             with_session(|s| {
                 let painted = s.loader.restored_paint().unwrap_or_else(js::now);

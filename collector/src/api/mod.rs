@@ -4,6 +4,7 @@
 pub mod aggregate;
 mod auth;
 mod export;
+mod feedback;
 pub mod period;
 mod reports;
 
@@ -23,4 +24,5 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sites/{site}/summary", get(reports::summary))
         .route("/sites/{site}/abandonment", get(reports::abandonment))
         .route("/sites/{site}/breakdown", get(reports::breakdown))
+        .route("/sites/{site}/feedback", get(feedback::feedback))
 }

@@ -19,7 +19,7 @@ use crate::model::now_ms;
 use crate::model::PageView;
 
 /// Feeds every selected page view (period and filters applied by the store) to `add`.
-async fn fold<B: Send + 'static>(
+pub(super) async fn fold<B: Send + 'static>(
     state: &AppState,
     site: &str,
     query: &PeriodQuery,

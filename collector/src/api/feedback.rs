@@ -1,0 +1,89 @@
+//! `GET /api/v1/sites/{site}/feedback`: the visitors' answers, newest first,
+//! each with the metrics of the page view it was given on.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::period::PeriodQuery;
+use super::reports::fold;
+use super::Authorized;
+use crate::app::AppState;
+use crate::error::{AppError, Result};
+use crate::model::PageView;
+
+/// Answers listed when `limit` is absent.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Most answers one request lists.
+pub const MAX_LIMIT: usize = 1000;
+
+/// Feedback query: a period, page-view filters and answer filters.
+#[derive(Deserialize, Debug)]
+pub struct FeedbackQuery {
+    /// Only this rating.
+    pub rating: Option<u8>,
+    /// `true`: only answers with a comment; `false`: only those without.
+    pub comment: Option<bool>,
+    /// How many answers to list (newest first), at most [`MAX_LIMIT`].
+    pub limit: Option<usize>,
+    /// Period and filters.
+    #[serde(flatten)]
+    pub period: PeriodQuery,
+}
+
+/// The answers of a period.
+#[derive(Serialize, Debug)]
+pub struct FeedbackList {
+    /// Answers matching the query (all of them, not only those listed).
+    pub total: u64,
+    /// The newest `limit` answers, newest first, each a full page view
+    /// (`feedback_rating`, `feedback_scale`, `feedback_comment`,
+    /// `feedback_at_ms` and the view's metrics).
+    pub feedback: Vec<PageView>,
+}
+
+/// Keeps the newest matching answers while page views stream by, oldest first.
+struct Newest {
+    rating: Option<u8>,
+    comment: Option<bool>,
+    limit: usize,
+    total: u64,
+    kept: VecDeque<PageView>,
+}
+
+impl Newest {
+    fn add(&mut self, view: &PageView) {
+        let Some(rating) = view.feedback_rating else {
+            return;
+        };
+        if self.rating.is_some_and(|r| r != rating) || self.comment.is_some_and(|c| c != view.feedback_comment.is_some())
+        {
+            return;
+        }
+        self.total += 1;
+        if self.kept.len() == self.limit {
+            self.kept.pop_front();
+        }
+        if self.limit > 0 {
+            self.kept.push_back(view.clone());
+        }
+    }
+}
+
+/// Lists feedback with its page views.
+pub async fn feedback(
+    Authorized(site): Authorized,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<FeedbackQuery>,
+) -> Result<Json<FeedbackList>> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit > MAX_LIMIT {
+        return Err(AppError::Invalid(format!("limit: at most {MAX_LIMIT}")));
+    }
+    let newest = Newest { rating: query.rating, comment: query.comment, limit, total: 0, kept: VecDeque::new() };
+    let newest = fold(&state, &site.id, &query.period, newest, Newest::add).await?;
+    Ok(Json(FeedbackList { total: newest.total, feedback: newest.kept.into_iter().rev().collect() }))
+}
