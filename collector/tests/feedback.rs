@@ -19,7 +19,12 @@ struct Answer {
 const ANSWERS: [Answer; 5] = [
     Answer { rating: 1, scale: "thumbs", comment: None, lcp_ms: 1200.0 },
     Answer { rating: 0, scale: "thumbs", comment: Some("Took ages to load"), lcp_ms: 6100.0 },
-    Answer { rating: 0, scale: "thumbs", comment: Some("<script>alert(1)</script><b>slow</b> & \"quoted\""), lcp_ms: 5200.0 },
+    Answer {
+        rating: 0,
+        scale: "thumbs",
+        comment: Some("<script>alert(1)</script><b>slow</b> & \"quoted\""),
+        lcp_ms: 5200.0,
+    },
     Answer { rating: 4, scale: "five", comment: None, lcp_ms: 2000.0 },
     Answer { rating: 0, scale: "thumbs", comment: None, lcp_ms: 4500.0 },
 ];

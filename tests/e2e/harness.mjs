@@ -185,6 +185,12 @@ export async function startCollector(origin) {
       if (res.status !== 200) throw new Error(`export answered ${res.status}`);
       return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
     },
+    /** `GET /api/v1/sites/test/{path}` with the analyst token, parsed. */
+    async api(path) {
+      const res = await fetch(`${url}/api/v1/sites/test/${path}`, { headers: { authorization: `Bearer ${token}` } });
+      if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+      return res.json();
+    },
     /** Stops the process, keeping its data: `resume` starts it again. */
     halt,
     /** Starts the collector again on the same address and data. */

@@ -59,7 +59,8 @@ impl Newest {
         let Some(rating) = view.feedback_rating else {
             return;
         };
-        if self.rating.is_some_and(|r| r != rating) || self.comment.is_some_and(|c| c != view.feedback_comment.is_some())
+        if self.rating.is_some_and(|r| r != rating)
+            || self.comment.is_some_and(|c| c != view.feedback_comment.is_some())
         {
             return;
         }

@@ -83,7 +83,7 @@ pub fn consider(s: &mut Session) {
     let experience = Experience {
         lcp_ms: view.beacon.lcp_ms,
         load_ms: view.beacon.load_ms,
-        inp_ms: view.beacon.inp_ms,
+        inp_ms: view.interactions.reported().map(|i| i.latency),
         returned_after_abandoning: hidden_while_loading && view.first_hidden.is_finite() && visible,
     };
     let automated = web_sys::window().is_some_and(|w| js::get(&w.navigator(), "webdriver").is_truthy());
