@@ -40,13 +40,16 @@ pub struct PromptState {
     rating: Option<u8>,
     /// The prompt, while on the page.
     view: Option<PromptView>,
+    /// How many prompts were opened in this page's life, so that a timer
+    /// closes only the prompt it was set for.
+    opened: u32,
 }
 
 impl PromptState {
     /// The state for a new page view of the same page (a bfcache restore):
     /// the page is still settled, nothing asked yet.
     pub fn for_new_view(&self) -> PromptState {
-        PromptState { settled: self.settled, ..PromptState::default() }
+        PromptState { settled: self.settled, opened: self.opened, ..PromptState::default() }
     }
 }
 
@@ -121,6 +124,7 @@ fn show(s: &mut Session) {
     let text = text::choose(requested.as_deref(), preferred.iter().map(String::as_str));
     s.prompt.done = true;
     s.prompt.rating = None;
+    s.prompt.opened += 1;
     s.prompt.view = PromptView::open(text, s.scale_is_five(), |action| with_session(|s| on_action(s, action)));
     if s.prompt.view.is_some() {
         if let Some(storage) = storage() {
@@ -152,7 +156,15 @@ fn on_action(s: &mut Session, action: Action) {
             if let (Some(rating), Some(comment)) = (s.prompt.rating, comment) {
                 api::record(s, rating, Some(comment));
             }
-            Timeout::new(THANKS_MS, || with_session(|s| s.prompt.view = None)).forget();
+            let thanked = s.prompt.opened;
+            Timeout::new(THANKS_MS, move || {
+                with_session(|s| {
+                    if s.prompt.opened == thanked {
+                        s.prompt.view = None;
+                    }
+                })
+            })
+            .forget();
         }
         Action::Close => s.prompt.view = None,
     }
