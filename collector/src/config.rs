@@ -61,6 +61,9 @@ pub struct Config {
     /// Largest size of the embedded store in MiB (0: no limit). When full,
     /// ingest answers 503 and reads keep working.
     pub max_store_mb: u64,
+    /// How often hours whose page views changed are rolled up, ms (0: never;
+    /// every answer then reads raw rows).
+    pub rollup_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -81,6 +84,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             drop_bots: true,
             max_store_mb: 0,
+            rollup_interval_ms: 10_000,
         }
     }
 }

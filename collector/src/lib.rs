@@ -25,7 +25,9 @@ pub mod error;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod rollup;
 pub mod sites;
+pub mod stats;
 pub mod store;
 
 use std::future::Future;
@@ -66,6 +68,9 @@ pub async fn run(
 ) -> Result<()> {
     let metrics = Arc::new(Metrics::new());
     let store = open_store(&config, &metrics)?;
+    if config.rollup_interval_ms > 0 {
+        rollup::build::spawn(store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
+    }
     let state = app::AppState::new(config, store, metrics);
     let service = app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| AppError::Internal(e.to_string()))

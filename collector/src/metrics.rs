@@ -2,7 +2,7 @@
 //! the ingest queue's depth, commit latency and the store's size on disk.
 //! Counts only: nothing about visitors or sites' data.
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 /// The collector's metrics and the registry that exports them.
 pub struct Metrics {
@@ -15,6 +15,10 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     /// Bytes the store takes on disk, where known.
     pub store_bytes: IntGauge,
+    /// Hours that aggregate queries read from rollups.
+    pub query_rollup_hours: IntCounter,
+    /// Raw page-view rows that aggregate queries folded.
+    pub query_raw_rows: IntCounter,
 }
 
 impl Metrics {
@@ -31,16 +35,23 @@ impl Metrics {
         )
         .expect("valid metric");
         let store_bytes = IntGauge::new("palaute_store_bytes", "bytes the store takes on disk").expect("valid metric");
+        let query_rollup_hours =
+            IntCounter::new("palaute_query_rollup_hours_total", "hours aggregate queries read from rollups")
+                .expect("valid metric");
+        let query_raw_rows = IntCounter::new("palaute_query_raw_rows_total", "raw page views aggregate queries folded")
+            .expect("valid metric");
         // Registering distinct names in a fresh registry cannot fail.
         for collector in [
             Box::new(ingest.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(queue_depth.clone()),
             Box::new(commit_seconds.clone()),
             Box::new(store_bytes.clone()),
+            Box::new(query_rollup_hours.clone()),
+            Box::new(query_raw_rows.clone()),
         ] {
             registry.register(collector).expect("distinct metric names");
         }
-        Metrics { registry, ingest, queue_depth, commit_seconds, store_bytes }
+        Metrics { registry, ingest, queue_depth, commit_seconds, store_bytes, query_rollup_hours, query_raw_rows }
     }
 
     /// The metrics in Prometheus' text format.

@@ -9,11 +9,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::period::PeriodQuery;
-use super::reports::fold;
 use super::Authorized;
 use crate::app::AppState;
 use crate::error::{AppError, Result};
-use crate::model::PageView;
+use crate::model::{now_ms, PageView};
+use crate::rollup::query::fold_raw;
 
 /// Answers listed when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -84,7 +84,8 @@ pub async fn feedback(
     if limit > MAX_LIMIT {
         return Err(AppError::Invalid(format!("limit: at most {MAX_LIMIT}")));
     }
-    let newest = Newest { rating: query.rating, comment: query.comment, limit, total: 0, kept: VecDeque::new() };
-    let newest = fold(&state, &site.id, &query.period, newest, Newest::add).await?;
+    let mut newest = Newest { rating: query.rating, comment: query.comment, limit, total: 0, kept: VecDeque::new() };
+    let selection = query.period.selection(&site.id, now_ms())?;
+    fold_raw(&state.store, selection, |view| newest.add(view)).await?;
     Ok(Json(FeedbackList { total: newest.total, feedback: newest.kept.into_iter().rev().collect() }))
 }

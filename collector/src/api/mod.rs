@@ -25,4 +25,5 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sites/{site}/abandonment", get(reports::abandonment))
         .route("/sites/{site}/breakdown", get(reports::breakdown))
         .route("/sites/{site}/feedback", get(feedback::feedback))
+        .route("/sites/{site}/timeseries", get(reports::timeseries))
 }

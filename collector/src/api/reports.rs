@@ -1,40 +1,31 @@
-//! The aggregate endpoints: `summary`, `abandonment` and `breakdown`, each
-//! a one-pass fold over the selected page views.
+//! The aggregate endpoints: `summary`, `abandonment`, `breakdown` and
+//! `timeseries`, each the merged [`Stats`](crate::stats::Stats) of the
+//! selected page views (from rollups and raw rows, see
+//! [`rollup::query`](crate::rollup::query)), grouped as the answer needs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::Deserialize;
-use tokio::sync::mpsc;
+use palaute::vitals::thresholds::Vital;
+use serde::{Deserialize, Serialize};
 
-use super::aggregate::{
-    Abandonment, AbandonmentBuilder, BreakdownBuilder, BreakdownRow, Dimension, Summary, SummaryBuilder,
-};
+use super::aggregate::{self, Abandonment, BreakdownRow, Dimension, Summary, TimeseriesPoint};
 use super::period::PeriodQuery;
 use super::Authorized;
 use crate::app::AppState;
 use crate::error::{AppError, Result};
 use crate::model::now_ms;
-use crate::model::PageView;
+use crate::rollup::query::{grouped, GroupKey, Grouping};
+use crate::stats::Stats;
+use crate::store::HOUR_MS;
 
-/// Feeds every selected page view (period and filters applied by the store) to `add`.
-pub(super) async fn fold<B: Send + 'static>(
-    state: &AppState,
-    site: &str,
-    query: &PeriodQuery,
-    mut builder: B,
-    add: fn(&mut B, &PageView),
-) -> Result<B> {
+/// The merged stats of the period, all page views together.
+async fn total(state: &AppState, site: &str, query: &PeriodQuery) -> Result<Stats> {
     let selection = query.selection(site, now_ms())?;
-    let (sink, mut rows) = mpsc::channel::<PageView>(1024);
-    let store = state.store.clone();
-    let export = tokio::spawn(async move { store.export(selection, sink).await });
-    while let Some(view) = rows.recv().await {
-        add(&mut builder, &view);
-    }
-    export.await.map_err(|e| AppError::Internal(e.to_string()))??;
-    Ok(builder)
+    let mut groups = grouped(&state.store, &state.metrics, &selection, &Grouping::Total).await?;
+    Ok(groups.remove(&GroupKey::Total).unwrap_or_default())
 }
 
 /// `GET /api/v1/sites/{site}/summary`.
@@ -43,8 +34,7 @@ pub async fn summary(
     State(state): State<Arc<AppState>>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Json<Summary>> {
-    let builder = fold(&state, &site.id, &query, SummaryBuilder::default(), SummaryBuilder::add).await?;
-    Ok(Json(builder.finish()))
+    Ok(Json(Summary::of(&total(&state, &site.id, &query).await?)))
 }
 
 /// `GET /api/v1/sites/{site}/abandonment`.
@@ -53,8 +43,7 @@ pub async fn abandonment(
     State(state): State<Arc<AppState>>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Json<Abandonment>> {
-    let builder = fold(&state, &site.id, &query, AbandonmentBuilder::default(), AbandonmentBuilder::add).await?;
-    Ok(Json(builder.finish()))
+    Ok(Json(Abandonment::of(&total(&state, &site.id, &query).await?)))
 }
 
 /// Breakdown query: the dimension, a period and filters.
@@ -77,7 +66,75 @@ pub async fn breakdown(
 ) -> Result<Json<Vec<BreakdownRow>>> {
     let dimension = Dimension::parse(&query.by)
         .ok_or_else(|| AppError::Invalid(format!("by: {:?} is not a dimension", query.by)))?;
-    let builder =
-        fold(&state, &site.id, &query.period, BreakdownBuilder::new(dimension), BreakdownBuilder::add).await?;
-    Ok(Json(builder.finish()))
+    let selection = query.period.selection(&site.id, now_ms())?;
+    let groups = grouped(&state.store, &state.metrics, &selection, &Grouping::By(dimension)).await?;
+    let groups: BTreeMap<Option<String>, Stats> = groups
+        .into_iter()
+        .filter_map(|(key, stats)| match key {
+            GroupKey::Value(value) => Some((value, stats)),
+            _ => None,
+        })
+        .collect();
+    Ok(Json(aggregate::breakdown(groups)))
 }
+
+/// Time-series query: the vital, the interval, a period and filters.
+#[derive(Deserialize, Debug)]
+pub struct TimeseriesQuery {
+    /// `ttfb`, `fcp`, `lcp` (default), `inp` or `cls` (also `lcp_ms` etc.).
+    pub metric: Option<String>,
+    /// `hour` or `day` (default: `hour` for periods up to 3 days, else `day`).
+    pub interval: Option<String>,
+    /// Period and filters.
+    #[serde(flatten)]
+    pub period: PeriodQuery,
+}
+
+/// `GET .../timeseries`.
+#[derive(Serialize, Debug)]
+pub struct Timeseries {
+    /// The vital each point describes (`lcp_ms`, ...).
+    pub metric: &'static str,
+    /// `hour` or `day`.
+    pub interval: &'static str,
+    /// One point per interval of the period, empty ones included, oldest first.
+    pub points: Vec<TimeseriesPoint>,
+}
+
+/// `GET /api/v1/sites/{site}/timeseries?metric=&interval=`: per UTC hour or
+/// day, page views, leaving rates and the vital's percentiles and shares.
+pub async fn timeseries(
+    Authorized(site): Authorized,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<TimeseriesQuery>,
+) -> Result<Json<Timeseries>> {
+    let metric = query.metric.as_deref().unwrap_or("lcp");
+    let vital = Vital::ALL
+        .into_iter()
+        .find(|v| v.field() == metric || v.field().trim_end_matches("_ms") == metric)
+        .ok_or_else(|| AppError::Invalid(format!("metric: {metric:?} is not ttfb, fcp, lcp, inp or cls")))?;
+    let selection = query.period.selection(&site.id, now_ms())?;
+    let (interval, step) = match query.interval.as_deref() {
+        Some("hour") => ("hour", HOUR_MS),
+        Some("day") => ("day", 24 * HOUR_MS),
+        None if selection.to_ms - selection.from_ms <= 3 * 24 * HOUR_MS => ("hour", HOUR_MS),
+        None => ("day", 24 * HOUR_MS),
+        Some(other) => return Err(AppError::Invalid(format!("interval: {other:?} is not hour or day"))),
+    };
+    let first = selection.from_ms - selection.from_ms.rem_euclid(step);
+    if (selection.to_ms - first) / step > MAX_POINTS {
+        return Err(AppError::Invalid(format!("period: more than {MAX_POINTS} {interval}s")));
+    }
+    let mut groups = grouped(&state.store, &state.metrics, &selection, &Grouping::Interval(step)).await?;
+    let points = (first..selection.to_ms)
+        .step_by(step as usize)
+        .map(|start| {
+            let stats = groups.remove(&GroupKey::Start(start)).unwrap_or_default();
+            TimeseriesPoint::of(start, &stats, vital)
+        })
+        .collect();
+    Ok(Json(Timeseries { metric: vital.field(), interval, points }))
+}
+
+/// Most points one time series answers.
+pub const MAX_POINTS: i64 = 5000;

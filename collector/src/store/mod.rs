@@ -52,6 +52,38 @@ pub struct Selection {
     pub nav_type: Option<String>,
 }
 
+impl Selection {
+    /// Every page view of `site` that started in `[from_ms, to_ms)`.
+    pub fn period(site: &str, from_ms: i64, to_ms: i64) -> Selection {
+        Selection {
+            site: site.to_string(),
+            from_ms,
+            to_ms,
+            path: None,
+            device: None,
+            browser: None,
+            os: None,
+            effective_type: None,
+            nav_type: None,
+        }
+    }
+
+    /// The filters that are set, as `(dimension name, value)`.
+    pub fn filters(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("path", &self.path),
+            ("device", &self.device),
+            ("browser", &self.browser),
+            ("os", &self.os),
+            ("effective_type", &self.effective_type),
+            ("nav_type", &self.nav_type),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+        .collect()
+    }
+}
+
 /// A registered site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Site {
@@ -63,6 +95,41 @@ pub struct Site {
     pub token_hash: String,
     /// When it was registered, ms since the Unix epoch.
     pub created_at: i64,
+}
+
+/// Length of a rollup period: one hour, in ms.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// An hour of a site whose page views changed since it was last rolled up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirtyHour {
+    /// Site id.
+    pub site: String,
+    /// Start of the hour, ms since the Unix epoch.
+    pub hour_ms: i64,
+    /// Changes so far; a rollup built from what it read at this version
+    /// marks the hour clean only if no change came in meanwhile.
+    pub version: i64,
+}
+
+/// The rolled-up stats of one hour, dimension and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupRow {
+    /// Dimension name (`all`, `path`, `device`, ...).
+    pub dimension: String,
+    /// The dimension's value (`None`: page views without one; `all` has none).
+    pub value: Option<String>,
+    /// [`Stats::encode`](crate::stats::Stats::encode)d statistics.
+    pub stats: Vec<u8>,
+}
+
+/// Rollups of a period, for one dimension.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollupSet {
+    /// Hours answered by these rows: rolled up and unchanged since.
+    pub clean_hours: Vec<i64>,
+    /// `(hour, row)` of the clean hours.
+    pub rows: Vec<(i64, RollupRow)>,
 }
 
 /// Durable storage of page views and sites.
@@ -83,6 +150,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes a site; `false` when there was none. Its page views stay.
     async fn remove_site(&self, id: &str) -> Result<bool>;
+
+    /// Hours changed since they were last rolled up that ended before
+    /// `before_ms`, oldest first, at most `limit`.
+    async fn dirty_hours(&self, before_ms: i64, limit: usize) -> Result<Vec<DirtyHour>>;
+
+    /// Replaces the rollups of an hour with `rows`, and marks the hour clean
+    /// if it is still at `hour.version`.
+    async fn put_rollups(&self, hour: DirtyHour, rows: Vec<RollupRow>) -> Result<()>;
+
+    /// The clean rolled-up hours of `site` in `[from_ms, to_ms)` and their
+    /// rows for `dimension` (only those with `value`, when given).
+    async fn rollups(
+        &self,
+        site: &str,
+        dimension: &str,
+        value: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<RollupSet>;
 
     /// Snapshots waiting to be stored.
     fn queue_depth(&self) -> usize {

@@ -37,6 +37,29 @@ const MIGRATIONS: &[&str] = &[
         token_hash TEXT NOT NULL,
         created_at INTEGER NOT NULL
     );",
+    // 2: rollups (hourly stats per dimension value) and the hours to redo.
+    "CREATE TABLE dirty_hours (
+        site TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (site, hour)
+    ) WITHOUT ROWID;
+    INSERT INTO dirty_hours (site, hour, version)
+        SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews;
+    CREATE TABLE rolled_hours (
+        site TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        PRIMARY KEY (site, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollups (
+        site TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        value TEXT,
+        stats BLOB NOT NULL
+    );
+    CREATE INDEX rollups_by_dimension ON rollups (site, dimension, hour);
+    CREATE INDEX rollups_by_hour ON rollups (site, hour);",
 ];
 
 /// Brings the database to the latest schema, one transaction per step.

@@ -63,6 +63,15 @@ impl Collector {
         Collector { addr, token, data, stop: Some(stop), server: Some(server) }
     }
 
+    /// Rolls up every changed hour that is over, through a second handle on
+    /// the collector's store (as a second process would); returns how many.
+    pub async fn roll_up(&self) -> usize {
+        let config = Config { data: self.data.path().to_path_buf(), ..Config::default() };
+        let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        palaute_collector::rollup::build::catch_up(&store, now).await.unwrap()
+    }
+
     /// Sends raw bytes and returns the status code and body of the answer.
     pub async fn raw(&self, request: &[u8]) -> (u16, String) {
         self.raw_then(request, false).await

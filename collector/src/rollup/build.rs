@@ -1,0 +1,74 @@
+//! Builds the rollups of changed hours in the background. An hour is
+//! rolled up once it is over; ingest marks hours changed in the same
+//! transaction that stores the page views, with a version, and a rollup
+//! marks its hour clean only if no page view came in while it was built.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::DIMENSIONS;
+use crate::error::{AppError, Result};
+use crate::model::{now_ms, PageView};
+use crate::stats::Stats;
+use crate::store::{DirtyHour, RollupRow, Selection, Store, HOUR_MS};
+
+/// Hours rolled up per round.
+const HOURS_PER_ROUND: usize = 64;
+
+/// Rolls up every changed hour that ended before `before_ms`; returns how
+/// many hours it rolled up.
+pub async fn catch_up(store: &Arc<dyn Store>, before_ms: i64) -> Result<usize> {
+    let mut done = 0;
+    loop {
+        let hours = store.dirty_hours(before_ms, HOURS_PER_ROUND).await?;
+        if hours.is_empty() {
+            return Ok(done);
+        }
+        for hour in hours {
+            build_hour(store, hour).await?;
+            done += 1;
+        }
+    }
+}
+
+/// Rolls up changed hours every `every`, for the life of the process.
+pub fn spawn(store: Arc<dyn Store>, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match catch_up(&store, now_ms()).await {
+                Ok(0) => {}
+                Ok(hours) => tracing::debug!(message = "rolled up", hours),
+                Err(error) => tracing::warn!(message = "rollup failed; will retry", %error),
+            }
+        }
+    });
+}
+
+/// Folds one hour's page views into stats per dimension value and stores them.
+async fn build_hour(store: &Arc<dyn Store>, hour: DirtyHour) -> Result<()> {
+    let selection = Selection::period(&hour.site, hour.hour_ms, hour.hour_ms + HOUR_MS);
+    let (sink, mut views) = mpsc::channel::<PageView>(1024);
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move { store.export(selection, sink).await })
+    };
+    let mut groups: BTreeMap<(&'static str, Option<String>), Stats> = BTreeMap::new();
+    while let Some(view) = views.recv().await {
+        for (name, dimension) in &DIMENSIONS {
+            let value = dimension.as_ref().and_then(|d| d.key(&view));
+            groups.entry((name, value)).or_default().add(&view);
+        }
+    }
+    reader.await.map_err(|e| AppError::Internal(e.to_string()))??;
+    let rows = groups
+        .into_iter()
+        .map(|((dimension, value), stats)| RollupRow { dimension: dimension.to_string(), value, stats: stats.encode() })
+        .collect();
+    store.put_rollups(hour, rows).await
+}

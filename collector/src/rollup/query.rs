@@ -1,0 +1,180 @@
+//! Answers a selection from rollups where they can, and from raw rows for
+//! the rest, grouped as an endpoint needs.
+//!
+//! Rollups answer a selection without filters, or with one filter on a
+//! rolled-up dimension when the grouping is by that dimension or by none
+//! (a path's summary or time series reads the `path` rollups). Whole clean
+//! hours come from rollups; the period's partial edge hours, the current
+//! hour and hours changed since their rollup are folded from raw rows.
+//! Anything else (several filters, tags) is folded from raw rows.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::DIMENSIONS;
+use crate::api::aggregate::Dimension;
+use crate::error::{AppError, Result};
+use crate::metrics::Metrics;
+use crate::model::PageView;
+use crate::stats::Stats;
+use crate::store::{Selection, Store, HOUR_MS};
+
+/// How an answer groups page views.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grouping {
+    /// All together (summary, abandonment curve).
+    Total,
+    /// By a dimension's value (breakdown).
+    By(Dimension),
+    /// By UTC intervals of this many ms, a multiple of an hour (time series).
+    Interval(i64),
+}
+
+/// A group's key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupKey {
+    /// The one group of [`Grouping::Total`].
+    Total,
+    /// A dimension's value (`None`: page views without one).
+    Value(Option<String>),
+    /// An interval's start, ms since the Unix epoch.
+    Start(i64),
+}
+
+impl Grouping {
+    /// The rolled-up dimension that answers this grouping, if any.
+    fn rollup_dimension(&self) -> Option<&'static str> {
+        match self {
+            Grouping::Total | Grouping::Interval(_) | Grouping::By(Dimension::HourOfDay) => Some("all"),
+            Grouping::By(dimension) => {
+                DIMENSIONS.iter().find(|(_, d)| d.as_ref() == Some(dimension)).map(|(name, _)| *name)
+            }
+        }
+    }
+
+    fn raw_key(&self, view: &PageView) -> GroupKey {
+        match self {
+            Grouping::Total => GroupKey::Total,
+            Grouping::By(dimension) => GroupKey::Value(dimension.key(view)),
+            Grouping::Interval(ms) => GroupKey::Start(view.started_at - view.started_at.rem_euclid(*ms)),
+        }
+    }
+
+    fn rollup_key(&self, hour_ms: i64, value: Option<String>) -> GroupKey {
+        match self {
+            Grouping::Total => GroupKey::Total,
+            Grouping::By(Dimension::HourOfDay) => {
+                GroupKey::Value(Some((hour_ms.rem_euclid(86_400_000) / HOUR_MS).to_string()))
+            }
+            Grouping::By(_) => GroupKey::Value(value),
+            Grouping::Interval(ms) => GroupKey::Start(hour_ms - hour_ms.rem_euclid(*ms)),
+        }
+    }
+}
+
+/// Which rollups answer `selection` grouped by `grouping`: the dimension
+/// and the value to keep, or `None` when only raw rows can.
+fn plan(selection: &Selection, grouping: &Grouping) -> Option<(&'static str, Option<String>)> {
+    let dimension = grouping.rollup_dimension()?;
+    match selection.filters().as_slice() {
+        [] => Some((dimension, None)),
+        [(name, value)] if dimension == "all" || dimension == *name => {
+            // A filtered hour-of-day breakdown would need both; raw rows answer it.
+            (!matches!(grouping, Grouping::By(Dimension::HourOfDay))).then(|| (*name, Some(value.to_string())))
+        }
+        _ => None,
+    }
+}
+
+/// The stats of the selected page views, per group. Counts the rolled-up
+/// hours and raw rows it read in `metrics`.
+pub async fn grouped(
+    store: &Arc<dyn Store>,
+    metrics: &Metrics,
+    selection: &Selection,
+    grouping: &Grouping,
+) -> Result<BTreeMap<GroupKey, Stats>> {
+    let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
+    let first_hour = selection.from_ms + (HOUR_MS - selection.from_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
+    let end_hour = selection.to_ms - selection.to_ms.rem_euclid(HOUR_MS);
+    let mut clean_hours = Vec::new();
+    if let Some((dimension, value)) = plan(selection, grouping).filter(|_| first_hour < end_hour) {
+        let rollups = store.rollups(&selection.site, dimension, value.as_deref(), first_hour, end_hour).await?;
+        for (hour, row) in rollups.rows {
+            let stats = Stats::decode(&row.stats)
+                .ok_or_else(|| AppError::Internal(format!("unreadable rollup of hour {hour}")))?;
+            groups.entry(grouping.rollup_key(hour, row.value)).or_default().merge(&stats);
+        }
+        clean_hours = rollups.clean_hours;
+        metrics.query_rollup_hours.inc_by(clean_hours.len() as u64);
+    }
+    let mut raw_rows = 0;
+    for (from_ms, to_ms) in raw_intervals(selection.from_ms, selection.to_ms, &clean_hours) {
+        let part = Selection { from_ms, to_ms, ..selection.clone() };
+        fold_raw(store, part, |view| {
+            raw_rows += 1;
+            groups.entry(grouping.raw_key(view)).or_default().add(view)
+        })
+        .await?;
+    }
+    metrics.query_raw_rows.inc_by(raw_rows);
+    Ok(groups)
+}
+
+/// The parts of `[from, to)` not covered by the sorted `clean_hours`.
+fn raw_intervals(from: i64, to: i64, clean_hours: &[i64]) -> Vec<(i64, i64)> {
+    let mut intervals = Vec::new();
+    let mut start = from;
+    for &hour in clean_hours {
+        if start < hour {
+            intervals.push((start, hour));
+        }
+        start = start.max(hour + HOUR_MS);
+    }
+    if start < to {
+        intervals.push((start, to));
+    }
+    intervals
+}
+
+/// Feeds every selected raw page view to `add`.
+pub async fn fold_raw(store: &Arc<dyn Store>, selection: Selection, mut add: impl FnMut(&PageView)) -> Result<()> {
+    let (sink, mut views) = mpsc::channel::<PageView>(1024);
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move { store.export(selection, sink).await })
+    };
+    while let Some(view) = views.recv().await {
+        add(&view);
+    }
+    reader.await.map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_rows_cover_what_clean_hours_do_not() {
+        let h = HOUR_MS;
+        assert_eq!(raw_intervals(0, 5 * h, &[]), [(0, 5 * h)]);
+        assert_eq!(raw_intervals(10, 5 * h, &[h, 2 * h, 4 * h]), [(10, h), (3 * h, 4 * h)]);
+        assert_eq!(raw_intervals(h, 3 * h, &[h, 2 * h]), []);
+    }
+
+    #[test]
+    fn rollups_answer_no_filter_or_one_matching_filter() {
+        let mut selection = Selection::period("s", 0, HOUR_MS);
+        assert_eq!(plan(&selection, &Grouping::Total), Some(("all", None)));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), Some(("device", None)));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Tag("ab".into()))), None);
+        selection.path = Some("/cart".into());
+        assert_eq!(plan(&selection, &Grouping::Interval(HOUR_MS)), Some(("path", Some("/cart".into()))));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Path)), Some(("path", Some("/cart".into()))));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), None);
+        selection.device = Some("mobile".into());
+        assert_eq!(plan(&selection, &Grouping::Total), None);
+    }
+}

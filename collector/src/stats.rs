@@ -1,0 +1,304 @@
+//! Mergeable statistics of a set of page views: counts, leaving, the
+//! abandonment curve's buckets, feedback counts, and per vital a DDSketch
+//! (relative error under 1%) with good / needs-improvement / poor counts.
+//!
+//! One [`Stats`] answers the summary, a breakdown row, a time-series point
+//! or the abandonment curve. Stats of disjoint sets merge into the stats of
+//! their union, so rollups (one per site, hour and dimension value) add up
+//! to any period, and raw rows folded on the fly give the same answers.
+
+use std::collections::BTreeMap;
+
+use palaute::vitals::thresholds::{Rating, Vital};
+use serde::{Deserialize, Serialize};
+use sketches_ddsketch::{Config, DDSketch};
+
+use crate::model::PageView;
+
+/// Relative accuracy of the sketches: a percentile is within this fraction
+/// of the exact value of the same rank (kept under the promised 1%).
+pub const SKETCH_ACCURACY: f64 = 0.008;
+/// Most bins per sketch (covers 1 µs .. hours at [`SKETCH_ACCURACY`]).
+const SKETCH_MAX_BINS: u32 = 4096;
+/// Smallest value a sketch tells apart from 0 (CLS is often 0).
+const SKETCH_MIN_VALUE: f64 = 1e-6;
+
+/// Upper bounds (ms, exclusive) of the load-time buckets; the last bucket is open.
+pub const BUCKET_BOUNDS_MS: [f64; 10] = [1e3, 2e3, 3e3, 4e3, 5e3, 6e3, 7e3, 8e3, 9e3, 10e3];
+/// Number of load-time buckets.
+pub const BUCKETS: usize = BUCKET_BOUNDS_MS.len() + 1;
+
+/// Value of a vital in a page view.
+pub fn vital_value(view: &PageView, vital: Vital) -> Option<f64> {
+    match vital {
+        Vital::Ttfb => view.ttfb_ms,
+        Vital::Fcp => view.fcp_ms,
+        Vital::Lcp => view.lcp_ms,
+        Vital::Inp => view.inp_ms,
+        Vital::Cls => view.cls,
+    }
+}
+
+/// How long the visitor waited: the load time, or, when they left before
+/// the page loaded, the time until they left. `None` while unknown.
+pub fn wait_ms(view: &PageView) -> Option<f64> {
+    match view.abandoned {
+        Some(true) => view.left_at_ms,
+        _ => view.load_ms,
+    }
+}
+
+/// The load-time bucket of a wait.
+pub fn bucket_of(wait: f64) -> usize {
+    BUCKET_BOUNDS_MS.iter().position(|bound| wait < *bound).unwrap_or(BUCKET_BOUNDS_MS.len())
+}
+
+/// Leaving counts of a set of page views.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeaveCounts {
+    /// Page views whose leaving is known (`abandoned` not null).
+    pub known: u64,
+    /// Left before the page loaded.
+    pub abandoned: u64,
+    /// Left within the dwell after a slow load.
+    pub slow_bounces: u64,
+}
+
+impl LeaveCounts {
+    /// Counts `view`.
+    pub fn add(&mut self, view: &PageView) {
+        if let Some(abandoned) = view.abandoned {
+            self.known += 1;
+            self.abandoned += u64::from(abandoned);
+            self.slow_bounces += u64::from(view.slow_bounce == Some(true));
+        }
+    }
+
+    /// Adds another set's counts.
+    pub fn merge(&mut self, other: &LeaveCounts) {
+        self.known += other.known;
+        self.abandoned += other.abandoned;
+        self.slow_bounces += other.slow_bounces;
+    }
+
+    /// Visitors lost to slowness: abandoned plus slow bounces.
+    pub fn lost(&self) -> u64 {
+        self.abandoned + self.slow_bounces
+    }
+}
+
+/// One load-time bucket: page views whose wait fell in it, and how they left.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BucketCounts {
+    /// Page views whose wait falls in the bucket.
+    pub views: u64,
+    /// How they left.
+    pub leaving: LeaveCounts,
+}
+
+/// One vital's distribution: a sketch and the rating counts.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct VitalStats {
+    sketch: DDSketch,
+    /// Values rated good, needs improvement, poor.
+    pub ratings: [u64; 3],
+}
+
+impl Default for VitalStats {
+    fn default() -> Self {
+        VitalStats {
+            sketch: DDSketch::new(Config::new(SKETCH_ACCURACY, SKETCH_MAX_BINS, SKETCH_MIN_VALUE)),
+            ratings: [0; 3],
+        }
+    }
+}
+
+impl std::fmt::Debug for VitalStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VitalStats").field("count", &self.count()).field("ratings", &self.ratings).finish()
+    }
+}
+
+impl VitalStats {
+    /// Adds a value of `vital`.
+    pub fn add(&mut self, vital: Vital, value: f64) {
+        self.sketch.add(value);
+        self.ratings[match vital.rate(value) {
+            Rating::Good => 0,
+            Rating::NeedsImprovement => 1,
+            Rating::Poor => 2,
+        }] += 1;
+    }
+
+    /// Adds another set's values.
+    pub fn merge(&mut self, other: &VitalStats) {
+        // Same configuration by construction, so merging cannot fail.
+        let _ = self.sketch.merge(&other.sketch);
+        for (mine, theirs) in self.ratings.iter_mut().zip(other.ratings) {
+            *mine += theirs;
+        }
+    }
+
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.ratings.iter().sum()
+    }
+
+    /// The `q` percentile (0 < q ≤ 1) by nearest rank (the value at rank
+    /// ⌈q·n⌉), within [`SKETCH_ACCURACY`] of the exact one.
+    pub fn percentile(&self, q: f64) -> Option<f64> {
+        let n = self.count();
+        if n == 0 {
+            return None;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n) - 1;
+        if rank + 1 == n {
+            return self.sketch.max();
+        }
+        // The sketch reads rank ⌊q'·(n−1)⌋; aim at the middle of ours.
+        let q = (rank as f64 + 0.5) / (n - 1) as f64;
+        self.sketch.quantile(q.min(1.0)).ok().flatten()
+    }
+}
+
+/// Statistics of a set of page views (see the module docs).
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct Stats {
+    /// Page views.
+    pub page_views: u64,
+    /// How visitors left.
+    pub leaving: LeaveCounts,
+    /// Per vital, in [`Vital::ALL`] order.
+    pub vitals: [VitalStats; 5],
+    /// The abandonment curve's buckets.
+    pub curve: [BucketCounts; BUCKETS],
+    /// Feedback answers by scale, then rating.
+    pub feedback: BTreeMap<String, BTreeMap<u8, u64>>,
+}
+
+impl Stats {
+    /// Counts a page view.
+    pub fn add(&mut self, view: &PageView) {
+        self.page_views += 1;
+        for (stats, vital) in self.vitals.iter_mut().zip(Vital::ALL) {
+            if let Some(value) = vital_value(view, vital) {
+                stats.add(vital, value);
+            }
+        }
+        self.leaving.add(view);
+        if let Some(wait) = wait_ms(view) {
+            let bucket = &mut self.curve[bucket_of(wait)];
+            bucket.views += 1;
+            bucket.leaving.add(view);
+        }
+        if let (Some(scale), Some(rating)) = (&view.feedback_scale, view.feedback_rating) {
+            *self.feedback.entry(scale.clone()).or_default().entry(rating).or_default() += 1;
+        }
+    }
+
+    /// Adds the stats of a disjoint set of page views.
+    pub fn merge(&mut self, other: &Stats) {
+        self.page_views += other.page_views;
+        self.leaving.merge(&other.leaving);
+        for (mine, theirs) in self.vitals.iter_mut().zip(&other.vitals) {
+            mine.merge(theirs);
+        }
+        for (mine, theirs) in self.curve.iter_mut().zip(&other.curve) {
+            mine.views += theirs.views;
+            mine.leaving.merge(&theirs.leaving);
+        }
+        for (scale, ratings) in &other.feedback {
+            let mine = self.feedback.entry(scale.clone()).or_default();
+            for (rating, count) in ratings {
+                *mine.entry(*rating).or_default() += count;
+            }
+        }
+    }
+
+    /// The stats of one vital.
+    pub fn vital(&self, vital: Vital) -> &VitalStats {
+        let index = Vital::ALL.iter().position(|v| *v == vital).unwrap_or(0);
+        &self.vitals[index]
+    }
+
+    /// A compact binary form, for rollups.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Reads [`encode`](Self::encode)'s form; `None` if it is not one.
+    pub fn decode(bytes: &[u8]) -> Option<Stats> {
+        postcard::from_bytes(bytes).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact(values: &mut [f64], q: f64) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1]
+    }
+
+    #[test]
+    fn sketch_percentiles_are_within_one_percent_of_nearest_rank() {
+        let mut seed: u64 = 7;
+        for n in [1usize, 2, 3, 4, 10, 11, 97, 1000, 20_000] {
+            let mut values: Vec<f64> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    // Log-normal-ish load times: 50 ms .. 30 s.
+                    50.0 * (((seed >> 11) as f64 / (1u64 << 53) as f64) * 6.4).exp()
+                })
+                .collect();
+            let mut stats = VitalStats::default();
+            for v in &values {
+                stats.add(Vital::Lcp, *v);
+            }
+            for q in [0.5, 0.75, 0.95, 0.99, 1.0] {
+                let truth = exact(&mut values, q);
+                let estimate = stats.percentile(q).unwrap();
+                assert!((estimate - truth).abs() <= 0.01 * truth, "n={n} q={q}: {estimate} vs {truth}");
+            }
+        }
+        assert_eq!(VitalStats::default().percentile(0.75), None);
+    }
+
+    #[test]
+    fn merged_stats_equal_the_stats_of_the_union_and_survive_encoding() {
+        let views: Vec<PageView> = (0..500)
+            .map(|i| PageView {
+                lcp_ms: Some(100.0 + (i * 37 % 5000) as f64),
+                cls: Some(if i % 3 == 0 { 0.0 } else { (i % 40) as f64 / 100.0 }),
+                load_ms: Some((i * 53 % 12_000) as f64),
+                left_at_ms: Some(20_000.0),
+                abandoned: Some(i % 7 == 0),
+                slow_bounce: Some(i % 11 == 0),
+                feedback_scale: (i % 5 == 0).then(|| "thumbs".to_string()),
+                feedback_rating: (i % 5 == 0).then_some((i % 2) as u8),
+                ..PageView::default()
+            })
+            .collect();
+        let mut whole = Stats::default();
+        let mut halves = [Stats::default(), Stats::default()];
+        for (i, view) in views.iter().enumerate() {
+            whole.add(view);
+            halves[i % 2].add(view);
+        }
+        let mut merged = Stats::decode(&halves[0].encode()).unwrap();
+        merged.merge(&Stats::decode(&halves[1].encode()).unwrap());
+        assert_eq!(merged.page_views, whole.page_views);
+        assert_eq!(merged.leaving, whole.leaving);
+        assert_eq!(merged.curve, whole.curve);
+        assert_eq!(merged.feedback, whole.feedback);
+        for vital in Vital::ALL {
+            assert_eq!(merged.vital(vital).ratings, whole.vital(vital).ratings);
+            for q in [0.5, 0.75, 0.95, 0.99] {
+                assert_eq!(merged.vital(vital).percentile(q), whole.vital(vital).percentile(q), "{vital:?} {q}");
+            }
+        }
+        assert!(merged.encode().len() < 4096, "compact: {} bytes", merged.encode().len());
+        assert!(Stats::decode(b"not stats").is_none());
+    }
+}
