@@ -1,4 +1,5 @@
-//! The command line: `serve`, `site add|list|remove`, `token rotate`. Flags
+//! The command line: `serve`, `site add|list|remove`, `token rotate`,
+//! `report`, `generate`. Flags
 //! override `PALAUTE_*` variables, which override the config file.
 
 use std::net::SocketAddr;
@@ -54,6 +55,30 @@ pub enum Command {
     /// Manages analyst tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Prints a site's summary, worst pages and abandonment curve.
+    Report {
+        /// Site id.
+        #[arg(long)]
+        site: String,
+        /// Start of the period: ISO-8601, or relative like 7d, 24h.
+        #[arg(long, default_value = "7d")]
+        since: String,
+    },
+    /// Writes synthetic page views into the store, for demos and benchmarks.
+    Generate {
+        /// Site id (register it with `site add` to read it through the API).
+        #[arg(long)]
+        site: String,
+        /// How many page views.
+        #[arg(long, default_value_t = 10_000)]
+        views: u64,
+        /// Spread over this many days up to now.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Random seed (the same seed writes the same page views).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 /// `serve` options.
@@ -151,6 +176,30 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
             println!("site {site} registered for {}", origins.join(", "));
             println!("analyst token (shown once; keep it secret):");
             println!("{token}");
+            Ok(())
+        }
+        Command::Report { site, since } => {
+            print!("{}", crate::report::report(&store, site, since).await?);
+            Ok(())
+        }
+        Command::Generate { site, views, days, seed } => {
+            if !crate::ingest::validate::is_site_id(site) {
+                return Err(AppError::Invalid(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")));
+            }
+            let now = now_ms();
+            let started = std::time::Instant::now();
+            let from = now - i64::from(*days) * 86_400_000;
+            crate::generate::generate(&store, site, *views, from, now, *seed, |n| {
+                eprintln!("{n} page views written");
+            })
+            .await?;
+            let written = started.elapsed();
+            let hours = crate::rollup::build::catch_up(&store, now).await?;
+            println!(
+                "{views} page views of {site} over {days} days written in {:.1} s; {hours} hours rolled up in {:.1} s",
+                written.as_secs_f64(),
+                (started.elapsed() - written).as_secs_f64()
+            );
             Ok(())
         }
         Command::Site(SiteCommand::List) => {

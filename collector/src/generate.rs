@@ -1,0 +1,212 @@
+//! Synthetic page views for demos and benchmarks: realistic distributions
+//! per page, device and connection, a daily traffic rhythm, abandonment that
+//! rises with the wait, slow bounces, and feedback that is more often
+//! negative on slow pages. Deterministic for a given seed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use fastrand::Rng;
+use palaute::vitals::leave::{Milestones, DEFAULT_SLOW_BOUNCE_DWELL_MS};
+use tokio::task::JoinSet;
+
+use crate::error::{AppError, Result};
+use crate::model::PageView;
+use crate::store::{Snapshot, Store};
+
+/// A page of the synthetic site: its path and how slow it is (a factor on
+/// every timing).
+const PAGES: [(&str, f64, u32); 8] = [
+    // (path, slowness, weight)
+    ("/", 0.8, 30),
+    ("/search", 1.1, 18),
+    ("/products/shoes", 1.3, 14),
+    ("/products/42", 1.6, 12),
+    ("/cart", 1.0, 9),
+    ("/checkout", 1.9, 6),
+    ("/blog/fast-pages", 0.7, 7),
+    ("/account", 1.2, 4),
+];
+/// (device, browser, os, slowness, weight)
+const DEVICES: [(&str, &str, &str, f64, u32); 5] = [
+    ("desktop", "Chrome", "Windows 10", 0.8, 34),
+    ("desktop", "Safari", "Mac OSX", 0.75, 12),
+    ("mobile", "Chrome", "Android", 1.5, 30),
+    ("mobile", "Safari", "iPhone", 1.2, 19),
+    ("tablet", "Safari", "iPad", 1.1, 5),
+];
+/// (effective_type, slowness, weight)
+const CONNECTIONS: [(&str, f64, u32); 4] = [("4g", 1.0, 78), ("3g", 2.4, 15), ("2g", 4.5, 4), ("slow-2g", 7.0, 3)];
+/// Traffic by UTC hour of day (relative).
+const HOURLY: [u32; 24] = [3, 2, 2, 1, 1, 2, 4, 7, 10, 12, 12, 11, 11, 12, 12, 11, 10, 10, 11, 12, 11, 9, 7, 5];
+
+fn pick<'a, T>(rng: &mut Rng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
+    let total: u32 = items.iter().map(&weight).sum();
+    let mut ticket = rng.u32(0..total);
+    for item in items {
+        let w = weight(item);
+        if ticket < w {
+            return item;
+        }
+        ticket -= w;
+    }
+    &items[items.len() - 1]
+}
+
+/// A log-normal sample with the given median.
+fn lognormal(rng: &mut Rng, median: f64, sigma: f64) -> f64 {
+    // Box-Muller.
+    let (u, v) = (rng.f64().max(1e-12), rng.f64());
+    median * (sigma * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()).exp()
+}
+
+/// One synthetic page view of `site` that started at `started_at`.
+pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
+    let (path, page_slowness, _) = *pick(rng, &PAGES, |p| p.2);
+    let (device, browser, os, device_slowness, _) = *pick(rng, &DEVICES, |d| d.4);
+    let (effective_type, net_slowness, _) = *pick(rng, &CONNECTIONS, |c| c.2);
+    let slowness = page_slowness * device_slowness;
+    let ttfb = lognormal(rng, 180.0 * net_slowness.sqrt() * page_slowness, 0.5);
+    let fcp = ttfb + lognormal(rng, 600.0 * slowness * net_slowness.sqrt(), 0.45);
+    let lcp = fcp + lognormal(rng, 500.0 * slowness * net_slowness.sqrt(), 0.6);
+    let load = lcp + lognormal(rng, 300.0 * slowness, 0.6);
+    // The longer the wait, the likelier the visitor leaves before the load.
+    let patience = lognormal(rng, 6000.0, 0.8);
+    let abandoned = patience < load;
+    let left_at = if abandoned { patience } else { load + lognormal(rng, 25_000.0, 1.2) };
+    let milestones = Milestones {
+        fcp_ms: Some(fcp),
+        lcp_ms: Some(lcp),
+        load_ms: (!abandoned).then_some(load),
+        left_at_ms: Some(left_at),
+        ..Milestones::default()
+    };
+    let leave = milestones.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS);
+    let interacted = !abandoned && rng.f64() < 0.7;
+    let inp = interacted.then(|| lognormal(rng, 90.0 * device_slowness * page_slowness, 0.8).max(8.0));
+    let cls = if rng.f64() < 0.55 { 0.0 } else { lognormal(rng, 0.04 * page_slowness, 1.1).min(2.0) };
+    let slow = leave.is_some_and(|l| l.slow_bounce) || lcp > 4000.0;
+    let answered = !abandoned && rng.f64() < if slow { 0.08 } else { 0.02 };
+    let happy = answered && rng.f64() < if slow { 0.25 } else { 0.85 };
+    let comment = (answered && !happy && rng.f64() < 0.4)
+        .then(|| ["Too slow on my phone", "The images took ages", "Checkout hung", "Fine but slow"][rng.usize(0..4)]);
+    let seen = |t: f64| (t <= left_at).then_some(t);
+    let mut tags = BTreeMap::new();
+    tags.insert("ab".to_string(), if rng.bool() { "a" } else { "b" }.to_string());
+    PageView {
+        id: format!("{:016x}{:016x}", rng.u64(..), rng.u64(..)),
+        site: site.to_string(),
+        url: path.to_string(),
+        referrer_host: rng.bool().then(|| "www.search.example".to_string()),
+        started_at,
+        nav_type: Some(
+            pick(rng, &[("navigate", 85), ("reload", 6), ("back_forward", 6), ("back_forward_cache", 3)], |n| n.1)
+                .0
+                .into(),
+        ),
+        ttfb_ms: Some(ttfb),
+        fcp_ms: seen(fcp),
+        lcp_ms: seen(lcp),
+        inp_ms: inp,
+        cls: seen(fcp).map(|_| cls),
+        dcl_ms: seen(fcp + (lcp - fcp) * 0.3),
+        load_ms: (!abandoned).then_some(load),
+        response_status: Some(if rng.f64() < 0.01 { 500 } else { 200 }),
+        visible_ms: Some(left_at * 0.95),
+        left_at_ms: Some(left_at),
+        abandoned: leave.map(|l| l.abandoned),
+        abandon_phase: leave.and_then(|l| l.phase).map(|p| p.as_str().to_string()),
+        slow_bounce: leave.map(|l| l.slow_bounce),
+        device: Some(device.into()),
+        browser: Some(browser.into()),
+        os: Some(os.into()),
+        effective_type: Some(effective_type.into()),
+        rtt_ms: Some((50.0 * net_slowness).round()),
+        downlink_mbps: Some((10.0 / net_slowness * 10.0).round() / 10.0),
+        errors: Some(u32::from(rng.f64() < 0.05)),
+        feedback_rating: answered.then_some(u8::from(happy)),
+        feedback_scale: answered.then(|| "thumbs".to_string()),
+        feedback_comment: comment.map(str::to_string),
+        feedback_at_ms: answered.then_some(left_at - 1000.0),
+        tags,
+        ..PageView::default()
+    }
+}
+
+/// A start time in `[from_ms, to_ms)`, following the daily rhythm.
+fn started_at(rng: &mut Rng, from_ms: i64, to_ms: i64) -> i64 {
+    loop {
+        let t = rng.i64(from_ms..to_ms);
+        let hour = (t.rem_euclid(86_400_000) / 3_600_000) as usize;
+        if rng.u32(0..12) < HOURLY[hour] {
+            return t;
+        }
+    }
+}
+
+/// Writes `count` page views of `site` that started in `[from_ms, to_ms)`
+/// into `store` (durably, as ingest does), calling `progress` now and then.
+pub async fn generate(
+    store: &Arc<dyn Store>,
+    site: &str,
+    count: u64,
+    from_ms: i64,
+    to_ms: i64,
+    seed: u64,
+    progress: impl Fn(u64),
+) -> Result<()> {
+    if from_ms >= to_ms {
+        return Err(AppError::Invalid("generate: empty period".into()));
+    }
+    let mut rng = Rng::with_seed(seed);
+    let mut in_flight = JoinSet::new();
+    for written in 0..count {
+        let start = started_at(&mut rng, from_ms, to_ms);
+        let view = page_view(&mut rng, site, start);
+        let store = store.clone();
+        let received_at = view.started_at + view.left_at_ms.unwrap_or(0.0) as i64;
+        in_flight.spawn(async move { store.ingest(Snapshot { seq: 1, received_at, view }).await });
+        // Enough in flight to fill the writer's group commits, and no more.
+        while in_flight.len() >= 4096 {
+            if let Some(done) = in_flight.join_next().await {
+                done.map_err(|e| AppError::Internal(e.to_string()))??;
+            }
+        }
+        if written % 100_000 == 0 && written > 0 {
+            progress(written);
+        }
+    }
+    while let Some(done) = in_flight.join_next().await {
+        done.map_err(|e| AppError::Internal(e.to_string()))??;
+    }
+    progress(count);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_are_valid_and_slower_pages_lose_more_visitors() {
+        let mut rng = Rng::with_seed(1);
+        let views: Vec<PageView> = (0..20_000).map(|i| page_view(&mut rng, "demo", 1_700_000_000_000 + i)).collect();
+        let lost = |path: &str| {
+            let of: Vec<&PageView> = views.iter().filter(|v| v.url == path).collect();
+            of.iter().filter(|v| v.abandoned == Some(true)).count() as f64 / of.len() as f64
+        };
+        assert!(
+            lost("/checkout") > 2.0 * lost("/blog/fast-pages"),
+            "{} vs {}",
+            lost("/checkout"),
+            lost("/blog/fast-pages")
+        );
+        for view in &views {
+            assert!(view.ttfb_ms.unwrap() > 0.0 && view.lcp_ms.is_none_or(|l| l >= view.fcp_ms.unwrap()));
+            assert_eq!(view.abandoned == Some(true), view.load_ms.is_none());
+            assert!(view.lcp_ms.is_none_or(|l| l <= view.left_at_ms.unwrap()));
+        }
+        let answered = views.iter().filter(|v| v.feedback_rating.is_some()).count();
+        assert!(answered > 100, "feedback: {answered}");
+    }
+}

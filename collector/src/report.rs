@@ -1,0 +1,179 @@
+//! `palaute-collector report`: a site's summary, the pages losing the most
+//! visitors to slowness and the abandonment curve, as terminal tables. The
+//! numbers are the analyst API's, computed by the same code.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use crate::api::aggregate::{self, Abandonment, BreakdownRow, Dimension, Summary};
+use crate::api::period::PeriodQuery;
+use crate::error::Result;
+use crate::metrics::Metrics;
+use crate::model::{format_time, now_ms};
+use crate::rollup::query::{grouped, GroupKey, Grouping};
+use crate::stats::Stats;
+use crate::store::Store;
+
+/// Rows of the worst-pages table.
+const WORST_PAGES: usize = 10;
+
+/// The report of `site` since `since` (ISO-8601 or relative like `7d`).
+pub async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<String> {
+    let query = PeriodQuery { from: Some(since.to_string()), ..PeriodQuery::default() };
+    let selection = query.selection(site, now_ms())?;
+    let metrics = Metrics::default();
+    let mut total = grouped(store, &metrics, &selection, &Grouping::Total).await?;
+    let total = total.remove(&GroupKey::Total).unwrap_or_default();
+    let pages = grouped(store, &metrics, &selection, &Grouping::By(Dimension::Path)).await?;
+    let pages = aggregate::breakdown(
+        pages
+            .into_iter()
+            .filter_map(|(key, stats)| match key {
+                GroupKey::Value(value) => Some((value, stats)),
+                _ => None,
+            })
+            .collect(),
+    );
+    let period = format!("{} → {} UTC", short_time(selection.from_ms), short_time(selection.to_ms));
+    Ok(render(site, &period, &Summary::of(&total), &pages, &Abandonment::of(&total), &total))
+}
+
+fn short_time(ms: i64) -> String {
+    format_time(ms).get(..16).unwrap_or_default().replace('T', " ")
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn duration(ms: Option<f64>) -> String {
+    match ms {
+        None => "–".into(),
+        Some(ms) if ms >= 1000.0 => format!("{:.2} s", ms / 1000.0),
+        Some(ms) => format!("{ms:.0} ms"),
+    }
+}
+
+/// Renders the report (pure, for tests).
+pub fn render(
+    site: &str,
+    period: &str,
+    summary: &Summary,
+    pages: &[BreakdownRow],
+    curve: &Abandonment,
+    stats: &Stats,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "palaute report: {site}, {period}\n");
+    let feedback: u64 = stats.feedback.values().flat_map(|r| r.values()).sum();
+    let satisfied: u64 = stats
+        .feedback
+        .iter()
+        .flat_map(|(scale, ratings)| {
+            ratings.iter().filter(move |(r, _)| if scale == "five" { **r >= 4 } else { **r == 1 })
+        })
+        .map(|(_, n)| n)
+        .sum();
+    let _ = writeln!(
+        out,
+        "page views {}   abandoned {}   slow bounces {}   feedback {} ({} satisfied)\n",
+        summary.page_views,
+        percent(summary.abandonment_rate),
+        percent(summary.slow_bounce_rate),
+        feedback,
+        satisfied
+    );
+    let _ =
+        writeln!(out, "{:<6} {:>9} {:>9} {:>9} {:>7} {:>7} {:>7}", "vital", "p50", "p75", "p95", "good", "ni", "poor");
+    for (name, vital) in &summary.vitals {
+        let show =
+            |v: Option<f64>| if *name == "cls" { v.map_or("–".into(), |v| format!("{v:.3}")) } else { duration(v) };
+        let _ = writeln!(
+            out,
+            "{:<6} {:>9} {:>9} {:>9} {:>7} {:>7} {:>7}",
+            name.trim_end_matches("_ms").to_uppercase(),
+            show(vital.p50),
+            show(vital.p75),
+            show(vital.p95),
+            percent(vital.good),
+            percent(vital.needs_improvement),
+            percent(vital.poor)
+        );
+    }
+    let _ = writeln!(out, "\npages losing the most visitors to slowness");
+    let _ = writeln!(out, "{:<32} {:>8} {:>7} {:>8} {:>9}", "path", "views", "lost", "lost %", "LCP p75");
+    for page in pages.iter().take(WORST_PAGES) {
+        let path: String = page.key.as_deref().unwrap_or("(none)").chars().take(32).collect();
+        let lcp = page.vitals.get("lcp_ms").and_then(|v| v.p75);
+        let _ = writeln!(
+            out,
+            "{:<32} {:>8} {:>7} {:>8} {:>9}",
+            path,
+            page.page_views,
+            page.lost,
+            percent(page.lost_rate),
+            duration(lcp)
+        );
+    }
+    let _ = writeln!(out, "\nabandonment by load time (share of those still waiting who left)");
+    for bucket in &curve.buckets {
+        let label = match bucket.to_ms {
+            Some(to) => format!("{:.0}-{:.0} s", bucket.from_ms / 1000.0, to / 1000.0),
+            None => format!("{:.0}+ s", bucket.from_ms / 1000.0),
+        };
+        let rate = bucket.left_while_waiting_rate.unwrap_or(0.0);
+        let bar = "█".repeat((rate * 40.0).round() as usize);
+        let _ = writeln!(
+            out,
+            "{label:<8} {:>8} views  {:>6}  {bar}",
+            bucket.page_views,
+            percent(bucket.left_while_waiting_rate)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PageView;
+
+    #[test]
+    fn renders_the_summary_pages_and_curve() {
+        let mut stats = Stats::default();
+        let mut groups = std::collections::BTreeMap::new();
+        for (i, (url, load, abandoned)) in
+            [("/a", 1500.0, false), ("/b", 6500.0, true), ("/b", 5200.0, false)].into_iter().enumerate()
+        {
+            let view = PageView {
+                url: url.into(),
+                lcp_ms: Some(load - 200.0),
+                load_ms: (!abandoned).then_some(load),
+                left_at_ms: Some(load + 2000.0),
+                abandoned: Some(abandoned),
+                slow_bounce: Some(!abandoned && load > 4000.0),
+                feedback_scale: (i == 0).then(|| "thumbs".into()),
+                feedback_rating: (i == 0).then_some(1),
+                ..PageView::default()
+            };
+            stats.add(&view);
+            groups.entry(Some(url.to_string())).or_insert_with(Stats::default).add(&view);
+        }
+        let text = render(
+            "shop",
+            "2026-11-17 09:00 → 2026-11-24 09:00 UTC",
+            &Summary::of(&stats),
+            &aggregate::breakdown(groups),
+            &Abandonment::of(&stats),
+            &stats,
+        );
+        assert!(
+            text.contains("page views 3   abandoned 33.3%   slow bounces 33.3%   feedback 1 (1 satisfied)"),
+            "{text}"
+        );
+        let pages: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("path")).skip(1).take(2).collect();
+        assert!(pages[0].starts_with("/b ") && pages[0].contains("100.0%"), "{pages:?}");
+        assert!(text.contains("LCP"), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("8-9 s") || l.starts_with("6-7 s")), "{text}");
+    }
+}
