@@ -8,7 +8,7 @@ use palaute::wire::{InpSubparts, LcpSubparts};
 use serde::Serialize;
 
 /// One page view, in the export's field order.
-#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[derive(Serialize, Debug, Clone, Default, PartialEq, utoipa::ToSchema)]
 pub struct PageView {
     /// Random page-view id.
     pub id: String,
@@ -20,6 +20,7 @@ pub struct PageView {
     pub referrer_host: Option<String>,
     /// Start of the navigation, ms since the Unix epoch (exported as ISO-8601).
     #[serde(serialize_with = "iso8601")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// `navigate`, `reload`, `back_forward`, `back_forward_cache`, `prerender`, `restore`.
     pub nav_type: Option<String>,
@@ -42,10 +43,12 @@ pub struct PageView {
     /// URL of the LCP resource.
     pub lcp_url: Option<String>,
     /// LCP sub-parts.
+    #[schema(value_type = Option<Object>)]
     pub lcp_subparts: Option<LcpSubparts>,
     /// Selector of the INP target.
     pub inp_target: Option<String>,
     /// INP sub-parts.
+    #[schema(value_type = Option<Object>)]
     pub inp_subparts: Option<InpSubparts>,
     /// HTTP status of the navigation response.
     pub response_status: Option<u16>,

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use palaute::vitals::thresholds::{Rating, Vital};
 use serde::{Deserialize, Serialize};
 use sketches_ddsketch::{Config, DDSketch};
+use utoipa::ToSchema;
 
 use crate::model::PageView;
 
@@ -54,7 +55,7 @@ pub fn bucket_of(wait: f64) -> usize {
 }
 
 /// Leaving counts of a set of page views.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq, ToSchema)]
 pub struct LeaveCounts {
     /// Page views whose leaving is known (`abandoned` not null).
     pub known: u64,

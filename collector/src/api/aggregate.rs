@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use palaute::vitals::thresholds::Vital;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::model::PageView;
 use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS};
@@ -20,7 +21,7 @@ pub fn rate(part: u64, whole: u64) -> Option<f64> {
 }
 
 /// One vital's distribution.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct VitalSummary {
     /// Page views with a value.
     pub count: u64,
@@ -72,11 +73,12 @@ fn feedback_of(stats: &Stats) -> BTreeMap<String, BTreeMap<String, u64>> {
 }
 
 /// `GET .../summary`.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct Summary {
     /// Page views in the period.
     pub page_views: u64,
     /// Per vital: percentiles and good / needs-improvement / poor shares.
+    #[schema(value_type = BTreeMap<String, VitalSummary>)]
     pub vitals: BTreeMap<&'static str, VitalSummary>,
     /// Abandoned / page views whose leaving is known.
     pub abandonment_rate: Option<f64>,
@@ -103,7 +105,7 @@ impl Summary {
 }
 
 /// One load-time bucket of the abandonment curve.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct AbandonmentBucket {
     /// Bucket start, ms (inclusive).
     pub from_ms: f64,
@@ -128,7 +130,7 @@ pub struct AbandonmentBucket {
 }
 
 /// `GET .../abandonment`.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct Abandonment {
     /// Page views whose wait is known.
     pub page_views: u64,
@@ -226,7 +228,7 @@ impl Dimension {
 }
 
 /// One group of a breakdown.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct BreakdownRow {
     /// The group's value (`null`: page views without one).
     pub key: Option<String>,
@@ -243,6 +245,7 @@ pub struct BreakdownRow {
     /// Leaving counts.
     pub leaving: LeaveCounts,
     /// Per vital: percentiles and shares.
+    #[schema(value_type = BTreeMap<String, VitalSummary>)]
     pub vitals: BTreeMap<&'static str, VitalSummary>,
 }
 
@@ -267,7 +270,7 @@ pub fn breakdown(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
 }
 
 /// One interval of a time series.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct TimeseriesPoint {
     /// Interval start, ISO-8601 UTC.
     pub t: String,

@@ -11,6 +11,7 @@ use futures_util::{stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use utoipa::IntoParams;
 
 use super::period::PeriodQuery;
 use super::Authorized;
@@ -20,12 +21,14 @@ use crate::model::now_ms;
 use crate::model::{PageView, FIELDS};
 
 /// Export query: a period, filters and the format.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `ndjson` (default) or `csv`.
     pub format: Option<String>,
     /// Period and filters.
     #[serde(flatten)]
+    #[param(ignore)]
     pub period: PeriodQuery,
 }
 
@@ -36,6 +39,12 @@ enum Format {
 }
 
 /// Streams the site's page views in the requested format.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/pageviews", tag = "export",
+    params(("site" = String, Path, description = "Site id"), ExportQuery, PeriodQuery),
+    responses(
+        (status = 200, description = "One page view per line (NDJSON) or a CSV with a header row; the fields of `PageView`", content_type = "application/x-ndjson", body = PageView),
+        (status = 400, description = "Invalid query"), (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
 pub async fn pageviews(
     Authorized(site): Authorized,
     State(state): State<Arc<AppState>>,

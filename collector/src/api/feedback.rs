@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::period::PeriodQuery;
 use super::Authorized;
@@ -21,7 +22,8 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
 /// Feedback query: a period, page-view filters and answer filters.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedbackQuery {
     /// Only this rating.
     pub rating: Option<u8>,
@@ -31,11 +33,12 @@ pub struct FeedbackQuery {
     pub limit: Option<usize>,
     /// Period and filters.
     #[serde(flatten)]
+    #[param(ignore)]
     pub period: PeriodQuery,
 }
 
 /// The answers of a period.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct FeedbackList {
     /// Answers matching the query (all of them, not only those listed).
     pub total: u64,
@@ -75,6 +78,11 @@ impl Newest {
 }
 
 /// Lists feedback with its page views.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/feedback", tag = "aggregates",
+    params(("site" = String, Path, description = "Site id"), FeedbackQuery, PeriodQuery),
+    responses((status = 200, body = FeedbackList), (status = 400, description = "Invalid query"),
+        (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
 pub async fn feedback(
     Authorized(site): Authorized,
     State(state): State<Arc<AppState>>,

@@ -1,10 +1,11 @@
-//! The analyst API under `/api/v1`. Every route needs the site's analyst
-//! token as `Authorization: Bearer TOKEN`.
+//! The analyst API under `/api/v1`. Every route but `openapi.json` needs the
+//! site's analyst token as `Authorization: Bearer TOKEN`.
 
 pub mod aggregate;
 mod auth;
 mod export;
 mod feedback;
+pub mod openapi;
 pub mod period;
 mod reports;
 
@@ -20,6 +21,7 @@ pub use auth::Authorized;
 /// The `/api/v1` routes.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
+        .route("/openapi.json", get(openapi::openapi))
         .route("/sites/{site}/pageviews", get(export::pageviews))
         .route("/sites/{site}/summary", get(reports::summary))
         .route("/sites/{site}/abandonment", get(reports::abandonment))

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
+use utoipa::IntoParams;
 
 use crate::error::{AppError, Result};
 use crate::store::Selection;
@@ -14,7 +15,8 @@ use crate::store::Selection;
 pub const DEFAULT_PERIOD_MS: i64 = 7 * 86_400_000;
 
 /// The period and filters of a request.
-#[derive(Deserialize, Debug, Default, Clone)]
+#[derive(Deserialize, Debug, Default, Clone, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// Start: ISO-8601 or relative (`7d`). Default: 7 days before `to`.
     pub from: Option<String>,

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use palaute::vitals::thresholds::Vital;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::aggregate::{self, Abandonment, BreakdownRow, Dimension, Summary, TimeseriesPoint};
 use super::period::PeriodQuery;
@@ -29,6 +30,11 @@ async fn total(state: &AppState, site: &str, query: &PeriodQuery) -> Result<Stat
 }
 
 /// `GET /api/v1/sites/{site}/summary`.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/summary", tag = "aggregates",
+    params(("site" = String, Path, description = "Site id"), PeriodQuery),
+    responses((status = 200, body = Summary), (status = 400, description = "Invalid query"),
+        (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
 pub async fn summary(
     Authorized(site): Authorized,
     State(state): State<Arc<AppState>>,
@@ -38,6 +44,11 @@ pub async fn summary(
 }
 
 /// `GET /api/v1/sites/{site}/abandonment`.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/abandonment", tag = "aggregates",
+    params(("site" = String, Path, description = "Site id"), PeriodQuery),
+    responses((status = 200, body = Abandonment), (status = 400, description = "Invalid query"),
+        (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
 pub async fn abandonment(
     Authorized(site): Authorized,
     State(state): State<Arc<AppState>>,
@@ -47,18 +58,25 @@ pub async fn abandonment(
 }
 
 /// Breakdown query: the dimension, a period and filters.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
     /// `path`, `device`, `browser`, `os`, `effective_type`, `nav_type`,
     /// `hour_of_day`, `response_status`, or `tag:KEY`.
     pub by: String,
     /// Period and filters.
     #[serde(flatten)]
+    #[param(ignore)]
     pub period: PeriodQuery,
 }
 
 /// `GET /api/v1/sites/{site}/breakdown?by=`: groups ranked by visitors lost
 /// to slowness.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/breakdown", tag = "aggregates",
+    params(("site" = String, Path, description = "Site id"), BreakdownQuery, PeriodQuery),
+    responses((status = 200, body = Vec<BreakdownRow>), (status = 400, description = "Invalid query"),
+        (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
 pub async fn breakdown(
     Authorized(site): Authorized,
     State(state): State<Arc<AppState>>,
@@ -79,7 +97,8 @@ pub async fn breakdown(
 }
 
 /// Time-series query: the vital, the interval, a period and filters.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimeseriesQuery {
     /// `ttfb`, `fcp`, `lcp` (default), `inp` or `cls` (also `lcp_ms` etc.).
     pub metric: Option<String>,
@@ -87,11 +106,12 @@ pub struct TimeseriesQuery {
     pub interval: Option<String>,
     /// Period and filters.
     #[serde(flatten)]
+    #[param(ignore)]
     pub period: PeriodQuery,
 }
 
 /// `GET .../timeseries`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
 pub struct Timeseries {
     /// The vital each point describes (`lcp_ms`, ...).
     pub metric: &'static str,
@@ -103,6 +123,11 @@ pub struct Timeseries {
 
 /// `GET /api/v1/sites/{site}/timeseries?metric=&interval=`: per UTC hour or
 /// day, page views, leaving rates and the vital's percentiles and shares.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/timeseries", tag = "aggregates",
+    params(("site" = String, Path, description = "Site id"), TimeseriesQuery, PeriodQuery),
+    responses((status = 200, body = Timeseries), (status = 400, description = "Invalid query"),
+        (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
 pub async fn timeseries(
     Authorized(site): Authorized,
     State(state): State<Arc<AppState>>,

@@ -1,0 +1,74 @@
+//! `GET /api/v1/openapi.json` describes the API that is served: every
+//! endpoint, its parameters and auth, and response schemas whose properties
+//! are exactly the fields real answers carry.
+
+mod common;
+
+use common::Collector;
+use serde_json::Value;
+
+/// The schema's property names, following one `$ref`.
+fn properties(spec: &Value, schema: &Value) -> Vec<String> {
+    let schema = match schema["$ref"].as_str() {
+        Some(reference) => &spec["components"]["schemas"][reference.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    let mut names: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn the_description_matches_what_is_served() {
+    let collector = Collector::start().await;
+    assert_eq!(collector.beacon(&common::beacon(&format!("{:032x}", 1), 1)).await.0, 204);
+    let (status, body) = collector.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200, "served without a token");
+    let spec: Value = serde_json::from_str(&body).unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+
+    // (endpoint, query, response schema of one item, how to find that item in a real answer)
+    let endpoints: [(&str, &str, fn(&Value) -> &Value); 6] = [
+        ("summary", "", |v| v),
+        ("timeseries", "?metric=lcp", |v| v),
+        ("breakdown", "?by=path", |v| &v[0]),
+        ("abandonment", "", |v| v),
+        ("feedback", "", |v| v),
+        ("pageviews", "", |v| v),
+    ];
+    let paths = spec["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), endpoints.len(), "{:?}", paths.keys());
+    for (name, query, item) in endpoints {
+        let operation = &paths[&format!("/api/v1/sites/{{site}}/{name}")]["get"];
+        assert_eq!(operation["security"][0]["bearer"], serde_json::json!([]), "{name}: needs the token");
+        let parameters: Vec<&str> =
+            operation["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        for expected in ["site", "from", "to", "path", "device"] {
+            assert!(parameters.contains(&expected), "{name}: {expected} in {parameters:?}");
+        }
+        let (status, answer) =
+            collector.get(&format!("/api/v1/sites/shop/{name}{query}"), Some(&collector.token)).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        let answer: Value = if name == "pageviews" {
+            serde_json::from_str(answer.lines().next().unwrap()).unwrap()
+        } else {
+            serde_json::from_str(&answer).unwrap()
+        };
+        let content = operation["responses"]["200"]["content"].as_object().unwrap();
+        let mut schema = &content.values().next().unwrap()["schema"];
+        if schema["type"] == "array" {
+            schema = &schema["items"];
+        }
+        assert_eq!(properties(&spec, schema), keys(item(&answer)), "{name}: documented fields = served fields");
+    }
+    let (status, _) = collector.get("/api/v1/sites/shop/summary", None).await;
+    assert_eq!(status, 401);
+    collector.stop().await;
+}
