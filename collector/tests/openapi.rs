@@ -18,6 +18,9 @@ fn properties(spec: &Value, schema: &Value) -> Vec<String> {
     names
 }
 
+/// Picks the item a response schema describes out of a real answer.
+type Item = fn(&Value) -> &Value;
+
 fn keys(value: &Value) -> Vec<String> {
     let mut names: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
     names.sort();
@@ -35,7 +38,7 @@ async fn the_description_matches_what_is_served() {
     assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 
     // (endpoint, query, response schema of one item, how to find that item in a real answer)
-    let endpoints: [(&str, &str, fn(&Value) -> &Value); 6] = [
+    let endpoints: [(&str, &str, Item); 6] = [
         ("summary", "", |v| v),
         ("timeseries", "?metric=lcp", |v| v),
         ("breakdown", "?by=path", |v| &v[0]),
