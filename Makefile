@@ -20,6 +20,7 @@ setup:
 
 client: setup
 	@scripts/build-client.sh
+	@scripts/build-dashboard.sh
 
 build: client
 	cargo build --release -p palaute-collector

@@ -1,5 +1,6 @@
-//! Static files: the client (`/palaute.js` and the module under `/m/`), and
-//! the demo pages when enabled. Files are served precompressed (brotli,
+//! Static files: the client (`/palaute.js` and the module under `/m/`), the
+//! analyst dashboard (`/dashboard/`, under a strict Content-Security-Policy),
+//! and the demo pages when enabled. Files are served precompressed (brotli,
 //! gzip) with the right MIME types. The loader keeps a short cache so a new
 //! release reaches visitors within minutes; the module's file names carry a
 //! content hash, so they are cached for a year. Pages of any origin may load
@@ -24,6 +25,11 @@ use crate::app::AppState;
 pub const LOADER_CACHE: &str = "public, max-age=300";
 /// Cache policy of the content-hashed module files.
 pub const MODULE_CACHE: &str = "public, max-age=31536000, immutable";
+/// Content-Security-Policy of the dashboard: its own scripts, styles and API
+/// only; no inline code, no framing, no other origin.
+pub const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+     img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// Longest delay the demo's slow-resource route applies, ms.
 pub const MAX_DEMO_DELAY_MS: u64 = 10_000;
 
@@ -51,7 +57,7 @@ pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static(MODULE_CACHE),
             )));
-    let router = cross_origin(client);
+    let router = cross_origin(client).merge(dashboard(&dist.join("dashboard")));
     if !demo {
         return router;
     }
@@ -60,6 +66,26 @@ pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .route("/demo/slow/{ms}/{*file}", get(move |path| slow_file(path, pages.clone())))
         .nest_service("/demo", ServeDir::new(www.join("demo")))
+}
+
+/// `/dashboard/`: the built dashboard, revalidated on every load, with a
+/// strict CSP and no referrer.
+fn dashboard(dir: &Path) -> Router<Arc<AppState>> {
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, DASHBOARD_CSP),
+        (header::CACHE_CONTROL, "no-cache"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    let mut router = Router::new()
+        .route("/dashboard", get(|| async { Redirect::permanent("/dashboard/") }))
+        .nest_service("/dashboard/", files);
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    }
+    router
 }
 
 /// `/demo/slow/{ms}/{file}`: a demo file delivered `ms` late, to show what

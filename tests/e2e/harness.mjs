@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, '..', '..');
-const bin = process.env.PALAUTE_BIN || join(root, 'target', 'debug', 'palaute-collector');
+export const bin = process.env.PALAUTE_BIN || join(root, 'target', 'debug', 'palaute-collector');
 
 /** A desktop Chrome user agent: the tests play real visitors. */
 export const DESKTOP_UA =
@@ -176,6 +176,7 @@ export async function startCollector(origin) {
   return {
     url,
     token,
+    data,
     log: () => log,
     /** The site's raw export, parsed. */
     async rows() {

@@ -1,0 +1,164 @@
+// The analyst dashboard in real headless Chromium over a real collector
+// holding generated page views (rolled up) and a few hostile ones: sign-in,
+// the cards against the API, every chart drawn, tables, a filter, switching
+// the breakdown, an XSS payload in a URL and in a comment shown as text
+// under the strict CSP, and screenshots saved to target/artifacts/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setup, bin, root, DESKTOP_UA } from './harness.mjs';
+
+const artifacts = join(root, 'target', 'artifacts');
+const HOSTILE_PATH = '/<img src=x onerror="window.pwned=1">';
+const HOSTILE_COMMENT = '<script>window.pwned=2</script><img src=x onerror="window.pwned=3"> & "slow"';
+
+let env;
+before(async () => {
+  env = await setup();
+  mkdirSync(artifacts, { recursive: true });
+  // A week of a realistic site, written beside the running collector and rolled up.
+  execFileSync(bin, ['generate', '--site', 'test', '--views', '4000', '--days', '7', '--data', env.collector.data], { stdio: 'ignore' });
+  // And a visitor with a hostile URL and comment.
+  const beacon = {
+    v: 1, site: 'test', id: 'f'.repeat(32), seq: 1, url: `${HOSTILE_PATH}?q=<b>bold</b>`, start: Date.now() - 60_000,
+    ttfb_ms: 300, fcp_ms: 900, lcp_ms: 5200, load_ms: 5600, left_at_ms: 9000,
+    feedback: { rating: 0, scale: 'thumbs', comment: HOSTILE_COMMENT, at_ms: 8000 },
+  };
+  const answer = await fetch(`${env.collector.url}/b`, {
+    method: 'POST', body: JSON.stringify(beacon), headers: { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA },
+  });
+  assert.equal(answer.status, 204);
+});
+after(async () => { await env?.teardown(); });
+
+/** A dashboard tab that records CSP violations and page errors. */
+async function openDashboard(options = {}) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  await page.addInitScript(() => {
+    window.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto(`${env.collector.url}/dashboard/`);
+  return { context, page, problems, response };
+}
+
+async function signIn(page, token = env.collector.token) {
+  await page.fill('#site', 'test');
+  await page.fill('#token', token);
+  await page.click('form.signin button[type=submit]');
+}
+
+/** Waits for the next complete load of every panel. */
+async function loaded(page, after = 0) {
+  await page.waitForFunction((t) => Number(document.body.dataset.loaded || 0) > t, after, { timeout: 20000 });
+  return page.evaluate(() => Number(document.body.dataset.loaded));
+}
+
+/** How many pixels of the panel's chart canvas were drawn on. */
+function inked(page, panel) {
+  return page.evaluate((panel) => {
+    const canvas = document.querySelector(`#${panel} canvas`);
+    if (!canvas || !canvas.width) return 0;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+    return n;
+  }, panel);
+}
+
+const text = (page, selector) => page.locator(selector).first().innerText();
+
+test('sign in, read the cards, charts and tables; filter; switch the breakdown; screenshots', async () => {
+  const { context, page, problems, response } = await openDashboard();
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+
+  await signIn(page, 'not-the-token');
+  await page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor();
+  await signIn(page);
+  const first = await loaded(page);
+
+  const summary = await env.collector.api('summary');
+  assert.equal(await text(page, '#page-views .value'), summary.page_views.toLocaleString('en-US'));
+  assert.ok(summary.page_views > 4000, `generated views and the hostile one: ${summary.page_views}`);
+  const lcp = summary.vitals.lcp_ms;
+  const shown = await text(page, '[data-vital=lcp_ms] .value');
+  assert.equal(shown, lcp.p75 >= 1000 ? `${(lcp.p75 / 1000).toFixed(2)} s` : `${Math.round(lcp.p75)} ms`);
+  const bar = await page.locator('[data-vital=lcp_ms] .bar').getAttribute('aria-label');
+  assert.match(bar, new RegExp(`good ${(lcp.good * 100).toFixed(1)}%`));
+
+  for (const panel of ['timeseries', 'abandonment', 'hours']) {
+    assert.ok((await inked(page, panel)) > 2000, `${panel}: chart drawn`);
+  }
+  const pages = await env.collector.api('breakdown?by=path');
+  assert.equal(await text(page, '#pages tbody tr td'), pages[0].key, 'worst page first');
+  assert.equal(await page.locator('#pages tbody tr').count(), Math.min(pages.length, 15));
+  const feedback = await env.collector.api('feedback?limit=50');
+  assert.equal(await page.locator('#feedback tbody tr').count(), feedback.feedback.length);
+  await page.screenshot({ path: join(artifacts, 'dashboard-light-desktop.png'), fullPage: true });
+
+  // A filter applies to every panel.
+  await page.fill('#filter-path', '/checkout');
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, first);
+  const checkout = await env.collector.api('summary?path=/checkout');
+  assert.equal(await text(page, '#page-views .value'), checkout.page_views.toLocaleString('en-US'));
+  assert.ok(checkout.page_views > 0 && checkout.page_views < summary.page_views);
+  assert.equal(await page.locator('#pages tbody tr').count(), 1);
+
+  // Another breakdown.
+  await page.selectOption('#by', 'browser');
+  await page.waitForFunction(() => document.querySelector('#breakdown thead th')?.textContent === 'browser');
+  const browsers = await env.collector.api('breakdown?by=browser&path=/checkout');
+  assert.equal(await page.locator('#breakdown tbody tr').count(), browsers.length);
+
+  assert.deepEqual(await page.evaluate(() => window.violations), [], 'no CSP violations');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a hostile URL and comment are shown as text, nothing runs, nothing is blocked', async () => {
+  const { context, page, problems } = await openDashboard();
+  await signIn(page);
+  const first = await loaded(page);
+  const comment = page.locator('#feedback td.comment', { hasText: 'window.pwned=2' });
+  assert.equal(await comment.innerText(), HOSTILE_COMMENT);
+  const url = page.locator('#feedback td.key', { hasText: 'onerror' });
+  assert.equal(await url.innerText(), `${HOSTILE_PATH}?q=<b>bold</b>`);
+  // The hostile page is slow and lost its visitor: it ranks among the pages.
+  await page.fill('#filter-path', HOSTILE_PATH);
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, first);
+  assert.equal(await text(page, '#page-views .value'), '1');
+  assert.equal(await text(page, '#pages tbody tr td'), HOSTILE_PATH);
+  assert.equal(await page.evaluate(() => window.pwned), undefined, 'no script ran');
+  assert.equal(await page.locator('img[src=x], b').count(), 0, 'no markup was created');
+  assert.deepEqual(await page.evaluate(() => window.violations), []);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('screenshots: dark desktop and a phone', async () => {
+  for (const [name, options] of [
+    ['dark-desktop', { colorScheme: 'dark' }],
+    ['light-mobile', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }],
+  ]) {
+    const { context, page, problems } = await openDashboard(options);
+    await signIn(page);
+    await loaded(page);
+    assert.ok((await inked(page, 'abandonment')) > 1000, `${name}: chart drawn`);
+    const file = join(artifacts, `dashboard-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    assert.ok(statSync(file).size > 20_000, `${file} written`);
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});

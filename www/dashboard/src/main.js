@@ -1,0 +1,285 @@
+// The palaute dashboard: sign in with a site's analyst token, pick a period
+// and filters, and read the site's speed, the visitors it loses to slowness
+// and what they said. Every site-supplied string (URLs, comments, tags,
+// keys) is rendered as text through `el`.
+
+import { el, fill, ms, percent, count, vitalValue, rating } from './dom.js';
+import { session, signIn, signOut, get, ApiError } from './api.js';
+import { chart } from './charts.js';
+
+const VITALS = [
+  ['lcp_ms', 'LCP', 'Largest Contentful Paint'],
+  ['inp_ms', 'INP', 'Interaction to Next Paint'],
+  ['cls', 'CLS', 'Cumulative Layout Shift'],
+  ['fcp_ms', 'FCP', 'First Contentful Paint'],
+  ['ttfb_ms', 'TTFB', 'Time to First Byte'],
+];
+const DIMENSIONS = ['device', 'browser', 'os', 'effective_type', 'nav_type', 'response_status', 'path', 'tag:ab'];
+const FILTERS = ['path', 'device', 'browser', 'os', 'effective_type', 'nav_type'];
+
+const app = document.getElementById('app');
+const state = { from: '7d', to: '', filters: {}, metric: 'lcp', by: 'device' };
+
+function main() {
+  if (session()) dashboard();
+  else signInForm();
+}
+
+function signInForm(message) {
+  const site = el('input', { id: 'site', name: 'site', required: true, autocomplete: 'username', value: session()?.site || '' });
+  const token = el('input', { id: 'token', name: 'token', type: 'password', required: true, autocomplete: 'current-password' });
+  const form = el('form', { class: 'signin', 'aria-labelledby': 'signin-title' },
+    el('h2', { id: 'signin-title' }, 'Sign in'),
+    el('p', {}, 'Use the analyst token printed by ', el('code', {}, 'palaute-collector site add'), '.'),
+    message && el('p', { class: 'error', role: 'alert' }, message),
+    el('label', { for: 'site' }, 'Site'), site,
+    el('label', { for: 'token' }, 'Analyst token'), token,
+    el('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    signIn(site.value.trim(), token.value.trim());
+    dashboard();
+  });
+  fill(app, form);
+  site.value ? token.focus() : site.focus();
+}
+
+/** The period and filters as query parameters. */
+function params(extra = {}) {
+  return { from: state.from, to: state.to, ...state.filters, ...extra };
+}
+
+function toolbar() {
+  const period = el('select', { id: 'period', 'aria-label': 'Period' },
+    ...[['24h', 'Last 24 hours'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days']].map(([value, label]) =>
+      el('option', { value, selected: state.from === value }, label)));
+  const filters = FILTERS.map((name) => {
+    const input = el('input', { id: `filter-${name}`, name, value: state.filters[name] || '', placeholder: 'any', size: 12 });
+    return el('span', { class: 'filter' }, el('label', { for: `filter-${name}` }, name.replace('_', ' ')), input);
+  });
+  const form = el('form', { class: 'toolbar', 'aria-label': 'Period and filters' },
+    el('span', { class: 'filter' }, el('label', { for: 'period' }, 'period'), period), ...filters,
+    el('button', { type: 'submit' }, 'Apply'),
+    el('button', { type: 'button', class: 'quiet', id: 'signout' }, 'Sign out'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    state.from = period.value;
+    state.filters = Object.fromEntries(FILTERS.map((name) => [name, form.elements[name].value.trim()]).filter(([, v]) => v));
+    load();
+  });
+  form.querySelector('#signout').addEventListener('click', () => { signOut(); signInForm(); });
+  return form;
+}
+
+function section(id, title, ...controls) {
+  return el('section', { id, class: 'panel', 'aria-labelledby': `${id}-title` },
+    el('div', { class: 'panel-head' }, el('h2', { id: `${id}-title` }, title), ...controls),
+    el('div', { class: 'panel-body' }, el('p', { class: 'muted' }, 'Loading…')));
+}
+
+function dashboard() {
+  const metric = el('select', { id: 'metric', 'aria-label': 'Metric' },
+    ...VITALS.map(([field, short]) => el('option', { value: field.replace('_ms', ''), selected: state.metric === field.replace('_ms', '') }, short)));
+  metric.addEventListener('change', () => { state.metric = metric.value; loadTimeseries(); });
+  const by = el('select', { id: 'by', 'aria-label': 'Break down by' },
+    ...DIMENSIONS.map((d) => el('option', { value: d, selected: state.by === d }, d.replace('_', ' '))));
+  by.addEventListener('change', () => { state.by = by.value; loadBreakdown(); });
+  fill(app,
+    el('p', { class: 'site' }, 'Site ', el('strong', {}, session().site)),
+    toolbar(),
+    el('div', { id: 'status', role: 'status' }),
+    el('section', { id: 'cards', class: 'cards', 'aria-label': 'Summary' }),
+    section('timeseries', 'Over time', metric),
+    section('abandonment', 'Visitors who leave while waiting'),
+    section('pages', 'Pages losing the most visitors to slowness'),
+    section('hours', 'Hour of day (UTC)'),
+    section('breakdown', 'Breakdown', by),
+    section('feedback', 'Feedback'));
+  load();
+}
+
+function body(id) {
+  return document.querySelector(`#${id} .panel-body`);
+}
+
+async function guard(id, work) {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
+      signOut();
+      signInForm('That site and token do not match. Try again.');
+      return;
+    }
+    fill(body(id) || document.getElementById('status'), el('p', { class: 'error', role: 'alert' }, `Could not load: ${error.message}`));
+  }
+}
+
+function load() {
+  fill(document.getElementById('status'));
+  return Promise.all([
+    guard('cards', loadSummary),
+    guard('timeseries', loadTimeseries),
+    guard('abandonment', loadAbandonment),
+    guard('pages', loadPages),
+    guard('hours', loadHours),
+    guard('breakdown', loadBreakdown),
+    guard('feedback', loadFeedback),
+  ]).then(() => document.body.setAttribute('data-loaded', String(Date.now())));
+}
+
+/** A CrUX-style bar of good / needs improvement / poor shares. */
+function distribution(summary) {
+  const parts = [['good', summary.good], ['needs-improvement', summary.needs_improvement], ['poor', summary.poor]];
+  const label = parts.map(([name, share]) => `${name.replace('-', ' ')} ${percent(share)}`).join(', ');
+  return el('div', { class: 'bar', role: 'img', 'aria-label': label },
+    ...parts.filter(([, share]) => share > 0).map(([name, share]) =>
+      el('span', { class: `seg ${name}`, 'data-share': share.toFixed(4), title: `${name.replace('-', ' ')} ${percent(share)}` })));
+}
+
+async function loadSummary() {
+  const summary = await get('summary', params());
+  const cards = document.getElementById('cards');
+  const thumbs = summary.feedback.thumbs || {};
+  const five = summary.feedback.five || {};
+  const answers = Object.values(thumbs).concat(Object.values(five)).reduce((a, b) => a + b, 0);
+  const satisfied = (thumbs['1'] || 0) + (five['4'] || 0) + (five['5'] || 0);
+  fill(cards,
+    card('Page views', count(summary.page_views), 'page-views'),
+    card('Abandoned before load', percent(summary.abandonment_rate), 'abandonment-rate'),
+    card('Slow bounces', percent(summary.slow_bounce_rate), 'slow-bounce-rate'),
+    card('Satisfied', answers ? `${percent(satisfied / answers)} of ${count(answers)}` : '–', 'satisfied'),
+    ...VITALS.map(([field, short, name]) => {
+      const vital = summary.vitals[field];
+      return el('div', { class: `card vital ${rating(field, vital.p75)}`, 'data-vital': field },
+        el('h3', {}, el('abbr', { title: name }, short), ' p75'),
+        el('p', { class: 'value' }, vitalValue(field, vital.p75)),
+        distribution(vital),
+        el('p', { class: 'muted' }, `${count(vital.count)} measured`));
+    }));
+  // Segment widths are set through the CSSOM (allowed by the strict CSP).
+  for (const seg of cards.querySelectorAll('.seg')) seg.style.width = `${Number(seg.dataset.share) * 100}%`;
+}
+
+function card(title, value, id) {
+  return el('div', { class: 'card', id }, el('h3', {}, title), el('p', { class: 'value' }, value));
+}
+
+async function loadTimeseries() {
+  await guard('timeseries', async () => {
+    const series = await get('timeseries', params({ metric: state.metric }));
+    const field = series.metric;
+    const points = series.points;
+    const target = body('timeseries');
+    if (!points.some((p) => p.page_views)) return fill(target, el('p', { class: 'muted' }, 'No page views in this period.'));
+    fill(target);
+    chart(target, {
+      time: true,
+      x: points.map((p) => Date.parse(p.t) / 1000),
+      series: [
+        { label: `${field.replace('_ms', '').toUpperCase()} p75`, values: points.map((p) => p.vital.p75), format: (v) => vitalValue(field, v) },
+        { label: 'page views', values: points.map((p) => p.page_views), format: count, scale: 'views', bars: true },
+      ],
+    });
+  });
+}
+
+async function loadAbandonment() {
+  const curve = await get('abandonment', params());
+  const target = body('abandonment');
+  if (!curve.page_views) return fill(target, el('p', { class: 'muted' }, 'No page views with a known load time.'));
+  fill(target, el('p', { class: 'muted' },
+    'Of the visitors still waiting for the page to load after each second, the share who left before it did.'));
+  const holder = el('div', { class: 'chart' });
+  target.append(holder);
+  chart(holder, {
+    x: curve.buckets.map((b) => b.from_ms / 1000),
+    xFormat: (s) => `${s} s`,
+    series: [
+      { label: 'left while waiting', values: curve.buckets.map((b) => b.left_while_waiting_rate), format: percent },
+      { label: 'page views', values: curve.buckets.map((b) => b.page_views), format: count, scale: 'views', bars: true },
+    ],
+  });
+}
+
+function table(caption, headers, rows) {
+  return el('table', {},
+    el('caption', { class: 'visually-hidden' }, caption),
+    el('thead', {}, el('tr', {}, ...headers.map(([label, cls]) => el('th', { scope: 'col', class: cls }, label)))),
+    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map(([value, cls]) => el('td', { class: cls }, value))))));
+}
+
+function vitalCell(row, field) {
+  const p75 = row.vitals[field].p75;
+  return [el('span', { class: `rating ${rating(field, p75)}` }, vitalValue(field, p75)), 'num'];
+}
+
+function breakdownRows(rows) {
+  return rows.map((row) => [
+    [row.key === null ? '(none)' : row.key, 'key'],
+    [count(row.page_views), 'num'],
+    [count(row.lost), 'num'],
+    [percent(row.lost_rate), 'num'],
+    vitalCell(row, 'lcp_ms'),
+    vitalCell(row, 'inp_ms'),
+    vitalCell(row, 'cls'),
+  ]);
+}
+
+const BREAKDOWN_HEADERS = [['', 'key'], ['views', 'num'], ['lost', 'num'], ['lost %', 'num'], ['LCP p75', 'num'], ['INP p75', 'num'], ['CLS p75', 'num']];
+
+async function loadPages() {
+  const rows = (await get('breakdown', params({ by: 'path' }))).slice(0, 15);
+  const headers = [['path', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
+  fill(body('pages'), rows.length ? table('Pages ranked by visitors lost', headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
+}
+
+async function loadHours() {
+  const rows = await get('breakdown', params({ by: 'hour_of_day' }));
+  const byHour = new Map(rows.map((r) => [Number(r.key), r]));
+  const hours = [...Array(24).keys()];
+  const target = body('hours');
+  if (!rows.length) return fill(target, el('p', { class: 'muted' }, 'No page views.'));
+  fill(target);
+  chart(target, {
+    x: hours,
+    xFormat: (h) => `${String(h).padStart(2, '0')}:00`,
+    series: [
+      { label: 'LCP p75', values: hours.map((h) => byHour.get(h)?.vitals.lcp_ms.p75 ?? null), format: ms },
+      { label: 'page views', values: hours.map((h) => byHour.get(h)?.page_views ?? 0), format: count, scale: 'views', bars: true },
+    ],
+  });
+}
+
+async function loadBreakdown() {
+  await guard('breakdown', async () => {
+    const rows = await get('breakdown', params({ by: state.by }));
+    const headers = [[state.by.replace('_', ' '), 'key'], ...BREAKDOWN_HEADERS.slice(1)];
+    fill(body('breakdown'), rows.length ? table(`Breakdown by ${state.by}`, headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
+  });
+}
+
+function answer(row) {
+  if (row.feedback_scale === 'five') return `${row.feedback_rating}/5`;
+  return row.feedback_rating === 1 ? 'satisfied' : 'not satisfied';
+}
+
+async function loadFeedback() {
+  const list = await get('feedback', params({ limit: 50 }));
+  const rows = list.feedback.map((row) => [
+    [row.started_at.slice(0, 16).replace('T', ' '), 'time'],
+    [row.url, 'key'],
+    [el('span', { class: `answer ${row.feedback_rating >= (row.feedback_scale === 'five' ? 4 : 1) ? 'good' : 'poor'}` }, answer(row)), ''],
+    [row.feedback_comment ?? '', 'comment'],
+    [vitalValue('lcp_ms', row.lcp_ms), 'num'],
+    [vitalValue('inp_ms', row.inp_ms), 'num'],
+    [row.load_ms === null ? (row.abandoned ? 'left' : '–') : ms(row.load_ms), 'num'],
+    [row.device ?? '–', ''],
+  ]);
+  const headers = [['when (UTC)', 'time'], ['page', 'key'], ['answer', ''], ['comment', 'comment'], ['LCP', 'num'], ['INP', 'num'], ['load', 'num'], ['device', '']];
+  fill(body('feedback'),
+    el('p', { class: 'muted' }, `${count(list.total)} answers in this period; the newest ${list.feedback.length} with their page view's metrics.`),
+    list.feedback.length ? table('Feedback, newest first', headers, rows) : el('p', { class: 'muted' }, 'No feedback yet.'));
+}
+
+main();
