@@ -2,7 +2,8 @@
 #   make demo   build, start the collector with demo pages, print URLs + token
 #   make test   every test: format, lints (both targets), Rust, browser end-to-end
 #   make build  release collector + size-optimised client (target/release/www)
-#   make bench  the ingest benchmark of BENCHMARKS.md (wrk: collector vs nginx)
+#   make bench  the benchmarks of BENCHMARKS.md (ingest: wrk, collector vs nginx;
+#               queries: the analyst API over BENCH_VIEWS generated page views)
 #   make fuzz   fuzz beacon decoding and validation (FUZZ_SECONDS, default 600)
 
 SHELL := bash
@@ -11,6 +12,8 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 DEMO_DATA ?= .palaute-demo
 BENCH_SECONDS ?= 10
 BENCH_CONNECTIONS ?= 64
+BENCH_VIEWS ?= 10000000
+BENCH_RUNS ?= 20
 RELEASE_BIN := target/release/palaute-collector
 
 .PHONY: setup client build demo test lint e2e bench fuzz
@@ -29,12 +32,18 @@ build: client
 	@echo "built $(RELEASE_BIN); it serves the client from target/release/www"
 
 demo: build
+	@if [ ! -d $(DEMO_DATA) ]; then \
+	  echo "a new demo store: generating a week of history (20,000 page views)"; \
+	  $(RELEASE_BIN) generate --site demo --views 20000 --days 7 --data $(DEMO_DATA); \
+	fi
 	@$(RELEASE_BIN) site add demo --origin http://$(DEMO_LISTEN) --origin http://localhost:$${DEMO_LISTEN##*:} \
 	  --data $(DEMO_DATA) > $(DEMO_DATA).site
 	@token=$$(tail -n 1 $(DEMO_DATA).site); rm -f $(DEMO_DATA).site; \
 	echo; \
 	echo "palaute demo"; \
 	echo "  demo pages:    http://$(DEMO_LISTEN)/demo/  (fast.html, slow.html)"; \
+	echo "  dashboard:     http://$(DEMO_LISTEN)/dashboard/  (site: demo, token below)"; \
+	echo "  report:        $(RELEASE_BIN) report --site demo --data $(DEMO_DATA)"; \
 	echo "  raw export:    curl -H 'Authorization: Bearer $$token' 'http://$(DEMO_LISTEN)/api/v1/sites/demo/pageviews?format=ndjson'"; \
 	echo "  analyst token: $$token"; \
 	echo; \
@@ -52,6 +61,7 @@ test: client lint
 
 bench: setup
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
+	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS)
 
 FUZZ_SECONDS ?= 600
 fuzz:

@@ -133,19 +133,38 @@ pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
     }
 }
 
-/// A start time in `[from_ms, to_ms)`, following the daily rhythm.
-fn started_at(rng: &mut Rng, from_ms: i64, to_ms: i64) -> i64 {
-    loop {
-        let t = rng.i64(from_ms..to_ms);
-        let hour = (t.rem_euclid(86_400_000) / 3_600_000) as usize;
-        if rng.u32(0..12) < HOURLY[hour] {
-            return t;
-        }
+/// How many of `count` page views start in each hour of `[from_ms, to_ms)`,
+/// following the daily rhythm: `(hour start, hour end, views)`, oldest first.
+fn hourly_quotas(count: u64, from_ms: i64, to_ms: i64) -> Vec<(i64, i64, u64)> {
+    const HOUR: i64 = 3_600_000;
+    let mut hours = Vec::new();
+    let mut start = from_ms;
+    while start < to_ms {
+        let end = (start - start.rem_euclid(HOUR) + HOUR).min(to_ms);
+        let weight = f64::from(HOURLY[(start.rem_euclid(86_400_000) / HOUR) as usize]) * (end - start) as f64;
+        hours.push((start, end, weight));
+        start = end;
     }
+    let total: f64 = hours.iter().map(|h| h.2).sum();
+    let mut assigned = 0;
+    let mut cumulative = 0.0;
+    hours
+        .into_iter()
+        .map(|(start, end, weight)| {
+            cumulative += weight;
+            let upto = ((cumulative / total) * count as f64).round() as u64;
+            let views = upto.min(count) - assigned;
+            assigned += views;
+            (start, end, views)
+        })
+        .collect()
 }
 
 /// Writes `count` page views of `site` that started in `[from_ms, to_ms)`
-/// into `store` (durably, as ingest does), calling `progress` now and then.
+/// into `store` (durably, as ingest does), oldest first, calling `progress`
+/// now and then. Their ids begin with the start time, so rows are appended
+/// in key order (real ids are random; these are only for demos and
+/// benchmarks).
 pub async fn generate(
     store: &Arc<dyn Store>,
     site: &str,
@@ -160,20 +179,26 @@ pub async fn generate(
     }
     let mut rng = Rng::with_seed(seed);
     let mut in_flight = JoinSet::new();
-    for written in 0..count {
-        let start = started_at(&mut rng, from_ms, to_ms);
-        let view = page_view(&mut rng, site, start);
-        let store = store.clone();
-        let received_at = view.started_at + view.left_at_ms.unwrap_or(0.0) as i64;
-        in_flight.spawn(async move { store.ingest(Snapshot { seq: 1, received_at, view }).await });
-        // Enough in flight to fill the writer's group commits, and no more.
-        while in_flight.len() >= 4096 {
-            if let Some(done) = in_flight.join_next().await {
-                done.map_err(|e| AppError::Internal(e.to_string()))??;
+    let mut written = 0u64;
+    for (start, end, views) in hourly_quotas(count, from_ms, to_ms) {
+        let mut starts: Vec<i64> = (0..views).map(|_| rng.i64(start..end)).collect();
+        starts.sort_unstable();
+        for started_at in starts {
+            let mut view = page_view(&mut rng, site, started_at);
+            view.id = format!("{:012x}{}", started_at, &view.id[12..]);
+            let store = store.clone();
+            let received_at = view.started_at + view.left_at_ms.unwrap_or(0.0) as i64;
+            in_flight.spawn(async move { store.ingest(Snapshot { seq: 1, received_at, view }).await });
+            // Enough in flight to fill the writer's group commits, and no more.
+            while in_flight.len() >= 4096 {
+                if let Some(done) = in_flight.join_next().await {
+                    done.map_err(|e| AppError::Internal(e.to_string()))??;
+                }
             }
-        }
-        if written % 100_000 == 0 && written > 0 {
-            progress(written);
+            written += 1;
+            if written % 100_000 == 0 {
+                progress(written);
+            }
         }
     }
     while let Some(done) = in_flight.join_next().await {
@@ -208,5 +233,15 @@ mod tests {
         }
         let answered = views.iter().filter(|v| v.feedback_rating.is_some()).count();
         assert!(answered > 100, "feedback: {answered}");
+    }
+
+    #[test]
+    fn quotas_add_up_and_follow_the_daily_rhythm() {
+        let day = 86_400_000;
+        let quotas = hourly_quotas(100_000, 10 * day + 1_800_000, 17 * day);
+        assert_eq!(quotas.iter().map(|q| q.2).sum::<u64>(), 100_000);
+        assert_eq!(quotas[0].0, 10 * day + 1_800_000, "a partial first hour");
+        let at = |hour: i64| quotas.iter().find(|q| q.0 == 12 * day + hour * 3_600_000).unwrap().2;
+        assert!(at(10) > 4 * at(3), "more at 10:00 than at 03:00: {} vs {}", at(10), at(3));
     }
 }
