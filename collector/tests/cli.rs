@@ -59,3 +59,32 @@ fn site_commands_and_where_settings_come_from() {
     assert!(!run(&["site", "add", "bad id", "--origin", "https://x.example", "--data", flag], &[]).status.success());
     assert!(!run(&["site", "add", "x", "--origin", "not-an-origin", "--data", flag], &[]).status.success());
 }
+
+#[test]
+fn generate_then_report() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let generated = stdout(&run(&["generate", "--site", "demo", "--views", "3000", "--days", "3", "--data", dir], &[]));
+    assert!(generated.contains("3000 page views of demo over 3 days written"), "{generated}");
+    // Three days of hours that are over were rolled up (the current one is not).
+    let hours: usize = generated.split("; ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((71..=73).contains(&hours), "{generated}");
+
+    let report = stdout(&run(&["report", "--site", "demo", "--since", "4d", "--data", dir], &[]));
+    assert!(report.starts_with("palaute report: demo, "), "{report}");
+    assert!(report.contains("page views 3000 "), "{report}");
+    for heading in ["LCP", "INP", "CLS", "pages losing the most visitors to slowness", "abandonment by load time"] {
+        assert!(report.contains(heading), "{heading} in {report}");
+    }
+    // Every generated page is listed, worst first.
+    let pages: Vec<&str> =
+        report.lines().skip_while(|l| !l.starts_with("path")).skip(1).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(pages.len(), 8, "{report}");
+    let lost: Vec<u64> = pages.iter().map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap()).collect();
+    assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
+
+    let empty = stdout(&run(&["report", "--site", "nobody", "--data", dir], &[]));
+    assert!(empty.contains("page views 0 "), "{empty}");
+    let bad = run(&["report", "--site", "demo", "--since", "yesterday", "--data", dir], &[]);
+    assert!(!bad.status.success());
+}
