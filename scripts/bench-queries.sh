@@ -39,7 +39,7 @@ time_query() { # path runs → sorted times in ms
   done | awk '{ printf "%.1f\n", $1 * 1000 }' | sort -n
 }
 stats() { # sorted values → "median p90"
-  awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; p = v[int(NR * 0.9 + 0.999)]; printf "%.1f %.1f", m, p }'
+  awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; p = v[int(NR * 0.9 + 0.999)]; printf "%.1f %.1f\n", m, p }'
 }
 
 rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute('select count(*) from pageviews').fetchone()[0])")

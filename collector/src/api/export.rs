@@ -56,7 +56,7 @@ pub async fn pageviews(
         Some(other) => return Err(AppError::Invalid(format!("format: {other:?} is not ndjson or csv"))),
     };
     let selection = query.period.selection(&site.id, now_ms())?;
-    let (sink, rows) = mpsc::channel::<PageView>(512);
+    let (sink, chunks) = mpsc::channel::<Vec<PageView>>(4);
     let store = state.store.clone();
     tokio::spawn(async move {
         if let Err(error) = store.export(selection, sink).await {
@@ -64,9 +64,11 @@ pub async fn pageviews(
         }
     });
     let header_line = matches!(format, Format::Csv).then(|| csv_line(FIELDS.iter().map(|f| f.to_string())));
-    let lines = stream::unfold(rows, move |mut rows| async move {
-        let view = rows.recv().await?;
-        Some((Ok::<_, std::io::Error>(encode(&view, format)), rows))
+    // One body frame per chunk of rows.
+    let lines = stream::unfold(chunks, move |mut chunks| async move {
+        let chunk = chunks.recv().await?;
+        let bytes: Vec<u8> = chunk.iter().flat_map(|view| encode(view, format)).collect();
+        Some((Ok::<_, std::io::Error>(bytes), chunks))
     });
     let body = Body::from_stream(stream::iter(header_line.map(Ok)).chain(lines).fuse());
     let (content_type, extension) = match format {

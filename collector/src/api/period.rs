@@ -61,6 +61,7 @@ impl PeriodQuery {
             os: given(&self.os),
             effective_type: given(&self.effective_type),
             nav_type: given(&self.nav_type),
+            fields: crate::store::Fields::All,
         })
     }
 }

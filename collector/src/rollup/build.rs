@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
+use super::query::fold_raw;
 use super::DIMENSIONS;
-use crate::error::{AppError, Result};
-use crate::model::{now_ms, PageView};
+use crate::error::Result;
+use crate::model::now_ms;
 use crate::stats::Stats;
-use crate::store::{DirtyHour, RollupRow, Selection, Store, HOUR_MS};
+use crate::store::{DirtyHour, Fields, RollupRow, Selection, Store, HOUR_MS};
 
 /// Hours rolled up per round.
 const HOURS_PER_ROUND: usize = 64;
@@ -52,20 +51,16 @@ pub fn spawn(store: Arc<dyn Store>, every: Duration) {
 
 /// Folds one hour's page views into stats per dimension value and stores them.
 async fn build_hour(store: &Arc<dyn Store>, hour: DirtyHour) -> Result<()> {
-    let selection = Selection::period(&hour.site, hour.hour_ms, hour.hour_ms + HOUR_MS);
-    let (sink, mut views) = mpsc::channel::<PageView>(1024);
-    let reader = {
-        let store = store.clone();
-        tokio::spawn(async move { store.export(selection, sink).await })
-    };
+    let selection =
+        Selection { fields: Fields::Aggregates, ..Selection::period(&hour.site, hour.hour_ms, hour.hour_ms + HOUR_MS) };
     let mut groups: BTreeMap<(&'static str, Option<String>), Stats> = BTreeMap::new();
-    while let Some(view) = views.recv().await {
+    fold_raw(store, selection, |view| {
         for (name, dimension) in &DIMENSIONS {
-            let value = dimension.as_ref().and_then(|d| d.key(&view));
-            groups.entry((name, value)).or_default().add(&view);
+            let value = dimension.as_ref().and_then(|d| d.key(view));
+            groups.entry((name, value)).or_default().add(view);
         }
-    }
-    reader.await.map_err(|e| AppError::Internal(e.to_string()))??;
+    })
+    .await?;
     let rows = groups
         .into_iter()
         .map(|((dimension, value), stats)| RollupRow { dimension: dimension.to_string(), value, stats: stats.encode() })

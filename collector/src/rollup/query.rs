@@ -19,7 +19,7 @@ use crate::error::{AppError, Result};
 use crate::metrics::Metrics;
 use crate::model::PageView;
 use crate::stats::Stats;
-use crate::store::{Selection, Store, HOUR_MS};
+use crate::store::{Fields, Selection, Store, HOUR_MS};
 
 /// How an answer groups page views.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +112,9 @@ pub async fn grouped(
     }
     let mut raw_rows = 0;
     for (from_ms, to_ms) in raw_intervals(selection.from_ms, selection.to_ms, &clean_hours) {
-        let part = Selection { from_ms, to_ms, ..selection.clone() };
+        // Tags are read only for a tag breakdown.
+        let fields = if matches!(grouping, Grouping::By(Dimension::Tag(_))) { Fields::All } else { Fields::Aggregates };
+        let part = Selection { from_ms, to_ms, fields, ..selection.clone() };
         fold_raw(store, part, |view| {
             raw_rows += 1;
             groups.entry(grouping.raw_key(view)).or_default().add(view)
@@ -141,13 +143,13 @@ fn raw_intervals(from: i64, to: i64, clean_hours: &[i64]) -> Vec<(i64, i64)> {
 
 /// Feeds every selected raw page view to `add`.
 pub async fn fold_raw(store: &Arc<dyn Store>, selection: Selection, mut add: impl FnMut(&PageView)) -> Result<()> {
-    let (sink, mut views) = mpsc::channel::<PageView>(1024);
+    let (sink, mut chunks) = mpsc::channel::<Vec<PageView>>(4);
     let reader = {
         let store = store.clone();
         tokio::spawn(async move { store.export(selection, sink).await })
     };
-    while let Some(view) = views.recv().await {
-        add(&view);
+    while let Some(chunk) = chunks.recv().await {
+        chunk.iter().for_each(&mut add);
     }
     reader.await.map_err(|e| AppError::Internal(e.to_string()))?
 }

@@ -50,6 +50,20 @@ pub struct Selection {
     pub effective_type: Option<String>,
     /// Only this navigation type, when set.
     pub nav_type: Option<String>,
+    /// Which fields of each page view to read.
+    pub fields: Fields,
+}
+
+/// Which fields of the selected page views a reader needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fields {
+    /// Every field (exports, the feedback list).
+    #[default]
+    All,
+    /// What [`Stats`](crate::stats::Stats) and the rolled-up dimensions
+    /// use; the others (id, attribution, referrer, comment, tags) are left
+    /// empty, which makes aggregates over raw rows several times cheaper.
+    Aggregates,
 }
 
 impl Selection {
@@ -65,6 +79,7 @@ impl Selection {
             os: None,
             effective_type: None,
             nav_type: None,
+            fields: Fields::All,
         }
     }
 
@@ -96,6 +111,10 @@ pub struct Site {
     /// When it was registered, ms since the Unix epoch.
     pub created_at: i64,
 }
+
+/// Most page views per chunk of [`Store::export`]: one hand-over between
+/// threads per chunk, not per row.
+pub const EXPORT_CHUNK: usize = 512;
 
 /// Length of a rollup period: one hour, in ms.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -138,9 +157,10 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a snapshot durably (see the module docs).
     async fn ingest(&self, snapshot: Snapshot) -> Result<()>;
 
-    /// Streams the selected page views, oldest first, into `sink`. Stops
-    /// early, without error, when the receiver is dropped.
-    async fn export(&self, selection: Selection, sink: mpsc::Sender<PageView>) -> Result<()>;
+    /// Streams the selected page views, oldest first, into `sink` in chunks
+    /// of at most [`EXPORT_CHUNK`]. Stops early, without error, when the
+    /// receiver is dropped.
+    async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()>;
 
     /// Every registered site.
     async fn sites(&self) -> Result<Vec<Site>>;

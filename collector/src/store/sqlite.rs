@@ -16,7 +16,9 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{sqlite_schema, DirtyHour, RollupRow, RollupSet, Selection, Site, Snapshot, Store, HOUR_MS};
+use super::{
+    sqlite_schema, DirtyHour, Fields, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
+};
 use crate::error::{AppError, Result};
 use crate::model::{PageView, FIELDS};
 
@@ -231,52 +233,71 @@ fn row_values(snapshot: &Snapshot) -> Vec<Value> {
     ]
 }
 
-fn select_sql() -> String {
-    format!("SELECT {} FROM pageviews", FIELDS.join(", "))
+/// The columns of [`FIELDS`], in order; with [`Fields::Aggregates`], the
+/// ones aggregates do not use are constants (read as empty).
+fn select_sql(fields: Fields) -> String {
+    let columns: Vec<&str> = FIELDS
+        .iter()
+        .map(|field| match (fields, *field) {
+            (Fields::All, _) => field,
+            (Fields::Aggregates, "id") => "''",
+            (Fields::Aggregates, "lcp_element" | "lcp_url" | "lcp_subparts" | "inp_target" | "inp_subparts") => "NULL",
+            (Fields::Aggregates, "referrer_host" | "abandon_phase" | "feedback_comment") => "NULL",
+            (Fields::Aggregates, "tags") => "'{}'",
+            (Fields::Aggregates, _) => field,
+        })
+        .collect();
+    format!("SELECT {} FROM pageviews", columns.join(", "))
 }
 
+/// A row of [`select_sql`], whose columns are [`FIELDS`] in order. Read by
+/// index, in that order: looking a column up by name is a string search.
 fn read_view(row: &Row) -> rusqlite::Result<PageView> {
-    let json_col = |name: &str| -> rusqlite::Result<Option<String>> { row.get(name) };
+    let mut next = 0;
+    let mut c = || {
+        next += 1;
+        next - 1
+    };
     Ok(PageView {
-        site: row.get("site")?,
-        id: row.get("id")?,
-        url: row.get("url")?,
-        referrer_host: row.get("referrer_host")?,
-        started_at: row.get("started_at")?,
-        nav_type: row.get("nav_type")?,
-        ttfb_ms: row.get("ttfb_ms")?,
-        fcp_ms: row.get("fcp_ms")?,
-        lcp_ms: row.get("lcp_ms")?,
-        inp_ms: row.get("inp_ms")?,
-        cls: row.get("cls")?,
-        dcl_ms: row.get("dcl_ms")?,
-        load_ms: row.get("load_ms")?,
-        lcp_element: row.get("lcp_element")?,
-        lcp_url: row.get("lcp_url")?,
-        lcp_subparts: json_col("lcp_subparts")?.and_then(|s| serde_json::from_str(&s).ok()),
-        inp_target: row.get("inp_target")?,
-        inp_subparts: json_col("inp_subparts")?.and_then(|s| serde_json::from_str(&s).ok()),
-        response_status: row.get("response_status")?,
-        visible_ms: row.get("visible_ms")?,
-        left_at_ms: row.get("left_at_ms")?,
-        abandoned: row.get("abandoned")?,
-        abandon_phase: row.get("abandon_phase")?,
-        slow_bounce: row.get("slow_bounce")?,
-        device: row.get("device")?,
-        browser: row.get("browser")?,
-        os: row.get("os")?,
-        effective_type: row.get("effective_type")?,
-        downlink_mbps: row.get("downlink_mbps")?,
-        rtt_ms: row.get("rtt_ms")?,
-        save_data: row.get("save_data")?,
-        device_memory: row.get("device_memory")?,
-        cpu_cores: row.get("cpu_cores")?,
-        errors: row.get("errors")?,
-        feedback_rating: row.get("feedback_rating")?,
-        feedback_scale: row.get("feedback_scale")?,
-        feedback_comment: row.get("feedback_comment")?,
-        feedback_at_ms: row.get("feedback_at_ms")?,
-        tags: serde_json::from_str(&row.get::<_, String>("tags")?).unwrap_or_default(),
+        id: row.get(c())?,
+        site: row.get(c())?,
+        url: row.get(c())?,
+        referrer_host: row.get(c())?,
+        started_at: row.get(c())?,
+        nav_type: row.get(c())?,
+        ttfb_ms: row.get(c())?,
+        fcp_ms: row.get(c())?,
+        lcp_ms: row.get(c())?,
+        inp_ms: row.get(c())?,
+        cls: row.get(c())?,
+        dcl_ms: row.get(c())?,
+        load_ms: row.get(c())?,
+        lcp_element: row.get(c())?,
+        lcp_url: row.get(c())?,
+        lcp_subparts: row.get::<_, Option<String>>(c())?.and_then(|s| serde_json::from_str(&s).ok()),
+        inp_target: row.get(c())?,
+        inp_subparts: row.get::<_, Option<String>>(c())?.and_then(|s| serde_json::from_str(&s).ok()),
+        response_status: row.get(c())?,
+        visible_ms: row.get(c())?,
+        left_at_ms: row.get(c())?,
+        abandoned: row.get(c())?,
+        abandon_phase: row.get(c())?,
+        slow_bounce: row.get(c())?,
+        device: row.get(c())?,
+        browser: row.get(c())?,
+        os: row.get(c())?,
+        effective_type: row.get(c())?,
+        downlink_mbps: row.get(c())?,
+        rtt_ms: row.get(c())?,
+        save_data: row.get(c())?,
+        device_memory: row.get(c())?,
+        cpu_cores: row.get(c())?,
+        errors: row.get(c())?,
+        feedback_rating: row.get(c())?,
+        feedback_scale: row.get(c())?,
+        feedback_comment: row.get(c())?,
+        feedback_at_ms: row.get(c())?,
+        tags: serde_json::from_str(&row.get::<_, String>(c())?).unwrap_or_default(),
     })
 }
 
@@ -300,14 +321,14 @@ impl Store for SqliteStore {
         outcome.await.map_err(|_| AppError::Unavailable("writer stopped".into()))?.map_err(AppError::Unavailable)
     }
 
-    async fn export(&self, selection: Selection, sink: mpsc::Sender<PageView>) -> Result<()> {
+    async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
         self.with_connection(move |connection| {
             let sql = format!(
                 "{} WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND (?4 IS NULL OR path = ?4)
                  AND (?5 IS NULL OR device = ?5) AND (?6 IS NULL OR browser = ?6) AND (?7 IS NULL OR os = ?7)
                  AND (?8 IS NULL OR effective_type = ?8) AND (?9 IS NULL OR nav_type = ?9)
                  ORDER BY started_at, id",
-                select_sql()
+                select_sql(selection.fields)
             );
             let mut statement = connection.prepare(&sql)?;
             let mut rows = statement.query(params![
@@ -321,10 +342,18 @@ impl Store for SqliteStore {
                 selection.effective_type,
                 selection.nav_type
             ])?;
+            let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
             while let Some(row) = rows.next()? {
-                if sink.blocking_send(read_view(row)?).is_err() {
-                    break;
+                chunk.push(read_view(row)?);
+                if chunk.len() == EXPORT_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK));
+                    if sink.blocking_send(full).is_err() {
+                        return Ok(());
+                    }
                 }
+            }
+            if !chunk.is_empty() {
+                let _ = sink.blocking_send(chunk);
             }
             Ok(())
         })
