@@ -390,3 +390,59 @@ async fn every_aggregate_matches_values_computed_from_what_was_sent_on_raw_rows_
     }
     collector.stop().await;
 }
+
+/// Three days of generated page views (written through the store, as the
+/// `generate` command does): every answer is the same from raw rows, from
+/// hour rollups and from day rollups, and whole days are read from day
+/// rollups.
+#[tokio::test]
+async fn hour_and_day_rollups_answer_exactly_as_raw_rows() {
+    use palaute_collector::store::Store;
+    use std::sync::Arc;
+
+    let collector =
+        Collector::start_with(Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() }).await;
+    let config = Config { data: collector.data.path().to_path_buf(), ..Config::default() };
+    let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).unwrap();
+    let now = now_ms();
+    palaute_collector::generate::generate(&store, "shop", 6000, now - 3 * 86_400_000, now, 7, |_| {}).await.unwrap();
+
+    let queries = [
+        "summary?from=4d",
+        "abandonment?from=4d",
+        "timeseries?metric=lcp&interval=day&from=4d",
+        "timeseries?metric=inp&interval=hour&from=4d",
+        "breakdown?by=path&from=4d",
+        "breakdown?by=device&from=4d",
+        "breakdown?by=hour_of_day&from=4d",
+        "breakdown?by=tag:ab&from=4d",
+        "summary?from=4d&path=/checkout",
+        "summary?from=4d&path=/cart&device=mobile",
+    ];
+    let mut raw = Vec::new();
+    for query in queries {
+        raw.push(api(&collector, query).await);
+    }
+    assert!(raw[0]["page_views"].as_u64().unwrap() == 6000);
+    assert_eq!(collector.metric("palaute_query_rollup_hours_total").await, Some(0.0));
+
+    let rolled = collector.roll_up().await;
+    assert!((71..=73).contains(&rolled), "three days of hours: {rolled}");
+    for (query, expected) in queries.iter().zip(&raw) {
+        let before = collector.metric("palaute_query_rollup_hours_total").await.unwrap();
+        assert_eq!(&api(&collector, query).await, expected, "{query}: rollups answer as raw rows do");
+        let hours = collector.metric("palaute_query_rollup_hours_total").await.unwrap() - before;
+        let expect_rollups = !query.contains("tag:") && !query.contains("device=mobile");
+        assert_eq!(hours >= 48.0, expect_rollups, "{query}: {hours} hours from rollups");
+    }
+    // The two whole days before today are over: each was merged into a day rollup.
+    let days = rusqlite_days(&collector);
+    assert!(days >= 2, "day rollups built: {days}");
+    collector.stop().await;
+}
+
+/// Days rolled up in the collector's database.
+fn rusqlite_days(collector: &Collector) -> i64 {
+    let db = rusqlite::Connection::open(collector.data.path().join("palaute.db")).unwrap();
+    db.query_row("SELECT count(*) FROM rolled_days", [], |row| row.get(0)).unwrap()
+}

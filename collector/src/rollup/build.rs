@@ -17,20 +17,47 @@ use crate::store::{DirtyHour, Fields, RollupRow, Selection, Store, HOUR_MS};
 /// Hours rolled up per round.
 const HOURS_PER_ROUND: usize = 64;
 
-/// Rolls up every changed hour that ended before `before_ms`; returns how
+/// Rolls up every changed hour that ended before `before_ms`, then merges
+/// the days that are over and whose hours are all rolled up; returns how
 /// many hours it rolled up.
 pub async fn catch_up(store: &Arc<dyn Store>, before_ms: i64) -> Result<usize> {
     let mut done = 0;
     loop {
         let hours = store.dirty_hours(before_ms, HOURS_PER_ROUND).await?;
         if hours.is_empty() {
-            return Ok(done);
+            break;
         }
         for hour in hours {
             build_hour(store, hour).await?;
             done += 1;
         }
     }
+    loop {
+        let days = store.days_to_roll(before_ms, HOURS_PER_ROUND).await?;
+        let mut merged = 0;
+        for (site, day) in &days {
+            merged += usize::from(store.roll_up_day(site, *day, merge_rows).await?);
+        }
+        // Days that changed meanwhile are left to the next round.
+        if days.is_empty() || merged == 0 {
+            return Ok(done);
+        }
+    }
+}
+
+/// Merges rows of the same dimension and value into one; `None` if a row
+/// cannot be read.
+fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
+    let mut merged: BTreeMap<(String, Option<String>), Stats> = BTreeMap::new();
+    for row in rows {
+        merged.entry((row.dimension, row.value)).or_default().merge(&Stats::decode(&row.stats)?);
+    }
+    Some(
+        merged
+            .into_iter()
+            .map(|((dimension, value), stats)| RollupRow { dimension, value, stats: stats.encode() })
+            .collect(),
+    )
 }
 
 /// Rolls up changed hours every `every`, for the life of the process.

@@ -19,7 +19,7 @@ use crate::error::{AppError, Result};
 use crate::metrics::Metrics;
 use crate::model::PageView;
 use crate::stats::Stats;
-use crate::store::{Fields, Selection, Store, HOUR_MS};
+use crate::store::{Fields, RollupQuery, Selection, Store, DAY_MS, HOUR_MS};
 
 /// How an answer groups page views.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,15 @@ impl Grouping {
         }
     }
 
+    /// Whether whole days of rollups can answer it (it needs no hours).
+    fn takes_days(&self) -> bool {
+        match self {
+            Grouping::Total => true,
+            Grouping::By(dimension) => *dimension != Dimension::HourOfDay,
+            Grouping::Interval(ms) => ms % DAY_MS == 0,
+        }
+    }
+
     fn raw_key(&self, view: &PageView) -> GroupKey {
         match self {
             Grouping::Total => GroupKey::Total,
@@ -62,6 +71,8 @@ impl Grouping {
         }
     }
 
+    /// The key of a rollup row of the span starting at `hour_ms` (an hour,
+    /// or a day when [`takes_days`](Self::takes_days)).
     fn rollup_key(&self, hour_ms: i64, value: Option<String>) -> GroupKey {
         match self {
             Grouping::Total => GroupKey::Total,
@@ -99,19 +110,27 @@ pub async fn grouped(
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
     let first_hour = selection.from_ms + (HOUR_MS - selection.from_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
     let end_hour = selection.to_ms - selection.to_ms.rem_euclid(HOUR_MS);
-    let mut clean_hours = Vec::new();
+    let mut covered = Vec::new();
     if let Some((dimension, value)) = plan(selection, grouping).filter(|_| first_hour < end_hour) {
-        let rollups = store.rollups(&selection.site, dimension, value.as_deref(), first_hour, end_hour).await?;
-        for (hour, row) in rollups.rows {
-            let stats = Stats::decode(&row.stats)
-                .ok_or_else(|| AppError::Internal(format!("unreadable rollup of hour {hour}")))?;
-            groups.entry(grouping.rollup_key(hour, row.value)).or_default().merge(&stats);
+        let query = RollupQuery {
+            site: selection.site.clone(),
+            dimension,
+            value,
+            from_ms: first_hour,
+            to_ms: end_hour,
+            days: grouping.takes_days(),
+        };
+        let rollups = store.rollups(query).await?;
+        for (start, row) in rollups.rows {
+            let stats =
+                Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
+            groups.entry(grouping.rollup_key(start, row.value)).or_default().merge(&stats);
         }
-        clean_hours = rollups.clean_hours;
-        metrics.query_rollup_hours.inc_by(clean_hours.len() as u64);
+        covered = rollups.covered;
+        metrics.query_rollup_hours.inc_by(covered.iter().map(|(from, to)| ((to - from) / HOUR_MS) as u64).sum());
     }
     let mut raw_rows = 0;
-    for (from_ms, to_ms) in raw_intervals(selection.from_ms, selection.to_ms, &clean_hours) {
+    for (from_ms, to_ms) in raw_intervals(selection.from_ms, selection.to_ms, &covered) {
         // Tags are read only for a tag breakdown.
         let fields = if matches!(grouping, Grouping::By(Dimension::Tag(_))) { Fields::All } else { Fields::Aggregates };
         let part = Selection { from_ms, to_ms, fields, ..selection.clone() };
@@ -125,15 +144,15 @@ pub async fn grouped(
     Ok(groups)
 }
 
-/// The parts of `[from, to)` not covered by the sorted `clean_hours`.
-fn raw_intervals(from: i64, to: i64, clean_hours: &[i64]) -> Vec<(i64, i64)> {
+/// The parts of `[from, to)` not covered by the sorted, disjoint `covered` spans.
+fn raw_intervals(from: i64, to: i64, covered: &[(i64, i64)]) -> Vec<(i64, i64)> {
     let mut intervals = Vec::new();
     let mut start = from;
-    for &hour in clean_hours {
-        if start < hour {
-            intervals.push((start, hour));
+    for &(span_start, span_end) in covered {
+        if start < span_start {
+            intervals.push((start, span_start));
         }
-        start = start.max(hour + HOUR_MS);
+        start = start.max(span_end);
     }
     if start < to {
         intervals.push((start, to));
@@ -161,9 +180,11 @@ mod tests {
     #[test]
     fn raw_rows_cover_what_clean_hours_do_not() {
         let h = HOUR_MS;
+        let hours = |starts: &[i64]| starts.iter().map(|s| (*s, s + h)).collect::<Vec<_>>();
         assert_eq!(raw_intervals(0, 5 * h, &[]), [(0, 5 * h)]);
-        assert_eq!(raw_intervals(10, 5 * h, &[h, 2 * h, 4 * h]), [(10, h), (3 * h, 4 * h)]);
-        assert_eq!(raw_intervals(h, 3 * h, &[h, 2 * h]), []);
+        assert_eq!(raw_intervals(10, 5 * h, &hours(&[h, 2 * h, 4 * h])), [(10, h), (3 * h, 4 * h)]);
+        assert_eq!(raw_intervals(h, 3 * h, &hours(&[h, 2 * h])), []);
+        assert_eq!(raw_intervals(0, 30 * h, &[(0, 24 * h), (25 * h, 26 * h)]), [(24 * h, 25 * h), (26 * h, 30 * h)]);
     }
 
     #[test]

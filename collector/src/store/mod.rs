@@ -10,6 +10,7 @@
 //!   same snapshot stored twice counts once.
 
 pub mod sqlite;
+mod sqlite_rollup;
 mod sqlite_schema;
 
 use async_trait::async_trait;
@@ -145,11 +146,37 @@ pub struct RollupRow {
 /// Rollups of a period, for one dimension.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RollupSet {
-    /// Hours answered by these rows: rolled up and unchanged since.
-    pub clean_hours: Vec<i64>,
-    /// `(hour, row)` of the clean hours.
+    /// The spans `[start, end)` these rows answer (clean hours, and clean
+    /// days when asked for), sorted.
+    pub covered: Vec<(i64, i64)>,
+    /// `(span start, row)` for every covered span.
     pub rows: Vec<(i64, RollupRow)>,
 }
+
+/// What [`Store::rollups`] reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupQuery {
+    /// Site id.
+    pub site: String,
+    /// Dimension name.
+    pub dimension: &'static str,
+    /// Only rows with this value, when set.
+    pub value: Option<String>,
+    /// Start of the period, on an hour.
+    pub from_ms: i64,
+    /// End of the period, on an hour.
+    pub to_ms: i64,
+    /// Whole days may be answered by day rollups (the grouping does not
+    /// need hours).
+    pub days: bool,
+}
+
+/// Merges the hour rollups of a day into its day rollups (same dimension
+/// and value: one row); `None` if a row cannot be read.
+pub type MergeRollups = fn(Vec<RollupRow>) -> Option<Vec<RollupRow>>;
+
+/// Length of a day rollup, in ms.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// Durable storage of page views and sites.
 #[async_trait]
@@ -176,19 +203,20 @@ pub trait Store: Send + Sync + 'static {
     async fn dirty_hours(&self, before_ms: i64, limit: usize) -> Result<Vec<DirtyHour>>;
 
     /// Replaces the rollups of an hour with `rows`, and marks the hour clean
-    /// if it is still at `hour.version`.
+    /// if it is still at `hour.version`. The day rollup of its day, if any,
+    /// is dropped (it is rebuilt from the hours).
     async fn put_rollups(&self, hour: DirtyHour, rows: Vec<RollupRow>) -> Result<()>;
 
-    /// The clean rolled-up hours of `site` in `[from_ms, to_ms)` and their
-    /// rows for `dimension` (only those with `value`, when given).
-    async fn rollups(
-        &self,
-        site: &str,
-        dimension: &str,
-        value: Option<&str>,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<RollupSet>;
+    /// Days that ended before `before_ms` with page views, no changed hour
+    /// and no day rollup yet, oldest first, at most `limit`.
+    async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>>;
+
+    /// Builds the day rollup of `site`'s day from its hour rollups with
+    /// `merge`, atomically; `false` if an hour of the day changed meanwhile.
+    async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool>;
+
+    /// The clean rollups of a period (see [`RollupQuery`]).
+    async fn rollups(&self, query: RollupQuery) -> Result<RollupSet>;
 
     /// Snapshots waiting to be stored.
     fn queue_depth(&self) -> usize {

@@ -17,7 +17,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    sqlite_schema, DirtyHour, Fields, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
+    sqlite_rollup, sqlite_schema, DirtyHour, Fields, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site,
+    Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
 };
 use crate::error::{AppError, Result};
 use crate::model::{PageView, FIELDS};
@@ -361,81 +362,24 @@ impl Store for SqliteStore {
     }
 
     async fn dirty_hours(&self, before_ms: i64, limit: usize) -> Result<Vec<DirtyHour>> {
-        self.with_connection(move |connection| {
-            let mut statement = connection.prepare(
-                "SELECT site, hour, version FROM dirty_hours WHERE hour + ?1 <= ?2 ORDER BY hour, site LIMIT ?3",
-            )?;
-            let hours = statement
-                .query_map(params![HOUR_MS, before_ms, limit as i64], |row| {
-                    Ok(DirtyHour { site: row.get(0)?, hour_ms: row.get(1)?, version: row.get(2)? })
-                })?
-                .collect();
-            hours
-        })
-        .await
+        self.with_connection(move |connection| sqlite_rollup::dirty_hours(connection, before_ms, limit)).await
     }
 
     async fn put_rollups(&self, hour: DirtyHour, rows: Vec<RollupRow>) -> Result<()> {
-        self.with_connection(move |connection| {
-            let transaction = connection.transaction()?;
-            transaction
-                .execute("DELETE FROM rollups WHERE site = ?1 AND hour = ?2", params![hour.site, hour.hour_ms])?;
-            {
-                let mut insert = transaction
-                    .prepare("INSERT INTO rollups (site, dimension, hour, value, stats) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-                for row in &rows {
-                    insert.execute(params![hour.site, row.dimension, hour.hour_ms, row.value, row.stats])?;
-                }
-            }
-            transaction.execute(
-                "INSERT OR IGNORE INTO rolled_hours (site, hour) VALUES (?1, ?2)",
-                params![hour.site, hour.hour_ms],
-            )?;
-            transaction.execute(
-                "DELETE FROM dirty_hours WHERE site = ?1 AND hour = ?2 AND version = ?3",
-                params![hour.site, hour.hour_ms, hour.version],
-            )?;
-            transaction.commit()
-        })
-        .await
+        self.with_connection(move |connection| sqlite_rollup::put_rollups(connection, &hour, &rows)).await
     }
 
-    async fn rollups(
-        &self,
-        site: &str,
-        dimension: &str,
-        value: Option<&str>,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<RollupSet> {
-        let (site, dimension, value) = (site.to_string(), dimension.to_string(), value.map(str::to_string));
-        self.with_connection(move |connection| {
-            // One read transaction: the clean hours and their rows agree.
-            let transaction = connection.transaction()?;
-            let clean_hours = transaction
-                .prepare(
-                    "SELECT hour FROM rolled_hours r WHERE site = ?1 AND hour >= ?2 AND hour < ?3
-                     AND NOT EXISTS (SELECT 1 FROM dirty_hours d WHERE d.site = r.site AND d.hour = r.hour)
-                     ORDER BY hour",
-                )?
-                .query_map(params![site, from_ms, to_ms], |row| row.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
-            let mut statement = transaction.prepare(
-                "SELECT hour, value, stats FROM rollups r WHERE site = ?1 AND dimension = ?2
-                 AND hour >= ?3 AND hour < ?4 AND (?5 IS NULL OR value = ?5)
-                 AND NOT EXISTS (SELECT 1 FROM dirty_hours d WHERE d.site = r.site AND d.hour = r.hour)",
-            )?;
-            let rows = statement
-                .query_map(params![site, dimension, from_ms, to_ms, value], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        RollupRow { dimension: dimension.clone(), value: row.get(1)?, stats: row.get(2)? },
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(RollupSet { clean_hours, rows })
-        })
-        .await
+    async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+        self.with_connection(move |connection| sqlite_rollup::days_to_roll(connection, before_ms, limit)).await
+    }
+
+    async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool> {
+        let site = site.to_string();
+        self.with_connection(move |connection| sqlite_rollup::roll_up_day(connection, &site, day_ms, merge)).await
+    }
+
+    async fn rollups(&self, query: RollupQuery) -> Result<RollupSet> {
+        self.with_connection(move |connection| sqlite_rollup::rollups(connection, &query)).await
     }
 
     async fn sites(&self) -> Result<Vec<Site>> {

@@ -60,6 +60,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX rollups_by_dimension ON rollups (site, dimension, hour);
     CREATE INDEX rollups_by_hour ON rollups (site, hour);",
+    // 3: day rollups, merged from a day's hour rollups.
+    "CREATE TABLE rolled_days (
+        site TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        PRIMARY KEY (site, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE day_rollups (
+        site TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        value TEXT,
+        stats BLOB NOT NULL
+    );
+    CREATE INDEX day_rollups_by_dimension ON day_rollups (site, dimension, day);
+    CREATE INDEX day_rollups_by_day ON day_rollups (site, day);",
 ];
 
 /// Brings the database to the latest schema, one transaction per step.
