@@ -25,13 +25,12 @@ if [ ! -f "$data/generated" ]; then
   "$bin" --data "$data" generate --site bench --views "$views" --days 30 | tee "$data.log"
   touch "$data/generated"
 fi
+"$bin" --data "$data" rollup
 token=$("$bin" --data "$data" site add bench --origin https://bench.example | tail -n 1)
 RUST_LOG=warn "$bin" --data "$data" serve --listen 127.0.0.1:$port > "$data.serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
-# Hours that ended since the store was generated are rolled up first.
-sleep 2
 
 time_query() { # path runs → sorted times in ms
   for _ in $(seq "$2"); do

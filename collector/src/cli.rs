@@ -1,5 +1,5 @@
 //! The command line: `serve`, `site add|list|remove`, `token rotate`,
-//! `report`, `generate`. Flags
+//! `report`, `rollup`, `generate`. Flags
 //! override `PALAUTE_*` variables, which override the config file.
 
 use std::net::SocketAddr;
@@ -64,6 +64,9 @@ pub enum Command {
         #[arg(long, default_value = "7d")]
         since: String,
     },
+    /// Rolls up now every changed hour and day that is over (serve does it
+    /// in the background).
+    Rollup,
     /// Writes synthetic page views into the store, for demos and benchmarks.
     Generate {
         /// Site id (register it with `site add` to read it through the API).
@@ -180,6 +183,12 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
         }
         Command::Report { site, since } => {
             print!("{}", crate::report::report(&store, site, since).await?);
+            Ok(())
+        }
+        Command::Rollup => {
+            let started = std::time::Instant::now();
+            let hours = crate::rollup::build::catch_up(&store, now_ms()).await?;
+            println!("{hours} hours rolled up in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Generate { site, views, days, seed } => {
