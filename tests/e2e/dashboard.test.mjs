@@ -114,10 +114,24 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   assert.ok(checkout.page_views > 0 && checkout.page_views < summary.page_views);
   assert.equal(await page.locator('#pages tbody tr').count(), 1);
 
+  // A date range: from two days ago, up to today included.
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+  const today = new Date().toISOString().slice(0, 10);
+  const filtered = await page.evaluate(() => Number(document.body.dataset.loaded));
+  await page.fill('#from', twoDaysAgo);
+  await page.fill('#to', today);
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, filtered);
+  const tomorrow = new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10);
+  const ranged = await env.collector.api(`summary?path=/checkout&from=${twoDaysAgo}&to=${tomorrow}`);
+  assert.equal(await text(page, '#page-views .value'), ranged.page_views.toLocaleString('en-US'));
+  assert.ok(ranged.page_views < checkout.page_views, 'a shorter range has fewer views');
+
   // Another breakdown.
+  const browsersQuery = `breakdown?by=browser&path=/checkout&from=${twoDaysAgo}&to=${tomorrow}`;
   await page.selectOption('#by', 'browser');
   await page.waitForFunction(() => document.querySelector('#breakdown thead th')?.textContent === 'browser');
-  const browsers = await env.collector.api('breakdown?by=browser&path=/checkout');
+  const browsers = await env.collector.api(browsersQuery);
   assert.equal(await page.locator('#breakdown tbody tr').count(), browsers.length);
 
   assert.deepEqual(await page.evaluate(() => window.violations), [], 'no CSP violations');

@@ -19,6 +19,7 @@ const FILTERS = ['path', 'device', 'browser', 'os', 'effective_type', 'nav_type'
 
 const app = document.getElementById('app');
 const state = { from: '7d', to: '', filters: {}, metric: 'lcp', by: 'device' };
+const DAY = 86_400_000;
 
 function main() {
   if (session()) dashboard();
@@ -53,17 +54,23 @@ function toolbar() {
   const period = el('select', { id: 'period', 'aria-label': 'Period' },
     ...[['24h', 'Last 24 hours'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['90d', 'Last 90 days']].map(([value, label]) =>
       el('option', { value, selected: state.from === value }, label)));
+  // A date range, when given, overrides the preset (both days included).
+  const fromDate = el('input', { id: 'from', name: 'from', type: 'date', value: /^\d{4}-/.test(state.from) ? state.from : '' });
+  const toDate = el('input', { id: 'to', name: 'to', type: 'date', value: state.to ? new Date(Date.parse(state.to) - DAY).toISOString().slice(0, 10) : '' });
   const filters = FILTERS.map((name) => {
     const input = el('input', { id: `filter-${name}`, name, value: state.filters[name] || '', placeholder: 'any', size: 12 });
     return el('span', { class: 'filter' }, el('label', { for: `filter-${name}` }, name.replace('_', ' ')), input);
   });
   const form = el('form', { class: 'toolbar', 'aria-label': 'Period and filters' },
-    el('span', { class: 'filter' }, el('label', { for: 'period' }, 'period'), period), ...filters,
+    el('span', { class: 'filter' }, el('label', { for: 'period' }, 'period'), period),
+    el('span', { class: 'filter' }, el('label', { for: 'from' }, 'from'), fromDate),
+    el('span', { class: 'filter' }, el('label', { for: 'to' }, 'to'), toDate), ...filters,
     el('button', { type: 'submit' }, 'Apply'),
     el('button', { type: 'button', class: 'quiet', id: 'signout' }, 'Sign out'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    state.from = period.value;
+    state.from = fromDate.value || period.value;
+    state.to = toDate.value ? new Date(Date.parse(toDate.value) + DAY).toISOString().slice(0, 10) : '';
     state.filters = Object.fromEntries(FILTERS.map((name) => [name, form.elements[name].value.trim()]).filter(([, v]) => v));
     load();
   });
@@ -107,6 +114,8 @@ async function guard(id, work) {
     await work();
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
+      // Every panel's request fails the same way; the first one signs out.
+      if (!session()) return;
       signOut();
       signInForm('That site and token do not match. Try again.');
       return;
