@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::model::{format_time, now_ms};
 use crate::rollup::query::{grouped, GroupKey, Grouping};
-use crate::stats::Stats;
 use crate::store::Store;
 
 /// Rows of the worst-pages table.
@@ -35,7 +34,7 @@ pub async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<S
             .collect(),
     );
     let period = format!("{} → {} UTC", short_time(selection.from_ms), short_time(selection.to_ms));
-    Ok(render(site, &period, &Summary::of(&total), &pages, &Abandonment::of(&total), &total))
+    Ok(render(site, &period, &Summary::of(&total), &pages, &Abandonment::of(&total)))
 }
 
 fn short_time(ms: i64) -> String {
@@ -55,33 +54,21 @@ fn duration(ms: Option<f64>) -> String {
 }
 
 /// Renders the report (pure, for tests).
-pub fn render(
-    site: &str,
-    period: &str,
-    summary: &Summary,
-    pages: &[BreakdownRow],
-    curve: &Abandonment,
-    stats: &Stats,
-) -> String {
+pub fn render(site: &str, period: &str, summary: &Summary, pages: &[BreakdownRow], curve: &Abandonment) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "palaute report: {site}, {period}\n");
-    let feedback: u64 = stats.feedback.values().flat_map(|r| r.values()).sum();
-    let satisfied: u64 = stats
-        .feedback
-        .iter()
-        .flat_map(|(scale, ratings)| {
-            ratings.iter().filter(move |(r, _)| if scale == "five" { **r >= 4 } else { **r == 1 })
-        })
-        .map(|(_, n)| n)
-        .sum();
+    let csat = &summary.csat;
     let _ = writeln!(
         out,
-        "page views {}   abandoned {}   slow bounces {}   feedback {} ({} satisfied)\n",
+        "page views {}   abandoned {}   slow bounces {}   feedback {} ({} satisfied, CSAT {}, 95% CI {}-{})\n",
         summary.page_views,
         percent(summary.abandonment_rate),
         percent(summary.slow_bounce_rate),
-        feedback,
-        satisfied
+        csat.answers,
+        csat.satisfied,
+        percent(csat.rate),
+        percent(csat.low),
+        percent(csat.high)
     );
     let _ =
         writeln!(out, "{:<6} {:>9} {:>9} {:>9} {:>7} {:>7} {:>7}", "vital", "p50", "p75", "p95", "good", "ni", "poor");
@@ -115,7 +102,7 @@ pub fn render(
             duration(lcp)
         );
     }
-    let _ = writeln!(out, "\nabandonment by load time (share of those still waiting who left)");
+    let _ = writeln!(out, "\nabandonment and satisfaction by load time (share of those still waiting who left; CSAT)");
     for bucket in &curve.buckets {
         let label = match bucket.to_ms {
             Some(to) => format!("{:.0}-{:.0} s", bucket.from_ms / 1000.0, to / 1000.0),
@@ -125,9 +112,12 @@ pub fn render(
         let bar = "█".repeat((rate * 40.0).round() as usize);
         let _ = writeln!(
             out,
-            "{label:<8} {:>8} views  {:>6}  {bar}",
+            "{label:<8} {:>8} views  {:>6}  {:<16} CSAT {:>6} of {}",
             bucket.page_views,
-            percent(bucket.left_while_waiting_rate)
+            percent(bucket.left_while_waiting_rate),
+            bar,
+            percent(bucket.csat.rate),
+            bucket.csat.answers
         );
     }
     out
@@ -137,6 +127,7 @@ pub fn render(
 mod tests {
     use super::*;
     use crate::model::PageView;
+    use crate::stats::Stats;
 
     #[test]
     fn renders_the_summary_pages_and_curve() {
@@ -165,10 +156,9 @@ mod tests {
             &Summary::of(&stats),
             &aggregate::breakdown(groups),
             &Abandonment::of(&stats),
-            &stats,
         );
         assert!(
-            text.contains("page views 3   abandoned 33.3%   slow bounces 33.3%   feedback 1 (1 satisfied)"),
+            text.contains("page views 3   abandoned 33.3%   slow bounces 33.3%   feedback 1 (1 satisfied, CSAT 100.0%"),
             "{text}"
         );
         let pages: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("path")).skip(1).take(2).collect();

@@ -95,6 +95,18 @@ pub struct BucketCounts {
     pub views: u64,
     /// How they left.
     pub leaving: LeaveCounts,
+    /// Feedback answers given on them.
+    pub answers: u64,
+    /// Of those, satisfied ones (see [`is_satisfied`]).
+    pub satisfied: u64,
+}
+
+/// Whether a rating is a satisfied answer: thumbs up, or 4 or 5 of 5.
+pub fn is_satisfied(scale: &str, rating: u8) -> bool {
+    match scale {
+        "five" => rating >= 4,
+        _ => rating == 1,
+    }
 }
 
 /// One vital's distribution: a sketch and the rating counts.
@@ -187,10 +199,15 @@ impl Stats {
             }
         }
         self.leaving.add(view);
+        let answer = view.feedback_scale.as_deref().zip(view.feedback_rating);
         if let Some(wait) = wait_ms(view) {
             let bucket = &mut self.curve[bucket_of(wait)];
             bucket.views += 1;
             bucket.leaving.add(view);
+            if let Some((scale, rating)) = answer {
+                bucket.answers += 1;
+                bucket.satisfied += u64::from(is_satisfied(scale, rating));
+            }
         }
         if let (Some(scale), Some(rating)) = (&view.feedback_scale, view.feedback_rating) {
             *self.feedback.entry(scale.clone()).or_default().entry(rating).or_default() += 1;
@@ -207,6 +224,8 @@ impl Stats {
         for (mine, theirs) in self.curve.iter_mut().zip(&other.curve) {
             mine.views += theirs.views;
             mine.leaving.merge(&theirs.leaving);
+            mine.answers += theirs.answers;
+            mine.satisfied += theirs.satisfied;
         }
         for (scale, ratings) in &other.feedback {
             let mine = self.feedback.entry(scale.clone()).or_default();
@@ -214,6 +233,15 @@ impl Stats {
                 *mine.entry(*rating).or_default() += count;
             }
         }
+    }
+
+    /// Feedback answers, and how many were satisfied, over every scale.
+    pub fn answers(&self) -> (u64, u64) {
+        self.feedback.iter().fold((0, 0), |(answers, satisfied), (scale, ratings)| {
+            ratings.iter().fold((answers, satisfied), |(a, s), (rating, n)| {
+                (a + n, s + if is_satisfied(scale, *rating) { *n } else { 0 })
+            })
+        })
     }
 
     /// The stats of one vital.

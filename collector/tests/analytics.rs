@@ -228,6 +228,16 @@ fn check_group(json: &Value, visits: &[&Visit], what: &str) {
     let bounces = visits.iter().filter(|v| v.slow_bounce()).count();
     exactly(&json["abandonment_rate"], rate(abandoned, known), &format!("{what}: abandonment_rate"));
     exactly(&json["slow_bounce_rate"], rate(bounces, known), &format!("{what}: slow_bounce_rate"));
+    let answers = visits.iter().filter(|v| v.feedback.is_some()).count();
+    let satisfied = visits.iter().filter(|v| v.feedback == Some(1)).count();
+    assert_eq!(json["csat"]["answers"], answers, "{what}: csat answers");
+    assert_eq!(json["csat"]["satisfied"], satisfied, "{what}: csat satisfied");
+    exactly(&json["csat"]["rate"], rate(satisfied, answers), &format!("{what}: csat"));
+    if answers > 0 {
+        let (low, high) = (json["csat"]["low"].as_f64().unwrap(), json["csat"]["high"].as_f64().unwrap());
+        let csat = satisfied as f64 / answers as f64;
+        assert!(low <= csat && csat <= high && high - low < 1.0, "{what}: csat interval {low}..{high}");
+    }
     for vital in ["ttfb_ms", "fcp_ms", "lcp_ms", "inp_ms", "cls"] {
         let values: Vec<f64> = visits.iter().filter_map(|v| v.vital(vital)).collect();
         let got = &json["vitals"][vital];
@@ -270,6 +280,13 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
         assert_eq!(bucket["still_waiting"], waiting.len(), "bucket {b}");
         let left = waiting.iter().filter(|v| v.abandoned()).count();
         exactly(&bucket["left_while_waiting_rate"], rate(left, waiting.len()), &format!("bucket {b}"));
+        let answered: Vec<&&Visit> = in_bucket.iter().filter(|v| v.feedback.is_some()).collect();
+        assert_eq!(bucket["csat"]["answers"], answered.len(), "bucket {b}: answers");
+        assert_eq!(
+            bucket["csat"]["satisfied"],
+            answered.iter().filter(|v| v.feedback == Some(1)).count(),
+            "bucket {b}"
+        );
     }
 
     for by in
@@ -308,6 +325,11 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
         assert_eq!(point["page_views"], hour.len(), "hour {start}");
         let lcps: Vec<f64> = hour.iter().filter_map(|v| v.vital("lcp_ms")).collect();
         within_one_percent(&point["vital"]["p75"], percentile(&lcps, 0.75), &format!("hour {start}: p75"));
+        assert_eq!(
+            point["csat"]["answers"],
+            hour.iter().filter(|v| v.feedback.is_some()).count(),
+            "hour {start}: answers"
+        );
     }
 
     // Filters: one path (rollups of `path` answer it), a device (its own

@@ -73,7 +73,9 @@ fn generate_then_report() {
     let report = stdout(&run(&["report", "--site", "demo", "--since", "4d", "--data", dir], &[]));
     assert!(report.starts_with("palaute report: demo, "), "{report}");
     assert!(report.contains("page views 3000 "), "{report}");
-    for heading in ["LCP", "INP", "CLS", "pages losing the most visitors to slowness", "abandonment by load time"] {
+    for heading in
+        ["LCP", "INP", "CLS", "pages losing the most visitors to slowness", "satisfaction by load time", "CSAT"]
+    {
         assert!(report.contains(heading), "{heading} in {report}");
     }
     // Every generated page is listed, worst first.

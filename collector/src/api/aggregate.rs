@@ -20,6 +20,46 @@ pub fn rate(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
+/// Customer satisfaction (CSAT): the share of satisfied answers (thumbs up,
+/// or 4-5 of 5) with its 95% Wilson score interval.
+#[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
+pub struct Csat {
+    /// Feedback answers.
+    pub answers: u64,
+    /// Satisfied answers.
+    pub satisfied: u64,
+    /// `satisfied / answers`.
+    pub rate: Option<f64>,
+    /// Lower bound of the 95% confidence interval.
+    pub low: Option<f64>,
+    /// Upper bound of the 95% confidence interval.
+    pub high: Option<f64>,
+}
+
+impl Csat {
+    /// CSAT of `satisfied` out of `answers`.
+    pub fn of(answers: u64, satisfied: u64) -> Csat {
+        let (low, high) = wilson(satisfied, answers).map_or((None, None), |(l, h)| (Some(l), Some(h)));
+        Csat { answers, satisfied, rate: rate(satisfied, answers), low, high }
+    }
+}
+
+/// The 95% Wilson score interval of a proportion `k / n`.
+pub fn wilson(k: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let centre = (p + Z * Z / (2.0 * n)) / (1.0 + Z * Z / n);
+    let margin = Z / (1.0 + Z * Z / n) * (p * (1.0 - p) / n + Z * Z / (4.0 * n * n)).sqrt();
+    // At 0 or n the bound is exactly 0 or 1 (rounding would leave a trace).
+    let low = if k == 0.0 { 0.0 } else { (centre - margin).max(0.0) };
+    let high = if k == n { 1.0 } else { (centre + margin).min(1.0) };
+    Some((low, high))
+}
+
 /// One vital's distribution.
 #[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct VitalSummary {
@@ -72,6 +112,11 @@ fn feedback_of(stats: &Stats) -> BTreeMap<String, BTreeMap<String, u64>> {
         .collect()
 }
 
+fn csat_of(stats: &Stats) -> Csat {
+    let (answers, satisfied) = stats.answers();
+    Csat::of(answers, satisfied)
+}
+
 /// `GET .../summary`.
 #[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
 pub struct Summary {
@@ -88,6 +133,8 @@ pub struct Summary {
     pub leaving: LeaveCounts,
     /// Feedback answers by scale and rating (`thumbs` → `"1"` → count).
     pub feedback: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Satisfaction over every scale.
+    pub csat: Csat,
 }
 
 impl Summary {
@@ -100,6 +147,7 @@ impl Summary {
             slow_bounce_rate: rate(stats.leaving.slow_bounces, stats.leaving.known),
             leaving: stats.leaving,
             feedback: feedback_of(stats),
+            csat: csat_of(stats),
         }
     }
 }
@@ -127,6 +175,9 @@ pub struct AbandonmentBucket {
     /// Of those still waiting at `from_ms`, the share that left before the
     /// page loaded: "after 3 s, 40% leave" reads off the bucket at 3000.
     pub left_while_waiting_rate: Option<f64>,
+    /// Satisfaction of the feedback given on these page views: how
+    /// satisfaction falls as pages slow down.
+    pub csat: Csat,
 }
 
 /// `GET .../abandonment`.
@@ -158,6 +209,7 @@ impl Abandonment {
                 slow_bounce_rate: rate(counts.slow_bounces, bucket.views),
                 still_waiting: waiting,
                 left_while_waiting_rate: rate(abandoned_after, waiting),
+                csat: Csat::of(bucket.answers, bucket.satisfied),
             });
             waiting -= bucket.views;
             abandoned_after -= counts.abandoned;
@@ -247,6 +299,8 @@ pub struct BreakdownRow {
     /// Per vital: percentiles and shares.
     #[schema(value_type = BTreeMap<String, VitalSummary>)]
     pub vitals: BTreeMap<&'static str, VitalSummary>,
+    /// Satisfaction in the group.
+    pub csat: Csat,
 }
 
 /// Breakdown rows from each group's stats: most visitors lost first, then
@@ -263,6 +317,7 @@ pub fn breakdown(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
             slow_bounce_rate: rate(stats.leaving.slow_bounces, stats.leaving.known),
             leaving: stats.leaving,
             vitals: vitals_of(&stats),
+            csat: csat_of(&stats),
         })
         .collect();
     rows.sort_by(|a, b| b.lost.cmp(&a.lost).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
@@ -282,6 +337,8 @@ pub struct TimeseriesPoint {
     pub slow_bounce_rate: Option<f64>,
     /// The requested vital's distribution in the interval.
     pub vital: VitalSummary,
+    /// Satisfaction in the interval.
+    pub csat: Csat,
 }
 
 impl TimeseriesPoint {
@@ -293,6 +350,7 @@ impl TimeseriesPoint {
             abandonment_rate: rate(stats.leaving.abandoned, stats.leaving.known),
             slow_bounce_rate: rate(stats.leaving.slow_bounces, stats.leaving.known),
             vital: VitalSummary::of(stats.vital(vital)),
+            csat: csat_of(stats),
         }
     }
 }
@@ -399,5 +457,24 @@ mod tests {
         assert_eq!(summary.vitals["inp_ms"].count, 0);
         assert_eq!(summary.vitals["inp_ms"].p75, None);
         assert_eq!(summary.feedback["thumbs"]["1"], 3);
+        assert_eq!((summary.csat.answers, summary.csat.satisfied, summary.csat.rate), (4, 3, Some(0.75)));
+    }
+
+    #[test]
+    fn csat_counts_both_scales_with_a_wilson_interval() {
+        let answer = |scale: &str, rating: u8| PageView {
+            feedback_scale: Some(scale.into()),
+            feedback_rating: Some(rating),
+            ..PageView::default()
+        };
+        let views = [answer("thumbs", 1), answer("thumbs", 0), answer("five", 5), answer("five", 4), answer("five", 3)];
+        let csat = Summary::of(&stats_of(&views)).csat;
+        assert_eq!((csat.answers, csat.satisfied), (5, 3));
+        // 8 of 10: the textbook Wilson interval is [0.490, 0.943].
+        let (low, high) = wilson(8, 10).unwrap();
+        assert!((low - 0.4902).abs() < 1e-3 && (high - 0.9433).abs() < 1e-3, "{low} {high}");
+        assert_eq!(wilson(0, 0), None);
+        assert_eq!(wilson(0, 20).unwrap().0, 0.0);
+        assert_eq!(Csat::of(0, 0).rate, None);
     }
 }

@@ -75,6 +75,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX day_rollups_by_dimension ON day_rollups (site, dimension, day);
     CREATE INDEX day_rollups_by_day ON day_rollups (site, day);",
+    // 4: rollups carry satisfaction per load-time bucket: rebuild them all.
+    "DELETE FROM rollups;
+    DELETE FROM rolled_hours;
+    DELETE FROM day_rollups;
+    DELETE FROM rolled_days;
+    INSERT INTO dirty_hours (site, hour, version)
+        SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews WHERE true
+        ON CONFLICT (site, hour) DO UPDATE SET version = version + 1;",
 ];
 
 /// Brings the database to the latest schema, one transaction per step.
