@@ -95,12 +95,21 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   const bar = await page.locator('[data-vital=lcp_ms] .bar').getAttribute('aria-label');
   assert.match(bar, new RegExp(`good ${(lcp.good * 100).toFixed(1)}%`));
 
-  for (const panel of ['timeseries', 'abandonment', 'hours']) {
+  // CSAT with its interval, as the API computes it.
+  const pct = (r) => `${(r * 100).toFixed(1)}%`;
+  assert.equal(await text(page, '#csat .value'), pct(summary.csat.rate));
+  assert.match(await text(page, '#csat .muted'), new RegExp(`95% CI ${pct(summary.csat.low).replace('.', '\\.')}`));
+  for (const panel of ['timeseries', 'abandonment', 'satisfaction', 'hours']) {
     assert.ok((await inked(page, panel)) > 2000, `${panel}: chart drawn`);
   }
   const pages = await env.collector.api('breakdown?by=path');
   assert.equal(await text(page, '#pages tbody tr td'), pages[0].key, 'worst page first');
   assert.equal(await page.locator('#pages tbody tr').count(), Math.min(pages.length, 15));
+  // The unhappy comments to answer first.
+  const toAnswer = (await env.collector.api('feedback?limit=20&comment=true')).feedback.filter((f) => f.feedback_rating === 0);
+  assert.ok(toAnswer.length > 0);
+  assert.equal(await page.locator('#answer li').count(), toAnswer.length);
+  assert.equal(await text(page, '#answer li .comment'), toAnswer[0].feedback_comment);
   const feedback = await env.collector.api('feedback?limit=50');
   assert.equal(await page.locator('#feedback tbody tr').count(), feedback.feedback.length);
   await page.screenshot({ path: join(artifacts, 'dashboard-light-desktop.png'), fullPage: true });
@@ -145,6 +154,8 @@ test('a hostile URL and comment are shown as text, nothing runs, nothing is bloc
   const first = await loaded(page);
   const comment = page.locator('#feedback td.comment', { hasText: 'window.pwned=2' });
   assert.equal(await comment.innerText(), HOSTILE_COMMENT);
+  const toAnswer = page.locator('#answer li .comment', { hasText: 'window.pwned=2' });
+  assert.equal(await toAnswer.innerText(), HOSTILE_COMMENT);
   const url = page.locator('#feedback td.key', { hasText: 'onerror' });
   assert.equal(await url.innerText(), `${HOSTILE_PATH}?q=<b>bold</b>`);
   // The hostile page is slow and lost its visitor: it ranks among the pages.

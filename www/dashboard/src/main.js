@@ -98,9 +98,11 @@ function dashboard() {
     el('section', { id: 'cards', class: 'cards', 'aria-label': 'Summary' }),
     section('timeseries', 'Over time', metric),
     section('abandonment', 'Visitors who leave while waiting'),
+    section('satisfaction', 'Satisfaction by load time'),
     section('pages', 'Pages losing the most visitors to slowness'),
     section('hours', 'Hour of day (UTC)'),
     section('breakdown', 'Breakdown', by),
+    section('answer', 'Feedback to answer'),
     section('feedback', 'Feedback'));
   load();
 }
@@ -134,6 +136,7 @@ function load() {
     guard('hours', loadHours),
     guard('breakdown', loadBreakdown),
     guard('feedback', loadFeedback),
+    guard('answer', loadToAnswer),
   ]).then(() => document.body.setAttribute('data-loaded', String(Date.now())));
 }
 
@@ -149,15 +152,17 @@ function distribution(summary) {
 async function loadSummary() {
   const summary = await get('summary', params());
   const cards = document.getElementById('cards');
-  const thumbs = summary.feedback.thumbs || {};
-  const five = summary.feedback.five || {};
-  const answers = Object.values(thumbs).concat(Object.values(five)).reduce((a, b) => a + b, 0);
-  const satisfied = (thumbs['1'] || 0) + (five['4'] || 0) + (five['5'] || 0);
+  const csat = summary.csat;
   fill(cards,
     card('Page views', count(summary.page_views), 'page-views'),
     card('Abandoned before load', percent(summary.abandonment_rate), 'abandonment-rate'),
     card('Slow bounces', percent(summary.slow_bounce_rate), 'slow-bounce-rate'),
-    card('Satisfied', answers ? `${percent(satisfied / answers)} of ${count(answers)}` : '–', 'satisfied'),
+    el('div', { class: 'card', id: 'csat' },
+      el('h3', {}, el('abbr', { title: 'Customer satisfaction: satisfied answers (thumbs up, or 4-5 of 5)' }, 'CSAT')),
+      el('p', { class: 'value' }, percent(csat.rate)),
+      el('p', { class: 'muted' }, csat.answers
+        ? `${count(csat.satisfied)} of ${count(csat.answers)} answers; 95% CI ${percent(csat.low)}–${percent(csat.high)}`
+        : 'no answers yet')),
     ...VITALS.map(([field, short, name]) => {
       const vital = summary.vitals[field];
       return el('div', { class: `card vital ${rating(field, vital.p75)}`, 'data-vital': field },
@@ -195,6 +200,7 @@ async function loadTimeseries() {
 
 async function loadAbandonment() {
   const curve = await get('abandonment', params());
+  loadSatisfaction(curve);
   const target = body('abandonment');
   if (!curve.page_views) return fill(target, el('p', { class: 'muted' }, 'No page views with a known load time.'));
   fill(target, el('p', { class: 'muted' },
@@ -207,6 +213,24 @@ async function loadAbandonment() {
     series: [
       { label: 'left while waiting', values: curve.buckets.map((b) => b.left_while_waiting_rate), format: percent },
       { label: 'page views', values: curve.buckets.map((b) => b.page_views), format: count, scale: 'views', bars: true },
+    ],
+  });
+}
+
+/** CSAT per load-time bucket, from the abandonment curve's answer. */
+function loadSatisfaction(curve) {
+  const target = body('satisfaction');
+  const answered = curve.buckets.filter((b) => b.csat.answers > 0);
+  if (!answered.length) return fill(target, el('p', { class: 'muted' }, 'No feedback with a known load time yet.'));
+  fill(target, el('p', { class: 'muted' }, 'The share of satisfied answers, by how long the page took to load.'));
+  const holder = el('div', { class: 'chart' });
+  target.append(holder);
+  chart(holder, {
+    x: curve.buckets.map((b) => b.from_ms / 1000),
+    xFormat: (s) => `${s} s`,
+    series: [
+      { label: 'CSAT', values: curve.buckets.map((b) => b.csat.rate), format: percent },
+      { label: 'answers', values: curve.buckets.map((b) => b.csat.answers), format: count, scale: 'answers', bars: true },
     ],
   });
 }
@@ -273,12 +297,29 @@ function answer(row) {
   return row.feedback_rating === 1 ? 'satisfied' : 'not satisfied';
 }
 
+/** Unhappy visitors who wrote something: the answers to reply to first. */
+async function loadToAnswer() {
+  const list = await get('feedback', params({ limit: 20, comment: true }));
+  const unhappy = list.feedback.filter((row) => !satisfied(row));
+  fill(body('answer'), unhappy.length
+    ? el('ul', { class: 'to-answer' }, ...unhappy.map((row) => el('li', {},
+      el('p', { class: 'comment' }, row.feedback_comment),
+      el('p', { class: 'muted' }, `${row.started_at.slice(0, 16).replace('T', ' ')} UTC · `, el('span', { class: 'key' }, row.url),
+        ` · ${answer(row)} · LCP ${vitalValue('lcp_ms', row.lcp_ms)} · load ${row.load_ms === null ? (row.abandoned ? 'left before load' : '–') : ms(row.load_ms)}`,
+        ` · ${row.device ?? 'unknown device'}, ${row.effective_type ?? 'unknown network'}`))))
+    : el('p', { class: 'muted' }, 'No unhappy comments in this period.'));
+}
+
+function satisfied(row) {
+  return row.feedback_rating >= (row.feedback_scale === 'five' ? 4 : 1);
+}
+
 async function loadFeedback() {
   const list = await get('feedback', params({ limit: 50 }));
   const rows = list.feedback.map((row) => [
     [row.started_at.slice(0, 16).replace('T', ' '), 'time'],
     [row.url, 'key'],
-    [el('span', { class: `answer ${row.feedback_rating >= (row.feedback_scale === 'five' ? 4 : 1) ? 'good' : 'poor'}` }, answer(row)), ''],
+    [el('span', { class: `answer ${satisfied(row) ? 'good' : 'poor'}` }, answer(row)), ''],
     [row.feedback_comment ?? '', 'comment'],
     [vitalValue('lcp_ms', row.lcp_ms), 'num'],
     [vitalValue('inp_ms', row.inp_ms), 'num'],
