@@ -214,6 +214,23 @@ test('the five-point scale works from the keyboard', async () => {
   await context.close();
 });
 
+test('the five-point scale works with a click on a face', async () => {
+  const context = await visitor();
+  const { page, id } = await open(context, '?data-feedback=always&data-feedback-scale=five&data-lang=fi');
+  await shown(page);
+  const faces = prompt(page).getByRole('group').getByRole('button');
+  assert.equal(await faces.count(), 5);
+  assert.deepEqual(await faces.evaluateAll((b) => b.map((x) => x.getAttribute('aria-label'))),
+    ['Erittäin huono', 'Huono', 'Kohtalainen', 'Hyvä', 'Erittäin hyvä']);
+  await prompt(page).getByRole('button', { name: 'Huono', exact: true }).click();
+  const row = await rowWhere(id, (r) => r.feedback_rating !== null, 'the rating');
+  assert.equal(row.feedback_rating, 2);
+  assert.equal(row.feedback_scale, 'five');
+  await prompt(page).getByRole('button', { name: 'Ohita' }).click();
+  await prompt(page).getByRole('status').filter({ hasText: 'Kiitos' }).waitFor();
+  await context.close();
+});
+
 test('axe-core finds no accessibility violations with the prompt open (both steps)', async () => {
   for (const scheme of ['light', 'dark']) {
     const context = await visitor({ colorScheme: scheme });
