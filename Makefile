@@ -36,7 +36,7 @@ demo: build
 	  echo "a new demo store: generating a week of history (20,000 page views)"; \
 	  $(RELEASE_BIN) generate --site demo --views 20000 --days 7 --data $(DEMO_DATA); \
 	fi
-	@$(RELEASE_BIN) site add demo --origin http://$(DEMO_LISTEN) --origin http://localhost:$${DEMO_LISTEN##*:} \
+	@$(RELEASE_BIN) site add demo --origin http://$(DEMO_LISTEN) --origin http://localhost:$(lastword $(subst :, ,$(DEMO_LISTEN))) \
 	  --data $(DEMO_DATA) > $(DEMO_DATA).site
 	@token=$$(tail -n 1 $(DEMO_DATA).site); rm -f $(DEMO_DATA).site; \
 	echo; \
