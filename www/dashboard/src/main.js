@@ -111,10 +111,24 @@ function body(id) {
   return document.querySelector(`#${id} .panel-body`);
 }
 
+/** Thrown when a panel's answer arrives after a newer request for it. */
+class Stale extends Error {}
+const requested = new Map();
+
+/** `get`, for a panel: only the panel's newest request may fill it. */
+async function latest(panel, endpoint, query) {
+  const mine = (requested.get(panel) || 0) + 1;
+  requested.set(panel, mine);
+  const answer = await get(endpoint, query);
+  if (requested.get(panel) !== mine) throw new Stale();
+  return answer;
+}
+
 async function guard(id, work) {
   try {
     await work();
   } catch (error) {
+    if (error instanceof Stale) return;
     if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
       // Every panel's request fails the same way; the first one signs out.
       if (!session()) return;
@@ -150,7 +164,7 @@ function distribution(summary) {
 }
 
 async function loadSummary() {
-  const summary = await get('summary', params());
+  const summary = await latest('cards', 'summary', params());
   const cards = document.getElementById('cards');
   const csat = summary.csat;
   fill(cards,
@@ -181,7 +195,7 @@ function card(title, value, id) {
 
 async function loadTimeseries() {
   await guard('timeseries', async () => {
-    const series = await get('timeseries', params({ metric: state.metric }));
+    const series = await latest('timeseries', 'timeseries', params({ metric: state.metric }));
     const field = series.metric;
     const points = series.points;
     const target = body('timeseries');
@@ -199,7 +213,7 @@ async function loadTimeseries() {
 }
 
 async function loadAbandonment() {
-  const curve = await get('abandonment', params());
+  const curve = await latest('abandonment', 'abandonment', params());
   loadSatisfaction(curve);
   const target = body('abandonment');
   if (!curve.page_views) return fill(target, el('p', { class: 'muted' }, 'No page views with a known load time.'));
@@ -262,13 +276,13 @@ function breakdownRows(rows) {
 const BREAKDOWN_HEADERS = [['', 'key'], ['views', 'num'], ['lost', 'num'], ['lost %', 'num'], ['LCP p75', 'num'], ['INP p75', 'num'], ['CLS p75', 'num']];
 
 async function loadPages() {
-  const rows = (await get('breakdown', params({ by: 'path' }))).slice(0, 15);
+  const rows = (await latest('pages', 'breakdown', params({ by: 'path' }))).slice(0, 15);
   const headers = [['path', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
   fill(body('pages'), rows.length ? table('Pages ranked by visitors lost', headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
 }
 
 async function loadHours() {
-  const rows = await get('breakdown', params({ by: 'hour_of_day' }));
+  const rows = await latest('hours', 'breakdown', params({ by: 'hour_of_day' }));
   const byHour = new Map(rows.map((r) => [Number(r.key), r]));
   const hours = [...Array(24).keys()];
   const target = body('hours');
@@ -286,7 +300,7 @@ async function loadHours() {
 
 async function loadBreakdown() {
   await guard('breakdown', async () => {
-    const rows = await get('breakdown', params({ by: state.by }));
+    const rows = await latest('breakdown', 'breakdown', params({ by: state.by }));
     const headers = [[state.by.replace('_', ' '), 'key'], ...BREAKDOWN_HEADERS.slice(1)];
     fill(body('breakdown'), rows.length ? table(`Breakdown by ${state.by}`, headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
   });
@@ -299,7 +313,7 @@ function answer(row) {
 
 /** Unhappy visitors who wrote something: the answers to reply to first. */
 async function loadToAnswer() {
-  const list = await get('feedback', params({ limit: 20, comment: true }));
+  const list = await latest('answer', 'feedback', params({ limit: 20, comment: true }));
   const unhappy = list.feedback.filter((row) => !satisfied(row));
   fill(body('answer'), unhappy.length
     ? el('ul', { class: 'to-answer' }, ...unhappy.map((row) => el('li', {},
@@ -315,7 +329,7 @@ function satisfied(row) {
 }
 
 async function loadFeedback() {
-  const list = await get('feedback', params({ limit: 50 }));
+  const list = await latest('feedback', 'feedback', params({ limit: 50 }));
   const rows = list.feedback.map((row) => [
     [row.started_at.slice(0, 16).replace('T', ' '), 'time'],
     [row.url, 'key'],
