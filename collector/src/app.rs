@@ -30,12 +30,16 @@ pub struct AppState {
     pub sites: SiteRegistry,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Where stored unhappy answers are announced.
+    pub alerts: crate::alert::FeedbackAlerts,
 }
 
 impl AppState {
-    /// State over `store` with `config`, reporting to `metrics`.
+    /// State over `store` with `config`, reporting to `metrics`; starts the
+    /// alert workers (it needs a Tokio runtime).
     pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Arc<AppState> {
-        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics })
+        let alerts = crate::alert::spawn(store.clone(), &config, metrics.clone());
+        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics, alerts })
     }
 }
 

@@ -55,6 +55,9 @@ pub enum Command {
     /// Manages analyst tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manages alert webhooks.
+    #[command(subcommand)]
+    Alert(AlertCommand),
     /// Prints a site's summary, worst pages and abandonment curve.
     Report {
         /// Site id.
@@ -115,6 +118,30 @@ pub enum SiteCommand {
     Remove {
         /// Site id.
         site: String,
+    },
+}
+
+/// `alert` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum AlertCommand {
+    /// Adds a webhook for a site's alerts (new unhappy answers with a comment).
+    Add {
+        /// Site id.
+        #[arg(long)]
+        site: String,
+        /// The webhook URL (http or https).
+        #[arg(long)]
+        url: String,
+        /// `json` (a document with the page views) or `slack` (`{"text": ...}`).
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+    /// Lists the stored webhooks.
+    List,
+    /// Removes a webhook by id.
+    Remove {
+        /// Id, as `alert list` shows it.
+        id: i64,
     },
 }
 
@@ -184,6 +211,32 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
         Command::Report { site, since } => {
             print!("{}", crate::report::report(&store, site, since).await?);
             Ok(())
+        }
+        Command::Alert(AlertCommand::Add { site, url, format }) => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(AppError::Invalid(format!("url {url:?}: an http or https URL")));
+            }
+            if !matches!(format.as_str(), "json" | "slack") {
+                return Err(AppError::Invalid(format!("format {format:?}: json or slack")));
+            }
+            let hook = crate::store::AlertHook { id: 0, site: site.clone(), url: url.clone(), format: format.clone() };
+            let id = store.put_alert_hook(hook).await?;
+            println!("alert hook {id} added for {site}: {url} ({format})");
+            Ok(())
+        }
+        Command::Alert(AlertCommand::List) => {
+            for hook in store.alert_hooks().await? {
+                println!("{}\t{}\t{}\t{}", hook.id, hook.site, hook.format, hook.url);
+            }
+            Ok(())
+        }
+        Command::Alert(AlertCommand::Remove { id }) => {
+            if store.remove_alert_hook(*id).await? {
+                println!("alert hook {id} removed");
+                Ok(())
+            } else {
+                Err(AppError::NotFound(format!("alert hook {id}")))
+            }
         }
         Command::Rollup => {
             let started = std::time::Instant::now();

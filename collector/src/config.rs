@@ -64,6 +64,12 @@ pub struct Config {
     /// How often hours whose page views changed are rolled up, ms (0: never;
     /// every answer then reads raw rows).
     pub rollup_interval_ms: u64,
+    /// Unhappy commented answers are gathered this long (ms) into one alert
+    /// per site and hook.
+    pub alert_batch_ms: u64,
+    /// Alert webhooks (`[[alerts]]` with `site`, `url`, `format`), beside
+    /// those added with `alert add`.
+    pub alerts: Vec<crate::store::AlertHook>,
 }
 
 impl Default for Config {
@@ -85,6 +91,8 @@ impl Default for Config {
             drop_bots: true,
             max_store_mb: 0,
             rollup_interval_ms: 10_000,
+            alert_batch_ms: 5_000,
+            alerts: Vec::new(),
         }
     }
 }

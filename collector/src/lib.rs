@@ -16,6 +16,7 @@
 //! - [`error`]: `AppError` and its HTTP answers.
 #![deny(missing_docs)]
 
+pub mod alert;
 pub mod api;
 pub mod app;
 pub mod assets;

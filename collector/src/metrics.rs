@@ -19,6 +19,9 @@ pub struct Metrics {
     pub query_rollup_hours: IntCounter,
     /// Raw page-view rows that aggregate queries folded.
     pub query_raw_rows: IntCounter,
+    /// Alerts by kind and outcome (`noticed`, `dropped`, `queued`,
+    /// `delivered`, `failed`).
+    pub alerts: IntCounterVec,
 }
 
 impl Metrics {
@@ -40,6 +43,9 @@ impl Metrics {
                 .expect("valid metric");
         let query_raw_rows = IntCounter::new("palaute_query_raw_rows_total", "raw page views aggregate queries folded")
             .expect("valid metric");
+        let alerts =
+            IntCounterVec::new(Opts::new("palaute_alerts_total", "alerts by kind and outcome"), &["kind", "outcome"])
+                .expect("valid metric definition");
         // Registering distinct names in a fresh registry cannot fail.
         for collector in [
             Box::new(ingest.clone()) as Box<dyn prometheus::core::Collector>,
@@ -48,10 +54,20 @@ impl Metrics {
             Box::new(store_bytes.clone()),
             Box::new(query_rollup_hours.clone()),
             Box::new(query_raw_rows.clone()),
+            Box::new(alerts.clone()),
         ] {
             registry.register(collector).expect("distinct metric names");
         }
-        Metrics { registry, ingest, queue_depth, commit_seconds, store_bytes, query_rollup_hours, query_raw_rows }
+        Metrics {
+            registry,
+            ingest,
+            queue_depth,
+            commit_seconds,
+            store_bytes,
+            query_rollup_hours,
+            query_raw_rows,
+            alerts,
+        }
     }
 
     /// The metrics in Prometheus' text format.

@@ -103,7 +103,14 @@ async fn check(
 /// Stores an accepted beacon and counts its outcome.
 async fn store(state: &AppState, checked: Result<Accepted>) -> Result<()> {
     let result = match checked {
-        Ok(Accepted::Store(snapshot)) => state.store.ingest(*snapshot).await.map(|()| "stored"),
+        Ok(Accepted::Store(snapshot)) => {
+            let announce = crate::alert::feedback::wants_alert(&snapshot.view).then(|| snapshot.view.clone());
+            let stored = state.store.ingest(*snapshot).await.map(|()| "stored");
+            if let (Ok(_), Some(view)) = (&stored, announce) {
+                state.alerts.notify(&view);
+            }
+            stored
+        }
         Ok(Accepted::Bot) => Ok("bot"),
         Err(error) => Err(error),
     };

@@ -10,6 +10,7 @@
 //!   same snapshot stored twice counts once.
 
 pub mod sqlite;
+mod sqlite_alert;
 mod sqlite_rollup;
 mod sqlite_schema;
 
@@ -178,6 +179,38 @@ pub type MergeRollups = fn(Vec<RollupRow>) -> Option<Vec<RollupRow>>;
 /// Length of a day rollup, in ms.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
+/// A site's webhook for alerts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct AlertHook {
+    /// Id (0 for hooks from the config file).
+    #[serde(default)]
+    pub id: i64,
+    /// Site id.
+    pub site: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// `json` (the default) or `slack` (a `{"text": ...}` message).
+    #[serde(default = "default_format")]
+    pub format: String,
+}
+
+fn default_format() -> String {
+    "json".into()
+}
+
+/// An alert waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Unique key: the same alert is queued once.
+    pub key: String,
+    /// Where to POST it.
+    pub url: String,
+    /// The body (JSON).
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
 /// Durable storage of page views and sites.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -217,6 +250,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// The clean rollups of a period (see [`RollupQuery`]).
     async fn rollups(&self, query: RollupQuery) -> Result<RollupSet>;
+
+    /// Every alert hook stored by `alert add`.
+    async fn alert_hooks(&self) -> Result<Vec<AlertHook>>;
+
+    /// Stores a hook; returns its id.
+    async fn put_alert_hook(&self, hook: AlertHook) -> Result<i64>;
+
+    /// Removes a hook; `false` when there was none.
+    async fn remove_alert_hook(&self, id: i64) -> Result<bool>;
+
+    /// Records `keys` as alerted; returns those seen for the first time.
+    async fn first_alerted(&self, keys: Vec<String>) -> Result<Vec<String>>;
+
+    /// Queues deliveries (a key already queued is ignored).
+    async fn queue_alerts(&self, deliveries: Vec<Delivery>, now_ms: i64) -> Result<()>;
+
+    /// Deliveries due at `now_ms`, oldest first, at most `limit`.
+    async fn due_alerts(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>>;
+
+    /// Settles a delivery: removed when delivered, else retried at `retry_at`.
+    async fn settle_alert(&self, key: String, delivered: bool, retry_at: i64) -> Result<()>;
 
     /// Snapshots waiting to be stored.
     fn queue_depth(&self) -> usize {

@@ -17,8 +17,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    sqlite_rollup, sqlite_schema, DirtyHour, Fields, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site,
-    Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
+    sqlite_alert, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups, RollupQuery,
+    RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
 };
 use crate::error::{AppError, Result};
 use crate::model::{PageView, FIELDS};
@@ -380,6 +380,35 @@ impl Store for SqliteStore {
 
     async fn rollups(&self, query: RollupQuery) -> Result<RollupSet> {
         self.with_connection(move |connection| sqlite_rollup::rollups(connection, &query)).await
+    }
+
+    async fn alert_hooks(&self) -> Result<Vec<AlertHook>> {
+        self.with_connection(sqlite_alert::hooks).await
+    }
+
+    async fn put_alert_hook(&self, hook: AlertHook) -> Result<i64> {
+        self.with_connection(move |connection| sqlite_alert::put_hook(connection, &hook)).await
+    }
+
+    async fn remove_alert_hook(&self, id: i64) -> Result<bool> {
+        self.with_connection(move |connection| sqlite_alert::remove_hook(connection, id)).await
+    }
+
+    async fn first_alerted(&self, keys: Vec<String>) -> Result<Vec<String>> {
+        let now = crate::model::now_ms();
+        self.with_connection(move |connection| sqlite_alert::first_alerted(connection, &keys, now)).await
+    }
+
+    async fn queue_alerts(&self, deliveries: Vec<Delivery>, now_ms: i64) -> Result<()> {
+        self.with_connection(move |connection| sqlite_alert::queue(connection, &deliveries, now_ms)).await
+    }
+
+    async fn due_alerts(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>> {
+        self.with_connection(move |connection| sqlite_alert::due(connection, now_ms, limit)).await
+    }
+
+    async fn settle_alert(&self, key: String, delivered: bool, retry_at: i64) -> Result<()> {
+        self.with_connection(move |connection| sqlite_alert::settle(connection, &key, delivered, retry_at)).await
     }
 
     async fn sites(&self) -> Result<Vec<Site>> {

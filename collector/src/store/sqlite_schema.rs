@@ -83,6 +83,23 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO dirty_hours (site, hour, version)
         SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews WHERE true
         ON CONFLICT (site, hour) DO UPDATE SET version = version + 1;",
+    // 5: alert hooks, what was alerted, and the delivery queue.
+    "CREATE TABLE alert_hooks (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        url TEXT NOT NULL,
+        format TEXT NOT NULL
+    );
+    CREATE TABLE alerted (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE alert_queue (
+        key TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at INTEGER NOT NULL,
+        queued_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX alert_queue_due ON alert_queue (next_at);",
 ];
 
 /// Brings the database to the latest schema, one transaction per step.

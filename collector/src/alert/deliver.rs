@@ -1,0 +1,74 @@
+//! Delivers queued alerts: POSTs each to its hook, retries with backoff
+//! (1 s doubling to 5 min) until a 2xx answer, then forgets it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::metrics::Metrics;
+use crate::model::now_ms;
+use crate::store::{Delivery, Store};
+
+/// How often the queue is looked at.
+const POLL: Duration = Duration::from_millis(500);
+/// Longest wait between two attempts, ms.
+const MAX_BACKOFF_MS: i64 = 300_000;
+
+/// When to try again after `attempts` failed attempts.
+pub fn retry_at(now_ms: i64, attempts: u32) -> i64 {
+    now_ms + (1000i64 << attempts.min(20)).min(MAX_BACKOFF_MS)
+}
+
+/// Starts the delivery loop.
+pub fn spawn(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("palaute/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let Ok(client) = client else {
+        tracing::error!("no HTTP client: alerts will not be delivered");
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(POLL).await;
+            let due = match store.due_alerts(now_ms(), 20).await {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::warn!(message = "cannot read the alert queue", %error);
+                    continue;
+                }
+            };
+            for delivery in due {
+                deliver(&client, &store, &metrics, delivery).await;
+            }
+        }
+    });
+}
+
+async fn deliver(client: &reqwest::Client, store: &Arc<dyn Store>, metrics: &Metrics, delivery: Delivery) {
+    let sent = client
+        .post(&delivery.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(delivery.body.clone())
+        .send()
+        .await;
+    let delivered = match &sent {
+        Ok(answer) if answer.status().is_success() => true,
+        Ok(answer) => {
+            tracing::warn!(message = "alert refused; will retry", key = %delivery.key, status = %answer.status());
+            false
+        }
+        Err(error) => {
+            tracing::warn!(message = "alert not delivered; will retry", key = %delivery.key, %error);
+            false
+        }
+    };
+    if delivered {
+        tracing::info!(message = "alert delivered", key = %delivery.key, attempts = delivery.attempts + 1);
+    }
+    metrics.alerts.with_label_values(&["delivery", if delivered { "delivered" } else { "failed" }]).inc();
+    let settled = store.settle_alert(delivery.key.clone(), delivered, retry_at(now_ms(), delivery.attempts)).await;
+    if let Err(error) = settled {
+        tracing::warn!(message = "cannot settle an alert", key = %delivery.key, %error);
+    }
+}

@@ -1,0 +1,107 @@
+//! Negative feedback with a comment, from ingest to queued deliveries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::{hooks_of, message};
+use crate::metrics::Metrics;
+use crate::model::{now_ms, PageView};
+use crate::stats::is_satisfied;
+use crate::store::{AlertHook, Delivery, Store};
+
+/// Unhappy answers waiting for the worker, at most.
+const QUEUE: usize = 1024;
+
+/// Ingest's side: hands unhappy commented answers to the worker.
+#[derive(Clone)]
+pub struct FeedbackAlerts {
+    sender: mpsc::Sender<PageView>,
+    metrics: Arc<Metrics>,
+}
+
+impl FeedbackAlerts {
+    /// Notes a stored page view; never waits.
+    pub fn notify(&self, view: &PageView) {
+        if !wants_alert(view) {
+            return;
+        }
+        let outcome = if self.sender.try_send(view.clone()).is_ok() { "noticed" } else { "dropped" };
+        self.metrics.alerts.with_label_values(&["feedback", outcome]).inc();
+    }
+}
+
+/// An unhappy answer with a comment.
+pub fn wants_alert(view: &PageView) -> bool {
+    let unhappy = view.feedback_scale.as_deref().zip(view.feedback_rating).is_some_and(|(s, r)| !is_satisfied(s, r));
+    unhappy && view.feedback_comment.as_deref().is_some_and(|c| !c.trim().is_empty())
+}
+
+/// Starts the worker: it gathers answers for `batch_ms`, then queues one
+/// delivery per site and hook.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    configured: Vec<AlertHook>,
+    batch_ms: u64,
+    metrics: Arc<Metrics>,
+) -> FeedbackAlerts {
+    let (sender, mut answers) = mpsc::channel::<PageView>(QUEUE);
+    let handle = FeedbackAlerts { sender, metrics: metrics.clone() };
+    tokio::spawn(async move {
+        while let Some(first) = answers.recv().await {
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(batch_ms);
+            while let Ok(Some(more)) = tokio::time::timeout_at(deadline, answers.recv()).await {
+                batch.push(more);
+            }
+            if let Err(error) = queue_batch(&store, &configured, batch, &metrics).await {
+                tracing::warn!(message = "feedback alerts not queued", %error);
+            }
+        }
+    });
+    handle
+}
+
+async fn queue_batch(
+    store: &Arc<dyn Store>,
+    configured: &[AlertHook],
+    batch: Vec<PageView>,
+    metrics: &Metrics,
+) -> crate::error::Result<()> {
+    let mut by_site: BTreeMap<String, BTreeMap<String, PageView>> = BTreeMap::new();
+    for view in batch {
+        by_site.entry(view.site.clone()).or_default().insert(view.id.clone(), view);
+    }
+    for (site, views) in by_site {
+        let keys: Vec<String> = views.keys().map(|id| format!("feedback:{site}:{id}")).collect();
+        let fresh = store.first_alerted(keys).await?;
+        let fresh: Vec<PageView> =
+            views.into_values().filter(|v| fresh.contains(&format!("feedback:{site}:{}", v.id))).collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let deliveries: Vec<Delivery> = hooks_of(store, configured, &site)
+            .await
+            .into_iter()
+            .map(|hook| {
+                let mut digest = Sha256::new();
+                digest.update(hook.url.as_bytes());
+                for view in &fresh {
+                    digest.update(view.id.as_bytes());
+                }
+                Delivery {
+                    key: format!("feedback:{}", hex::encode(digest.finalize())),
+                    body: message::feedback(&hook.format, &site, &fresh),
+                    url: hook.url,
+                    attempts: 0,
+                }
+            })
+            .collect();
+        metrics.alerts.with_label_values(&["feedback", "queued"]).inc_by(deliveries.len() as u64);
+        store.queue_alerts(deliveries, now_ms()).await?;
+    }
+    Ok(())
+}

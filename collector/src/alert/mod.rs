@@ -1,0 +1,42 @@
+//! Alerts that reach the site owner: webhooks (generic JSON, or a
+//! Slack-compatible `{"text": ...}`) for new negative feedback with a
+//! comment, batched per site.
+//!
+//! - [`feedback`]: ingest hands unhappy commented answers over without
+//!   waiting (a bounded channel; when full they are counted and dropped);
+//!   a worker batches them per site, keeps each page view to one alert
+//!   (re-sent beacons do not alert again), and queues one delivery per hook.
+//! - [`deliver`]: the durable delivery queue, retried with backoff until the
+//!   receiver answers 2xx; each alert is delivered once.
+//!
+//! Hooks come from `alert add` (stored) and from `[[alerts]]` in the config.
+
+pub mod deliver;
+pub mod feedback;
+mod message;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{AlertHook, Store};
+
+pub use feedback::FeedbackAlerts;
+
+/// Every hook of `site`: the config file's and the stored ones.
+pub async fn hooks_of(store: &Arc<dyn Store>, configured: &[AlertHook], site: &str) -> Vec<AlertHook> {
+    let stored = match store.alert_hooks().await {
+        Ok(hooks) => hooks,
+        Err(error) => {
+            tracing::warn!(message = "cannot read alert hooks", %error);
+            Vec::new()
+        }
+    };
+    configured.iter().cloned().chain(stored).filter(|hook| hook.site == site).collect()
+}
+
+/// Starts the alert workers; the handle ingest notifies.
+pub fn spawn(store: Arc<dyn Store>, config: &Config, metrics: Arc<Metrics>) -> FeedbackAlerts {
+    deliver::spawn(store.clone(), metrics.clone());
+    feedback::spawn(store, config.alerts.clone(), config.alert_batch_ms, metrics)
+}

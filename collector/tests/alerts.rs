@@ -1,0 +1,151 @@
+//! Alerts through a real local HTTP receiver: an unhappy answer with a
+//! comment arrives within seconds with its page view's metrics; re-sent or
+//! happy answers do not alert; a receiver that is down gets the alert
+//! later, once; a Slack-format hook added like `alert add` gets text.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::Collector;
+use palaute_collector::config::Config;
+use palaute_collector::store::{AlertHook, Store};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What the receiver saw: (path, status it answered, body).
+type Seen = Arc<Mutex<Vec<(String, u16, String)>>>;
+
+/// A webhook receiver on 127.0.0.1; answers `status` (shared, changeable).
+async fn receiver(status: Arc<Mutex<u16>>) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (record, status) = (record.clone(), status.clone());
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                let (head_end, length) = loop {
+                    let n = socket.read(&mut buffer).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&request[..end]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while request.len() < head_end + length {
+                    let n = socket.read(&mut buffer).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
+                let body = String::from_utf8_lossy(&request[head_end..]).to_string();
+                let answer = *status.lock().unwrap();
+                record.lock().unwrap().push((path, answer, body));
+                let reply = format!("HTTP/1.1 {answer} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn answered(id: u32, seq: u32, rating: u8, comment: Option<&str>) -> String {
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() - 20_000;
+    let comment = comment.map(|c| format!(r#","comment":"{c}""#)).unwrap_or_default();
+    format!(
+        r#"{{"v":1,"site":"shop","id":"{id:032x}","seq":{seq},"url":"/checkout","start":{start},"lcp_ms":5200,
+            "load_ms":6100,"effective_type":"3g","feedback":{{"rating":{rating},"scale":"thumbs","at_ms":9000{comment}}}}}"#
+    )
+}
+
+/// Waits until `check` holds on what the receiver saw.
+async fn until(seen: &Seen, what: &str, check: impl Fn(&[(String, u16, String)]) -> bool) {
+    for _ in 0..200 {
+        if check(&seen.lock().unwrap()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}: {:?}", seen.lock().unwrap());
+}
+
+fn delivered(seen: &[(String, u16, String)], path: &str) -> Vec<String> {
+    seen.iter().filter(|(p, status, _)| p == path && *status == 204).map(|(_, _, body)| body.clone()).collect()
+}
+
+#[tokio::test]
+async fn unhappy_comments_reach_the_site_owner_once() {
+    let status = Arc::new(Mutex::new(204u16));
+    let (url, seen) = receiver(status.clone()).await;
+    let hook = AlertHook { id: 0, site: "shop".into(), url: format!("{url}/hook"), format: "json".into() };
+    let config = Config { alert_batch_ms: 300, rate_limit_per_second: 0, alerts: vec![hook], ..Config::default() };
+    let collector = Collector::start_with(config).await;
+
+    // 1. An unhappy answer with a comment: one alert, with the page view's metrics.
+    let sent = std::time::Instant::now();
+    assert_eq!(collector.beacon(&answered(1, 1, 0, Some("Checkout hung"))).await.0, 204);
+    until(&seen, "the first alert", |s| delivered(s, "/hook").len() == 1).await;
+    assert!(sent.elapsed() < Duration::from_secs(5), "within seconds: {:?}", sent.elapsed());
+    let alert: Value = serde_json::from_str(&delivered(&seen.lock().unwrap(), "/hook")[0]).unwrap();
+    assert_eq!(alert["event"], "negative_feedback");
+    assert_eq!(alert["site"], "shop");
+    let view = &alert["feedback"][0];
+    assert_eq!(view["id"], format!("{:032x}", 1));
+    assert_eq!(view["feedback_comment"], "Checkout hung");
+    assert_eq!((view["lcp_ms"].as_f64(), view["load_ms"].as_f64()), (Some(5200.0), Some(6100.0)));
+    assert_eq!(view["effective_type"], "3g");
+
+    // 2. The same page view re-sent, a happy comment, an unhappy answer without one: no alert.
+    assert_eq!(collector.beacon(&answered(1, 2, 0, Some("Checkout hung"))).await.0, 204);
+    assert_eq!(collector.beacon(&answered(2, 1, 1, Some("Fast, thanks"))).await.0, 204);
+    assert_eq!(collector.beacon(&answered(3, 1, 0, None)).await.0, 204);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
+
+    // 3. The receiver is down: the alert waits, then arrives once.
+    *status.lock().unwrap() = 503;
+    assert_eq!(collector.beacon(&answered(4, 1, 0, Some("Still slow"))).await.0, 204);
+    until(&seen, "two refused attempts", |s| s.iter().filter(|(_, status, _)| *status == 503).count() >= 2).await;
+    *status.lock().unwrap() = 204;
+    until(&seen, "the alert after recovery", |s| delivered(s, "/hook").len() == 2).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bodies = delivered(&seen.lock().unwrap(), "/hook");
+    assert_eq!(bodies.len(), 2, "delivered once");
+    assert!(bodies[1].contains("Still slow"));
+
+    // 4. A Slack-format hook added as `alert add` does (through the store).
+    let store_config = Config { data: collector.data.path().to_path_buf(), ..Config::default() };
+    let store: Arc<dyn Store> = palaute_collector::open_store(&store_config, &Default::default()).unwrap();
+    let slack = AlertHook { id: 0, site: "shop".into(), url: format!("{url}/slack"), format: "slack".into() };
+    store.put_alert_hook(slack).await.unwrap();
+    assert_eq!(collector.beacon(&answered(5, 1, 0, Some("Images never loaded"))).await.0, 204);
+    until(&seen, "the Slack message", |s| delivered(s, "/slack").len() == 1).await;
+    let message: Value = serde_json::from_str(&delivered(&seen.lock().unwrap(), "/slack")[0]).unwrap();
+    let text = message["text"].as_str().unwrap();
+    assert!(
+        text.contains("Images never loaded") && text.contains("/checkout") && text.contains("LCP 5.20 s"),
+        "{text}"
+    );
+    until(&seen, "the JSON alert too", |s| delivered(s, "/hook").len() == 3).await;
+
+    assert!(collector.metric("palaute_alerts_total{kind=\"delivery\",outcome=\"delivered\"}").await.unwrap() >= 4.0);
+    assert!(collector.metric("palaute_alerts_total{kind=\"delivery\",outcome=\"failed\"}").await.unwrap() >= 2.0);
+    collector.stop().await;
+}
