@@ -70,6 +70,13 @@ pub struct Config {
     /// Alert webhooks (`[[alerts]]` with `site`, `url`, `format`), beside
     /// those added with `alert add`.
     pub alerts: Vec<crate::store::AlertHook>,
+    /// How often sites with hooks are checked for an outage or slowdown, ms
+    /// (0: never).
+    pub outage_check_ms: u64,
+    /// The recent window judged against the site's previous 24 hours, ms.
+    pub outage_window_ms: u64,
+    /// Page views a window needs before it is judged.
+    pub outage_min_views: u64,
 }
 
 impl Default for Config {
@@ -93,6 +100,9 @@ impl Default for Config {
             rollup_interval_ms: 10_000,
             alert_batch_ms: 5_000,
             alerts: Vec::new(),
+            outage_check_ms: 30_000,
+            outage_window_ms: 300_000,
+            outage_min_views: 20,
         }
     }
 }

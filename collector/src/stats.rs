@@ -187,6 +187,10 @@ pub struct Stats {
     pub curve: [BucketCounts; BUCKETS],
     /// Feedback answers by scale, then rating.
     pub feedback: BTreeMap<String, BTreeMap<u8, u64>>,
+    /// Page views whose navigation response status is known.
+    pub statuses: u64,
+    /// Of those, answered with a server error (5xx).
+    pub server_errors: u64,
 }
 
 impl Stats {
@@ -199,6 +203,10 @@ impl Stats {
             }
         }
         self.leaving.add(view);
+        if let Some(status) = view.response_status {
+            self.statuses += 1;
+            self.server_errors += u64::from(status >= 500);
+        }
         let answer = view.feedback_scale.as_deref().zip(view.feedback_rating);
         if let Some(wait) = wait_ms(view) {
             let bucket = &mut self.curve[bucket_of(wait)];
@@ -218,6 +226,8 @@ impl Stats {
     pub fn merge(&mut self, other: &Stats) {
         self.page_views += other.page_views;
         self.leaving.merge(&other.leaving);
+        self.statuses += other.statuses;
+        self.server_errors += other.server_errors;
         for (mine, theirs) in self.vitals.iter_mut().zip(&other.vitals) {
             mine.merge(theirs);
         }

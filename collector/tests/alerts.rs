@@ -149,3 +149,68 @@ async fn unhappy_comments_reach_the_site_owner_once() {
     assert!(collector.metric("palaute_alerts_total{kind=\"delivery\",outcome=\"failed\"}").await.unwrap() >= 2.0);
     collector.stop().await;
 }
+
+fn navigation(id: u32, status: u16, ago_ms: u128) -> String {
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() - ago_ms;
+    format!(
+        r#"{{"v":1,"site":"shop","id":"{id:032x}","seq":1,"url":"/","start":{start},"response_status":{status},
+            "ttfb_ms":90,"fcp_ms":400,"lcp_ms":900,"load_ms":1000,"left_at_ms":20000}}"#
+    )
+}
+
+fn events(seen: &[(String, u16, String)], event: &str) -> usize {
+    delivered(seen, "/hook").iter().filter(|body| body.contains(&format!(r#""event":"{event}""#))).count()
+}
+
+#[tokio::test]
+async fn a_burst_of_server_errors_alerts_once_then_recovers_once() {
+    let status = Arc::new(Mutex::new(204u16));
+    let (url, seen) = receiver(status).await;
+    let hook = AlertHook { id: 0, site: "shop".into(), url: format!("{url}/hook"), format: "json".into() };
+    let config = Config {
+        rate_limit_per_second: 0,
+        alerts: vec![hook],
+        outage_check_ms: 200,
+        outage_window_ms: 3000,
+        outage_min_views: 10,
+        ..Config::default()
+    };
+    let collector = Collector::start_with(config).await;
+    // The site's usual day: healthy page views over the last 20 hours.
+    for i in 0..40 {
+        assert_eq!(collector.beacon(&navigation(i, 200, 3_600_000 + u128::from(i) * 1_800_000)).await.0, 204);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(seen.lock().unwrap().len(), 0, "no incident on a usual day");
+
+    // The site starts answering 503: one outage alert, however long it lasts.
+    let burst = std::time::Instant::now();
+    for i in 100..125 {
+        assert_eq!(collector.beacon(&navigation(i, 503, 0)).await.0, 204);
+    }
+    until(&seen, "the outage alert", |s| events(s, "outage") == 1).await;
+    let alert: Value =
+        serde_json::from_str(delivered(&seen.lock().unwrap(), "/hook").iter().find(|b| b.contains("outage")).unwrap())
+            .unwrap();
+    assert_eq!(alert["site"], "shop");
+    assert!(alert["reason"].as_str().unwrap().starts_with("server errors (5xx) on 100% of 25"), "{alert}");
+    for i in 125..135 {
+        assert_eq!(collector.beacon(&navigation(i, 503, 0)).await.0, 204);
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(events(&seen.lock().unwrap(), "outage"), 1, "one alert per incident");
+
+    // Recovered: once the errors have left the window, healthy traffic closes it.
+    tokio::time::sleep(Duration::from_millis(3000).saturating_sub(burst.elapsed())).await;
+    for i in 200..215 {
+        assert_eq!(collector.beacon(&navigation(i, 200, 0)).await.0, 204);
+    }
+    until(&seen, "the recovery message", |s| events(s, "recovered") == 1).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let counts = {
+        let seen = seen.lock().unwrap();
+        (events(&seen, "outage"), events(&seen, "recovered"))
+    };
+    assert_eq!(counts, (1, 1), "{:?}", seen.lock().unwrap());
+    collector.stop().await;
+}

@@ -1,6 +1,6 @@
 //! Alerts that reach the site owner: webhooks (generic JSON, or a
 //! Slack-compatible `{"text": ...}`) for new negative feedback with a
-//! comment, batched per site.
+//! comment, batched per site, and for outages and slowdowns.
 //!
 //! - [`feedback`]: ingest hands unhappy commented answers over without
 //!   waiting (a bounded channel; when full they are counted and dropped);
@@ -8,12 +8,15 @@
 //!   (re-sent beacons do not alert again), and queues one delivery per hook.
 //! - [`deliver`]: the durable delivery queue, retried with backoff until the
 //!   receiver answers 2xx; each alert is delivered once.
+//! - [`outage`]: outage and slowdown incidents against the site's own
+//!   baseline, alerted once when they open and once when they close.
 //!
 //! Hooks come from `alert add` (stored) and from `[[alerts]]` in the config.
 
 pub mod deliver;
 pub mod feedback;
 mod message;
+pub mod outage;
 
 use std::sync::Arc;
 
@@ -38,5 +41,7 @@ pub async fn hooks_of(store: &Arc<dyn Store>, configured: &[AlertHook], site: &s
 /// Starts the alert workers; the handle ingest notifies.
 pub fn spawn(store: Arc<dyn Store>, config: &Config, metrics: Arc<Metrics>) -> FeedbackAlerts {
     deliver::spawn(store.clone(), metrics.clone());
+    let rules = outage::Rules { window_ms: config.outage_window_ms as i64, min_views: config.outage_min_views };
+    outage::spawn(store.clone(), config.alerts.clone(), config.outage_check_ms, rules, metrics.clone());
     feedback::spawn(store, config.alerts.clone(), config.alert_batch_ms, metrics)
 }

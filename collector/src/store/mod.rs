@@ -272,6 +272,13 @@ pub trait Store: Send + Sync + 'static {
     /// Settles a delivery: removed when delivered, else retried at `retry_at`.
     async fn settle_alert(&self, key: String, delivered: bool, retry_at: i64) -> Result<()>;
 
+    /// The open incident of `site` (an outage or slowdown alerted, not yet
+    /// recovered): when it opened and why.
+    async fn incident(&self, site: &str) -> Result<Option<(i64, String)>>;
+
+    /// Opens (`Some`) or closes (`None`) `site`'s incident.
+    async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()>;
+
     /// Snapshots waiting to be stored.
     fn queue_depth(&self) -> usize {
         0

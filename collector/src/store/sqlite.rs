@@ -411,6 +411,16 @@ impl Store for SqliteStore {
         self.with_connection(move |connection| sqlite_alert::settle(connection, &key, delivered, retry_at)).await
     }
 
+    async fn incident(&self, site: &str) -> Result<Option<(i64, String)>> {
+        let site = site.to_string();
+        self.with_connection(move |connection| sqlite_alert::incident(connection, &site)).await
+    }
+
+    async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()> {
+        let site = site.to_string();
+        self.with_connection(move |connection| sqlite_alert::set_incident(connection, &site, incident.as_ref())).await
+    }
+
     async fn sites(&self) -> Result<Vec<Site>> {
         self.with_connection(|connection| {
             let mut statement =

@@ -6,6 +6,29 @@ use rusqlite::{params, Connection};
 
 use super::{AlertHook, Delivery};
 
+/// The open incident of a site.
+pub fn incident(connection: &mut Connection, site: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    use rusqlite::OptionalExtension;
+    connection
+        .query_row("SELECT opened_at, reason FROM incidents WHERE site = ?1", params![site], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()
+}
+
+/// Opens or closes a site's incident.
+pub fn set_incident(connection: &mut Connection, site: &str, incident: Option<&(i64, String)>) -> rusqlite::Result<()> {
+    match incident {
+        Some((opened_at, reason)) => connection.execute(
+            "INSERT INTO incidents (site, opened_at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (site) DO UPDATE SET opened_at = excluded.opened_at, reason = excluded.reason",
+            params![site, opened_at, reason],
+        )?,
+        None => connection.execute("DELETE FROM incidents WHERE site = ?1", params![site])?,
+    };
+    Ok(())
+}
+
 /// Every stored hook.
 pub fn hooks(connection: &mut Connection) -> rusqlite::Result<Vec<AlertHook>> {
     let mut statement = connection.prepare("SELECT id, site, url, format FROM alert_hooks ORDER BY id")?;

@@ -100,6 +100,19 @@ const MIGRATIONS: &[&str] = &[
         queued_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX alert_queue_due ON alert_queue (next_at);",
+    // 6: rollups count server errors (outage alerts): rebuild them; open incidents.
+    "DELETE FROM rollups;
+    DELETE FROM rolled_hours;
+    DELETE FROM day_rollups;
+    DELETE FROM rolled_days;
+    INSERT INTO dirty_hours (site, hour, version)
+        SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews WHERE true
+        ON CONFLICT (site, hour) DO UPDATE SET version = version + 1;
+    CREATE TABLE incidents (
+        site TEXT PRIMARY KEY,
+        opened_at INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );",
 ];
 
 /// Brings the database to the latest schema, one transaction per step.
