@@ -2,6 +2,20 @@
 
 use rusqlite::Connection;
 
+/// Drops every rollup and marks every hour with page views changed, so
+/// that the rollups are rebuilt (after `Stats` gained a field).
+macro_rules! rebuild_rollups {
+    () => {
+        "DELETE FROM rollups;
+        DELETE FROM rolled_hours;
+        DELETE FROM day_rollups;
+        DELETE FROM rolled_days;
+        INSERT INTO dirty_hours (site, hour, version)
+            SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews WHERE true
+            ON CONFLICT (site, hour) DO UPDATE SET version = version + 1;"
+    };
+}
+
 /// Migrations in order; `user_version` is the number applied.
 const MIGRATIONS: &[&str] = &[
     // 1: page views and sites.
@@ -76,13 +90,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX day_rollups_by_dimension ON day_rollups (site, dimension, day);
     CREATE INDEX day_rollups_by_day ON day_rollups (site, day);",
     // 4: rollups carry satisfaction per load-time bucket: rebuild them all.
-    "DELETE FROM rollups;
-    DELETE FROM rolled_hours;
-    DELETE FROM day_rollups;
-    DELETE FROM rolled_days;
-    INSERT INTO dirty_hours (site, hour, version)
-        SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews WHERE true
-        ON CONFLICT (site, hour) DO UPDATE SET version = version + 1;",
+    rebuild_rollups!(),
     // 5: alert hooks, what was alerted, and the delivery queue.
     "CREATE TABLE alert_hooks (
         id INTEGER PRIMARY KEY,
@@ -101,18 +109,15 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX alert_queue_due ON alert_queue (next_at);",
     // 6: rollups count server errors (outage alerts): rebuild them; open incidents.
-    "DELETE FROM rollups;
-    DELETE FROM rolled_hours;
-    DELETE FROM day_rollups;
-    DELETE FROM rolled_days;
-    INSERT INTO dirty_hours (site, hour, version)
-        SELECT DISTINCT site, started_at - started_at % 3600000, 1 FROM pageviews WHERE true
-        ON CONFLICT (site, hour) DO UPDATE SET version = version + 1;
+    concat!(
+        rebuild_rollups!(),
+        "
     CREATE TABLE incidents (
         site TEXT PRIMARY KEY,
         opened_at INTEGER NOT NULL,
         reason TEXT NOT NULL
-    );",
+    );"
+    ),
 ];
 
 /// Brings the database to the latest schema, one transaction per step.

@@ -214,39 +214,21 @@ async function loadTimeseries() {
 
 async function loadAbandonment() {
   const curve = await latest('abandonment', 'abandonment', params());
-  loadSatisfaction(curve);
-  const target = body('abandonment');
-  if (!curve.page_views) return fill(target, el('p', { class: 'muted' }, 'No page views with a known load time.'));
-  fill(target, el('p', { class: 'muted' },
-    'Of the visitors still waiting for the page to load after each second, the share who left before it did.'));
-  const holder = el('div', { class: 'chart' });
-  target.append(holder);
-  chart(holder, {
-    x: curve.buckets.map((b) => b.from_ms / 1000),
-    xFormat: (s) => `${s} s`,
-    series: [
-      { label: 'left while waiting', values: curve.buckets.map((b) => b.left_while_waiting_rate), format: percent },
-      { label: 'page views', values: curve.buckets.map((b) => b.page_views), format: count, scale: 'views', bars: true },
-    ],
-  });
+  if (!curve.page_views) fill(body('abandonment'), el('p', { class: 'muted' }, 'No page views with a known load time.'));
+  else bucketChart('abandonment', curve, 'Of the visitors still waiting for the page to load after each second, the share who left before it did.',
+    { label: 'left while waiting', values: curve.buckets.map((b) => b.left_while_waiting_rate), format: percent },
+    { label: 'page views', values: curve.buckets.map((b) => b.page_views), format: count, scale: 'views', bars: true });
+  if (!curve.buckets.some((b) => b.csat.answers > 0)) fill(body('satisfaction'), el('p', { class: 'muted' }, 'No feedback with a known load time yet.'));
+  else bucketChart('satisfaction', curve, 'The share of satisfied answers, by how long the page took to load.',
+    { label: 'CSAT', values: curve.buckets.map((b) => b.csat.rate), format: percent },
+    { label: 'answers', values: curve.buckets.map((b) => b.csat.answers), format: count, scale: 'answers', bars: true });
 }
 
-/** CSAT per load-time bucket, from the abandonment curve's answer. */
-function loadSatisfaction(curve) {
-  const target = body('satisfaction');
-  const answered = curve.buckets.filter((b) => b.csat.answers > 0);
-  if (!answered.length) return fill(target, el('p', { class: 'muted' }, 'No feedback with a known load time yet.'));
-  fill(target, el('p', { class: 'muted' }, 'The share of satisfied answers, by how long the page took to load.'));
+/** A chart over the abandonment curve's load-time buckets, with an introduction. */
+function bucketChart(panel, curve, intro, ...series) {
   const holder = el('div', { class: 'chart' });
-  target.append(holder);
-  chart(holder, {
-    x: curve.buckets.map((b) => b.from_ms / 1000),
-    xFormat: (s) => `${s} s`,
-    series: [
-      { label: 'CSAT', values: curve.buckets.map((b) => b.csat.rate), format: percent },
-      { label: 'answers', values: curve.buckets.map((b) => b.csat.answers), format: count, scale: 'answers', bars: true },
-    ],
-  });
+  fill(body(panel), el('p', { class: 'muted' }, intro), holder);
+  chart(holder, { x: curve.buckets.map((b) => b.from_ms / 1000), xFormat: (s) => `${s} s`, series });
 }
 
 function table(caption, headers, rows) {
