@@ -45,7 +45,7 @@
     id: id,
     seq: 0,
     feedback: attr('feedback') || 'slow',
-    scale: attr('feedback-scale') || 'thumbs',
+    scale: attr('feedback-scale') || '',
     lang: attr('lang') || '',
     days: attr('feedback-days') || '',
     started: 0,

@@ -57,6 +57,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     }
     Router::new()
         .route("/b", beacon_route)
+        .route("/s/{site}", get(ingest::site_config::site_config))
         .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))

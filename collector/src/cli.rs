@@ -111,6 +111,10 @@ pub enum SiteCommand {
         /// Origin allowed to send beacons; repeat for several.
         #[arg(long = "origin", required = true)]
         origins: Vec<String>,
+        /// The feedback prompt's scale when the script tag has no
+        /// `data-feedback-scale`: thumbs or five.
+        #[arg(long, default_value = "thumbs")]
+        feedback_scale: String,
     },
     /// Lists the registered sites.
     List,
@@ -188,7 +192,10 @@ impl Cli {
 pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
     match command {
         Command::Serve(_) => Err(AppError::Internal("serve is not an admin command".into())),
-        Command::Site(SiteCommand::Add { site, origins }) => {
+        Command::Site(SiteCommand::Add { site, origins, feedback_scale }) => {
+            if !matches!(feedback_scale.as_str(), "thumbs" | "five") {
+                return Err(AppError::Invalid(format!("feedback scale {feedback_scale:?}: thumbs or five")));
+            }
             if !crate::ingest::validate::is_site_id(site) {
                 return Err(AppError::Invalid(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")));
             }
@@ -201,6 +208,7 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
                     origins: origins.clone(),
                     token_hash: hash_token(&token),
                     created_at,
+                    feedback_scale: feedback_scale.clone(),
                 })
                 .await?;
             println!("site {site} registered for {}", origins.join(", "));
@@ -266,7 +274,8 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
         }
         Command::Site(SiteCommand::List) => {
             for site in store.sites().await? {
-                println!("{}\t{}\t{}", site.id, site.origins.join(","), crate::model::format_time(site.created_at));
+                let created = crate::model::format_time(site.created_at);
+                println!("{}\t{}\t{}\t{}", site.id, site.origins.join(","), site.feedback_scale, created);
             }
             Ok(())
         }

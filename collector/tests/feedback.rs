@@ -103,5 +103,14 @@ async fn feedback_is_listed_with_its_page_view_newest_first() {
     }
     let (status, _) = collector.get("/api/v1/sites/shop/feedback", Some("wrong")).await;
     assert_eq!(status, 401);
+
+    // The site's settings for the client: public, cacheable, any origin.
+    let answer = collector.raw_response(b"GET /s/shop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let lower = answer.to_lowercase();
+    assert!(lower.contains("access-control-allow-origin: *") && lower.contains("cache-control: public, max-age=300"));
+    assert!(answer.ends_with(r#"{"feedback_scale":"thumbs"}"#), "{answer}");
+    let (status, _) = collector.get("/s/nobody", None).await;
+    assert_eq!(status, 404);
     collector.stop().await;
 }

@@ -20,9 +20,14 @@ impl Loader {
         js::text(&self.0, "site").unwrap_or_default()
     }
 
+    /// The collector's base URL (`data-endpoint`).
+    pub fn endpoint(&self) -> String {
+        js::text(&self.0, "endpoint").unwrap_or_default()
+    }
+
     /// The beacon URL, `{data-endpoint}/b`.
     pub fn beacon_url(&self) -> String {
-        js::text(&self.0, "endpoint").unwrap_or_default() + "/b"
+        self.endpoint() + "/b"
     }
 
     /// The page-view id the loader chose.
@@ -35,9 +40,10 @@ impl Loader {
         js::num(&self.0, "seq").unwrap_or(0.0) as u32
     }
 
-    /// The feedback scale configured on the script tag.
-    pub fn scale_is_five(&self) -> bool {
-        js::text(&self.0, "scale").as_deref() == Some("five")
+    /// The feedback scale set on the script tag, if it is: `Some(true)`
+    /// for `five`.
+    pub fn tag_scale_is_five(&self) -> Option<bool> {
+        js::text(&self.0, "scale").map(|scale| scale == "five")
     }
 
     /// The prompt's trigger mode (`data-feedback`).

@@ -19,6 +19,7 @@ mod page_view;
 mod prompt;
 mod selector;
 mod session;
+mod site_config;
 mod transport;
 
 use wasm_bindgen::prelude::*;

@@ -45,6 +45,8 @@ pub struct Session {
     last_sent: Option<String>,
     /// The feedback prompt's state for the current view.
     pub prompt: PromptState,
+    /// The site's default scale on the collector, once read (`Some(true)`: five).
+    site_scale_five: Option<bool>,
     _listeners: Vec<EventListener>,
 }
 
@@ -74,11 +76,17 @@ impl Session {
             observers: metrics::observers(),
             last_sent: None,
             prompt: PromptState::default(),
+            site_scale_five: None,
             _listeners: listeners(&document, beacon_url.clone()),
         };
         SESSION.with(|cell| *cell.borrow_mut() = Some(session));
         // Beacons earlier page views could not deliver.
         transport::flush(&beacon_url);
+        with_session(|s| {
+            if s.loader.tag_scale_is_five().is_none() {
+                super::site_config::fetch(&s.loader.endpoint(), &s.loader.site());
+            }
+        });
         prompt::schedule_settle();
         // The visitor may already have gone while the module loaded.
         if document.hidden() {
@@ -103,9 +111,15 @@ impl Session {
         }
     }
 
-    /// Whether the site asks for ratings on the five-point scale.
+    /// Whether the site asks for ratings on the five-point scale: the
+    /// script tag's choice, else the site's on the collector, else thumbs.
     pub fn scale_is_five(&self) -> bool {
-        self.loader.scale_is_five()
+        self.loader.tag_scale_is_five().or(self.site_scale_five).unwrap_or(false)
+    }
+
+    /// Records the site's default scale read from the collector.
+    pub fn set_site_scale_five(&mut self, five: bool) {
+        self.site_scale_five = Some(five);
     }
 
     /// Sends the current snapshot of the page view, unless it was just sent.

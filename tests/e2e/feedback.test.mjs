@@ -231,6 +231,19 @@ test('the five-point scale works with a click on a face', async () => {
   await context.close();
 });
 
+test("the site's scale on the collector applies when the script tag sets none; the tag wins", async () => {
+  const context = await visitor();
+  const faces = async (query) => {
+    const { page } = await open(context, query);
+    await shown(page);
+    return prompt(page).getByRole('group').getByRole('button').count();
+  };
+  assert.equal(await faces('?data-site=five&data-feedback=always&data-feedback-days=0'), 5, 'the collector says five');
+  assert.equal(await faces('?data-site=five&data-feedback=always&data-feedback-days=0&data-feedback-scale=thumbs'), 2, 'the tag wins');
+  assert.equal(await faces('?data-feedback=always&data-feedback-days=0'), 2, 'a thumbs site');
+  await context.close();
+});
+
 test('axe-core finds no accessibility violations with the prompt open (both steps)', async () => {
   for (const scheme of ['light', 'dark']) {
     const context = await visitor({ colorScheme: scheme });

@@ -108,9 +108,11 @@ export async function startPageServer() {
       let body = readFileSync(file);
       if (extname(file) === '.html') {
         // `?data-NAME=VALUE` adds that attribute to the script tag.
-        const attrs = [...url.searchParams].filter(([k]) => k.startsWith('data-')).map(([k, v]) => ` ${k}="${v}"`);
+        // (`?data-site=` replaces the page's site.)
+        const site = url.searchParams.get('data-site') || 'test';
+        const attrs = [...url.searchParams].filter(([k]) => k.startsWith('data-') && k !== 'data-site').map(([k, v]) => ` ${k}="${v}"`);
         body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
-          .replace('data-site="test"', `data-site="test"${attrs.join('')}`);
+          .replace('data-site="test"', `data-site="${site}"${attrs.join('')}`);
       }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
       const [head, rest] = body.toString().split('<!--STREAM');
@@ -147,6 +149,8 @@ export async function startCollector(origin) {
   const common = ['--data', data];
   const added = execFileSync(bin, ['site', 'add', 'test', '--origin', origin, ...common], { encoding: 'utf8' });
   const token = added.trim().split('\n').pop();
+  // A second site whose prompt uses the five-point scale by default.
+  execFileSync(bin, ['site', 'add', 'five', '--origin', origin, '--feedback-scale', 'five', ...common], { encoding: 'utf8' });
   let child;
   let log = '';
   const serve = async (listen) => {

@@ -9,6 +9,7 @@
 
 mod handler;
 pub mod rate_limit;
+pub mod site_config;
 pub mod ua;
 pub mod validate;
 

@@ -112,6 +112,9 @@ pub struct Site {
     pub token_hash: String,
     /// When it was registered, ms since the Unix epoch.
     pub created_at: i64,
+    /// The prompt's rating scale when the script tag does not set one:
+    /// `thumbs` or `five`.
+    pub feedback_scale: String,
 }
 
 /// Most page views per chunk of [`Store::export`]: one hand-over between

@@ -308,6 +308,7 @@ fn read_site(row: &Row) -> rusqlite::Result<Site> {
         origins: serde_json::from_str(&row.get::<_, String>(1)?).unwrap_or_default(),
         token_hash: row.get(2)?,
         created_at: row.get(3)?,
+        feedback_scale: row.get(4)?,
     })
 }
 
@@ -423,8 +424,8 @@ impl Store for SqliteStore {
 
     async fn sites(&self) -> Result<Vec<Site>> {
         self.with_connection(|connection| {
-            let mut statement =
-                connection.prepare("SELECT id, origins, token_hash, created_at FROM sites ORDER BY id")?;
+            let mut statement = connection
+                .prepare("SELECT id, origins, token_hash, created_at, feedback_scale FROM sites ORDER BY id")?;
             let sites = statement.query_map([], read_site)?.collect();
             sites
         })
@@ -435,9 +436,10 @@ impl Store for SqliteStore {
         self.with_connection(move |connection| {
             let origins = serde_json::to_string(&site.origins).unwrap_or_else(|_| "[]".into());
             connection.execute(
-                "INSERT INTO sites (id, origins, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET origins = excluded.origins, token_hash = excluded.token_hash",
-                params![site.id, origins, site.token_hash, site.created_at],
+                "INSERT INTO sites (id, origins, token_hash, created_at, feedback_scale) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET origins = excluded.origins, token_hash = excluded.token_hash,
+                 feedback_scale = excluded.feedback_scale",
+                params![site.id, origins, site.token_hash, site.created_at, site.feedback_scale],
             )?;
             Ok(())
         })

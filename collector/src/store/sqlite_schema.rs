@@ -118,6 +118,8 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL
     );"
     ),
+    // 7: a site's default feedback scale.
+    "ALTER TABLE sites ADD COLUMN feedback_scale TEXT NOT NULL DEFAULT 'thumbs';",
 ];
 
 /// Brings the database to the latest schema, one transaction per step.

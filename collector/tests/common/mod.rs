@@ -46,6 +46,7 @@ impl Collector {
                 origins: vec![ORIGIN.into()],
                 token_hash: hash_token(&token),
                 created_at: 0,
+                feedback_scale: "thumbs".into(),
             })
             .await
             .unwrap();
