@@ -221,6 +221,20 @@ export async function startFaultProxy(target) {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks);
+    // Only beacons (POST /b) are faulted and counted; anything else (the
+    // site's settings, GET /s/...) passes through untouched.
+    const beacon = req.method === 'POST' && req.url.startsWith('/b');
+    if (!beacon) {
+      try {
+        const upstream = await fetch(target() + req.url, { headers: { origin: req.headers.origin || '' } });
+        const headers = { 'content-type': upstream.headers.get('content-type') || 'text/plain' };
+        if (upstream.headers.get('access-control-allow-origin')) headers['access-control-allow-origin'] = upstream.headers.get('access-control-allow-origin');
+        res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
+      } catch {
+        req.socket.destroy();
+      }
+      return;
+    }
     for (const id of body.toString().match(/"id":"[0-9a-f]{32}"/g) || []) {
       const key = id.slice(6, -1);
       state.seen.set(key, (state.seen.get(key) || 0) + 1);
