@@ -10,7 +10,7 @@ use crate::api::period::PeriodQuery;
 use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::model::{format_time, now_ms};
-use crate::rollup::query::{grouped, GroupKey, Grouping};
+use crate::rollup::query;
 use crate::store::Store;
 
 /// Rows of the worst-pages table.
@@ -21,18 +21,8 @@ pub async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<S
     let query = PeriodQuery { from: Some(since.to_string()), ..PeriodQuery::default() };
     let selection = query.selection(site, now_ms())?;
     let metrics = Metrics::default();
-    let mut total = grouped(store, &metrics, &selection, &Grouping::Total).await?;
-    let total = total.remove(&GroupKey::Total).unwrap_or_default();
-    let pages = grouped(store, &metrics, &selection, &Grouping::By(Dimension::Path)).await?;
-    let pages = aggregate::breakdown(
-        pages
-            .into_iter()
-            .filter_map(|(key, stats)| match key {
-                GroupKey::Value(value) => Some((value, stats)),
-                _ => None,
-            })
-            .collect(),
-    );
+    let total = query::total(store, &metrics, &selection).await?;
+    let pages = aggregate::breakdown(query::by_value(store, &metrics, &selection, Dimension::Path).await?);
     let period = format!("{} → {} UTC", short_time(selection.from_ms), short_time(selection.to_ms));
     Ok(render(site, &period, &Summary::of(&total), &pages, &Abandonment::of(&total)))
 }

@@ -17,7 +17,7 @@ use super::hooks_of;
 use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::model::{format_time, now_ms};
-use crate::rollup::query::{grouped, GroupKey, Grouping};
+use crate::rollup::query;
 use crate::stats::Stats;
 use crate::store::{AlertHook, Delivery, Selection, Store};
 
@@ -94,8 +94,7 @@ pub fn spawn(store: Arc<dyn Store>, configured: Vec<AlertHook>, every_ms: u64, r
 }
 
 async fn total(store: &Arc<dyn Store>, metrics: &Metrics, site: &str, from: i64, to: i64) -> Result<Stats> {
-    let mut groups = grouped(store, metrics, &Selection::period(site, from, to), &Grouping::Total).await?;
-    Ok(groups.remove(&GroupKey::Total).unwrap_or_default())
+    query::total(store, metrics, &Selection::period(site, from, to)).await
 }
 
 async fn check(store: &Arc<dyn Store>, configured: &[AlertHook], rules: &Rules, metrics: &Metrics) -> Result<()> {

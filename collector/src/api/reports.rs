@@ -3,7 +3,6 @@
 //! selected page views (from rollups and raw rows, see
 //! [`rollup::query`](crate::rollup::query)), grouped as the answer needs.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -18,15 +17,13 @@ use super::Authorized;
 use crate::app::AppState;
 use crate::error::{AppError, Result};
 use crate::model::now_ms;
-use crate::rollup::query::{grouped, GroupKey, Grouping};
+use crate::rollup::query::{self, grouped, GroupKey, Grouping};
 use crate::stats::Stats;
 use crate::store::HOUR_MS;
 
 /// The merged stats of the period, all page views together.
 async fn total(state: &AppState, site: &str, query: &PeriodQuery) -> Result<Stats> {
-    let selection = query.selection(site, now_ms())?;
-    let mut groups = grouped(&state.store, &state.metrics, &selection, &Grouping::Total).await?;
-    Ok(groups.remove(&GroupKey::Total).unwrap_or_default())
+    query::total(&state.store, &state.metrics, &query.selection(site, now_ms())?).await
 }
 
 /// `GET /api/v1/sites/{site}/summary`.
@@ -85,14 +82,7 @@ pub async fn breakdown(
     let dimension = Dimension::parse(&query.by)
         .ok_or_else(|| AppError::Invalid(format!("by: {:?} is not a dimension", query.by)))?;
     let selection = query.period.selection(&site.id, now_ms())?;
-    let groups = grouped(&state.store, &state.metrics, &selection, &Grouping::By(dimension)).await?;
-    let groups: BTreeMap<Option<String>, Stats> = groups
-        .into_iter()
-        .filter_map(|(key, stats)| match key {
-            GroupKey::Value(value) => Some((value, stats)),
-            _ => None,
-        })
-        .collect();
+    let groups = query::by_value(&state.store, &state.metrics, &selection, dimension).await?;
     Ok(Json(aggregate::breakdown(groups)))
 }
 

@@ -144,6 +144,30 @@ pub async fn grouped(
     Ok(groups)
 }
 
+/// The stats of every selected page view together.
+pub async fn total(store: &Arc<dyn Store>, metrics: &Metrics, selection: &Selection) -> Result<Stats> {
+    let mut groups = grouped(store, metrics, selection, &Grouping::Total).await?;
+    Ok(groups.remove(&GroupKey::Total).unwrap_or_default())
+}
+
+/// The stats of the selected page views per value of `dimension`
+/// (`None`: page views without one).
+pub async fn by_value(
+    store: &Arc<dyn Store>,
+    metrics: &Metrics,
+    selection: &Selection,
+    dimension: Dimension,
+) -> Result<BTreeMap<Option<String>, Stats>> {
+    let groups = grouped(store, metrics, selection, &Grouping::By(dimension)).await?;
+    Ok(groups
+        .into_iter()
+        .filter_map(|(key, stats)| match key {
+            GroupKey::Value(value) => Some((value, stats)),
+            _ => None,
+        })
+        .collect())
+}
+
 /// The parts of `[from, to)` not covered by the sorted, disjoint `covered` spans.
 fn raw_intervals(from: i64, to: i64, covered: &[(i64, i64)]) -> Vec<(i64, i64)> {
     let mut intervals = Vec::new();
