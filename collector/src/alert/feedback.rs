@@ -7,7 +7,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::{hooks_of, message};
+use super::{hooks_for, message};
 use crate::metrics::Metrics;
 use crate::model::{now_ms, PageView};
 use crate::stats::is_satisfied;
@@ -71,6 +71,8 @@ async fn queue_batch(
     batch: Vec<PageView>,
     metrics: &Metrics,
 ) -> crate::error::Result<()> {
+    // The hooks are read once per batch, before any page view is marked alerted.
+    let stored = store.alert_hooks().await?;
     let mut by_site: BTreeMap<String, BTreeMap<String, PageView>> = BTreeMap::new();
     for view in batch {
         by_site.entry(view.site.clone()).or_default().insert(view.id.clone(), view);
@@ -83,8 +85,7 @@ async fn queue_batch(
         if fresh.is_empty() {
             continue;
         }
-        let deliveries: Vec<Delivery> = hooks_of(store, configured, &site)
-            .await
+        let deliveries: Vec<Delivery> = hooks_for(configured, &stored, &site)
             .into_iter()
             .map(|hook| {
                 let mut digest = Sha256::new();

@@ -26,16 +26,9 @@ use crate::store::{AlertHook, Store};
 
 pub use feedback::FeedbackAlerts;
 
-/// Every hook of `site`: the config file's and the stored ones.
-pub async fn hooks_of(store: &Arc<dyn Store>, configured: &[AlertHook], site: &str) -> Vec<AlertHook> {
-    let stored = match store.alert_hooks().await {
-        Ok(hooks) => hooks,
-        Err(error) => {
-            tracing::warn!(message = "cannot read alert hooks", %error);
-            Vec::new()
-        }
-    };
-    configured.iter().cloned().chain(stored).filter(|hook| hook.site == site).collect()
+/// Every hook of `site`: the config file's and the `stored` ones.
+pub fn hooks_for(configured: &[AlertHook], stored: &[AlertHook], site: &str) -> Vec<AlertHook> {
+    configured.iter().chain(stored).filter(|hook| hook.site == site).cloned().collect()
 }
 
 /// Starts the alert workers; the handle ingest notifies.

@@ -13,7 +13,7 @@ use palaute::vitals::thresholds::Vital;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::hooks_of;
+use super::hooks_for;
 use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::model::{format_time, now_ms};
@@ -125,8 +125,7 @@ async fn check(store: &Arc<dyn Store>, configured: &[AlertHook], rules: &Rules, 
                 ("recovered", opened_at, reason)
             }
         };
-        let deliveries: Vec<Delivery> = hooks_of(store, configured, &site)
-            .await
+        let deliveries: Vec<Delivery> = hooks_for(configured, &stored, &site)
             .into_iter()
             .map(|hook| {
                 let digest = hex::encode(Sha256::digest(hook.url.as_bytes()));
