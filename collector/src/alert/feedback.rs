@@ -24,12 +24,10 @@ pub struct FeedbackAlerts {
 }
 
 impl FeedbackAlerts {
-    /// Notes a stored page view; never waits.
-    pub fn notify(&self, view: &PageView) {
-        if !wants_alert(view) {
-            return;
-        }
-        let outcome = if self.sender.try_send(view.clone()).is_ok() { "noticed" } else { "dropped" };
+    /// Hands over a stored page view for which [`wants_alert`] holds (ingest
+    /// checks, and clones the view only then); never waits.
+    pub fn notify(&self, view: PageView) {
+        let outcome = if self.sender.try_send(view).is_ok() { "noticed" } else { "dropped" };
         self.metrics.alerts.with_label_values(&["feedback", outcome]).inc();
     }
 }

@@ -107,7 +107,7 @@ async fn store(state: &AppState, checked: Result<Accepted>) -> Result<()> {
             let announce = crate::alert::feedback::wants_alert(&snapshot.view).then(|| snapshot.view.clone());
             let stored = state.store.ingest(*snapshot).await.map(|()| "stored");
             if let (Ok(_), Some(view)) = (&stored, announce) {
-                state.alerts.notify(&view);
+                state.alerts.notify(view);
             }
             stored
         }
