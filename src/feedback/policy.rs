@@ -100,13 +100,19 @@ impl Policy {
         Policy { mode: Mode::parse(mode), cap_days: cap_days.unwrap_or(DEFAULT_CAP_DAYS) }
     }
 
-    /// Whether the prompt should ask by itself now.
-    pub fn asks(&self, experience: &Experience, moment: &Moment) -> bool {
-        let wanted = match self.mode {
+    /// Whether the mode wants to ask after `experience`, before the
+    /// circumstances of the moment are looked at.
+    pub fn wants(&self, experience: &Experience) -> bool {
+        match self.mode {
             Mode::Off => false,
             Mode::Always => true,
             Mode::Slow => experience.was_slow(),
-        };
+        }
+    }
+
+    /// Whether the prompt should ask by itself now.
+    pub fn asks(&self, experience: &Experience, moment: &Moment) -> bool {
+        let wanted = self.wants(experience);
         let capped = moment.last_asked_ms.is_some_and(|last| moment.now_ms - last < self.cap_days * DAY_MS);
         wanted && !capped && !moment.automated && !moment.done_in_view && moment.visible && moment.settled
     }

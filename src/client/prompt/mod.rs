@@ -89,6 +89,11 @@ pub fn consider(s: &mut Session) {
         inp_ms: view.interactions.reported().map(|i| i.latency),
         returned_after_abandoning: hidden_while_loading && view.first_hidden.is_finite() && visible,
     };
+    // Called after every batch of performance entries: the storage and
+    // navigator are read only when the experience calls for a prompt.
+    if !policy.wants(&experience) {
+        return;
+    }
     let automated = web_sys::window().is_some_and(|w| js::get(&w.navigator(), "webdriver").is_truthy());
     let moment = Moment {
         automated,
