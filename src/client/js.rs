@@ -24,6 +24,14 @@ pub fn set(target: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
+/// `promise.then(fulfilled, rejected)`, called by name (web-sys' `Promise`
+/// bindings would pull in more glue). One-shot closures made with
+/// `Closure::once_into_js` free themselves when called.
+pub fn then(promise: &JsValue, fulfilled: &JsValue, rejected: &JsValue) {
+    let then = js_sys::Function::from(get(promise, "then"));
+    let _ = then.call2(promise, fulfilled, rejected);
+}
+
 /// The global `performance`.
 pub fn performance() -> web_sys::Performance {
     web_sys::window().and_then(|w| w.performance()).expect("the loader checked `performance`")

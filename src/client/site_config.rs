@@ -27,13 +27,10 @@ pub fn fetch(endpoint: &str, site: &str) {
         // response.json().then(settings), all through JavaScript by name.
         let json = js_sys::Function::from(js::get(&response, "json"));
         if let Ok(parsed) = json.call0(&response) {
-            let then = js_sys::Function::from(js::get(&parsed, "then"));
-            let _ = then.call1(&parsed, &settings);
+            js::then(&parsed, &settings, &JsValue::UNDEFINED);
         }
     });
-    let request = window.fetch_with_str_and_init(&url, &init);
-    let then = js_sys::Function::from(js::get(&request, "then"));
     // A failure leaves the defaults: nothing to do.
     let ignore = Closure::once_into_js(|_: JsValue| {});
-    let _ = then.call2(&request, &answered, &ignore);
+    js::then(&window.fetch_with_str_and_init(&url, &init), &answered, &ignore);
 }

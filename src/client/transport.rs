@@ -112,10 +112,7 @@ fn post(url: &str, body: &str, sent: Vec<(String, u32)>) {
     let unreachable = Closure::once_into_js(move |_: JsValue| {
         retry_later(&url_for_retry, outbox::failed(&failed_sent));
     });
-    // Through `then` by name: the one-shot closures free themselves when called.
-    let request = window.fetch_with_str_and_init(url, &init);
-    let then = js_sys::Function::from(js::get(&request, "then"));
-    let _ = then.call2(&request, &answered, &unreachable);
+    js::then(&window.fetch_with_str_and_init(url, &init), &answered, &unreachable);
 }
 
 /// Flushes again after `wait_ms`, once at a time.

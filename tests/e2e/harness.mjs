@@ -222,29 +222,20 @@ export async function startFaultProxy(target) {
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks);
     // Only beacons (POST /b) are faulted and counted; anything else (the
-    // site's settings, GET /s/...) passes through untouched.
+    // site's settings, GET /s/...) is forwarded once, untouched.
     const beacon = req.method === 'POST' && req.url.startsWith('/b');
-    if (!beacon) {
-      try {
-        const upstream = await fetch(target() + req.url, { headers: { origin: req.headers.origin || '' } });
-        const headers = { 'content-type': upstream.headers.get('content-type') || 'text/plain' };
-        if (upstream.headers.get('access-control-allow-origin')) headers['access-control-allow-origin'] = upstream.headers.get('access-control-allow-origin');
-        res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
-      } catch {
-        req.socket.destroy();
+    if (beacon) {
+      for (const id of body.toString().match(/"id":"[0-9a-f]{32}"/g) || []) {
+        const key = id.slice(6, -1);
+        state.seen.set(key, (state.seen.get(key) || 0) + 1);
       }
-      return;
-    }
-    for (const id of body.toString().match(/"id":"[0-9a-f]{32}"/g) || []) {
-      const key = id.slice(6, -1);
-      state.seen.set(key, (state.seen.get(key) || 0) + 1);
-    }
-    if (state.failures > 0) {
-      state.failures--;
-      state.answers.push(503);
-      res.writeHead(503, { 'access-control-allow-origin': req.headers.origin || '*', 'retry-after': '1' });
-      res.end('injected 503');
-      return;
+      if (state.failures > 0) {
+        state.failures--;
+        state.answers.push(503);
+        res.writeHead(503, { 'access-control-allow-origin': req.headers.origin || '*', 'retry-after': '1' });
+        res.end('injected 503');
+        return;
+      }
     }
     const forward = () => fetch(target() + req.url, {
       method: req.method,
@@ -253,11 +244,11 @@ export async function startFaultProxy(target) {
     });
     try {
       let upstream = await forward();
-      if (state.mode === 'triple') {
+      if (beacon && state.mode === 'triple') {
         await forward();
         upstream = await forward();
       }
-      state.answers.push(upstream.status);
+      if (beacon) state.answers.push(upstream.status);
       const headers = {};
       for (const name of ['access-control-allow-origin', 'vary', 'content-type']) {
         if (upstream.headers.get(name)) headers[name] = upstream.headers.get(name);
@@ -265,7 +256,7 @@ export async function startFaultProxy(target) {
       res.writeHead(upstream.status, headers);
       res.end(Buffer.from(await upstream.arrayBuffer()));
     } catch {
-      state.answers.push(0);
+      if (beacon) state.answers.push(0);
       req.socket.destroy(); // the collector is unreachable: so is the proxy
     }
   });
