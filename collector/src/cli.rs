@@ -42,6 +42,9 @@ pub struct CommonArgs {
     /// ClickHouse HTTP URL.
     #[arg(long, global = true, env = "PALAUTE_CLICKHOUSE_URL")]
     pub clickhouse_url: Option<String>,
+    /// ClickHouse database (created if missing).
+    #[arg(long, global = true, env = "PALAUTE_CLICKHOUSE_DATABASE")]
+    pub clickhouse_database: Option<String>,
 }
 
 /// The commands.
@@ -174,6 +177,9 @@ impl Cli {
         }
         if let Some(url) = &self.common.clickhouse_url {
             config.clickhouse_url = url.clone();
+        }
+        if let Some(database) = &self.common.clickhouse_database {
+            config.clickhouse_database = database.clone();
         }
         if let Command::Serve(serve) = &self.command {
             if let Some(listen) = serve.listen {

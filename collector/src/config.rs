@@ -33,6 +33,8 @@ pub struct Config {
     pub store: StoreKind,
     /// ClickHouse HTTP interface URL.
     pub clickhouse_url: String,
+    /// ClickHouse database (created if missing).
+    pub clickhouse_database: String,
     /// Directory with `dist/` (the built client), `demo/` and `dashboard/`;
     /// found beside the binary or in the working directory when unset.
     pub www: Option<PathBuf>,
@@ -86,6 +88,7 @@ impl Default for Config {
             data: PathBuf::from("palaute-data"),
             store: StoreKind::Sqlite,
             clickhouse_url: "http://127.0.0.1:8123".into(),
+            clickhouse_database: "palaute".into(),
             www: None,
             demo: false,
             slow_bounce_dwell_ms: palaute::vitals::leave::DEFAULT_SLOW_BOUNCE_DWELL_MS,

@@ -41,25 +41,26 @@ use tokio::net::TcpListener;
 use config::{Config, StoreKind};
 use error::{AppError, Result};
 use metrics::Metrics;
+use store::clickhouse::{ClickhouseOptions, ClickhouseStore};
 use store::sqlite::{SqliteOptions, SqliteStore};
 use store::Store;
 
 /// Opens the configured store; it reports commit latency to `metrics`.
-pub fn open_store(config: &Config, metrics: &Metrics) -> Result<Arc<dyn Store>> {
-    match config.store {
-        StoreKind::Sqlite => {
-            let options = SqliteOptions {
-                queue_capacity: config.ingest_queue,
-                max_batch: config.ingest_batch,
-                commit_seconds: Some(metrics.commit_seconds.clone()),
-                max_bytes: (config.max_store_mb > 0).then(|| config.max_store_mb * 1024 * 1024),
-            };
-            Ok(Arc::new(SqliteStore::open(&config.data, options)?))
-        }
+pub async fn open_store(config: &Config, metrics: &Metrics) -> Result<Arc<dyn Store>> {
+    let options = SqliteOptions {
+        queue_capacity: config.ingest_queue,
+        max_batch: config.ingest_batch,
+        commit_seconds: Some(metrics.commit_seconds.clone()),
+        max_bytes: (config.max_store_mb > 0).then(|| config.max_store_mb * 1024 * 1024),
+    };
+    Ok(match config.store {
+        StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.data, options)?),
         StoreKind::Clickhouse => {
-            Err(AppError::Invalid("the ClickHouse store is not available in this build yet; use --store sqlite".into()))
+            let clickhouse =
+                ClickhouseOptions { url: config.clickhouse_url.clone(), database: config.clickhouse_database.clone() };
+            Arc::new(ClickhouseStore::open(&clickhouse, &config.data, options).await?)
         }
-    }
+    })
 }
 
 /// Serves the collector on `listener` until `shutdown` completes, then
@@ -70,7 +71,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let metrics = Arc::new(Metrics::new());
-    let store = open_store(&config, &metrics)?;
+    let store = open_store(&config, &metrics).await?;
     if config.rollup_interval_ms > 0 {
         rollup::build::spawn(store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
     }

@@ -37,7 +37,7 @@ async fn execute(cli: Cli) -> palaute_collector::error::Result<()> {
             println!("listening on http://{address}");
             run(listener, config, shutdown_signal()).await
         }
-        command => run_admin(command, open_store(&config, &Default::default())?).await,
+        command => run_admin(command, open_store(&config, &Default::default()).await?).await,
     }
 }
 

@@ -132,7 +132,7 @@ async fn unhappy_comments_reach_the_site_owner_once() {
 
     // 4. A Slack-format hook added as `alert add` does (through the store).
     let store_config = Config { data: collector.data.path().to_path_buf(), ..Config::default() };
-    let store: Arc<dyn Store> = palaute_collector::open_store(&store_config, &Default::default()).unwrap();
+    let store: Arc<dyn Store> = palaute_collector::open_store(&store_config, &Default::default()).await.unwrap();
     let slack = AlertHook { id: 0, site: "shop".into(), url: format!("{url}/slack"), format: "slack".into() };
     store.put_alert_hook(slack).await.unwrap();
     assert_eq!(collector.beacon(&answered(5, 1, 0, Some("Images never loaded"))).await.0, 204);

@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::Collector;
+use common::clickhouse::ClickHouseServer;
+use common::{Backend, Collector};
 use palaute_collector::config::Config;
 use serde_json::Value;
 
@@ -355,9 +356,23 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
 
 #[tokio::test]
 async fn every_aggregate_matches_values_computed_from_what_was_sent_on_raw_rows_and_rollups() {
+    aggregates_match_what_was_sent(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn every_aggregate_matches_values_computed_from_what_was_sent_on_clickhouse() {
+    let server = ClickHouseServer::start().await;
+    aggregates_match_what_was_sent(Backend::ClickHouse(&server)).await;
+}
+
+/// The analyst API suite, on either store: the embedded store answers from
+/// raw rows, then rollups, then both after a late beacon; ClickHouse answers
+/// every step with SQL.
+async fn aggregates_match_what_was_sent(backend: Backend<'_>) {
+    let embedded = matches!(backend, Backend::Embedded);
     // No background rollups: the test decides when they are built.
-    let collector =
-        Collector::start_with(Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() }).await;
+    let config = Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() };
+    let collector = Collector::start_on(backend, config).await;
     let now = now_ms();
     let mut visits = visits(now, 700, 0);
     for visit in &visits {
@@ -367,39 +382,27 @@ async fn every_aggregate_matches_values_computed_from_what_was_sent_on_raw_rows_
     }
     assert!(visits.iter().filter(|v| v.slow_bounce()).count() >= 20, "the mix has slow bounces");
     assert!(visits.iter().filter(|v| v.abandoned()).count() >= 50, "the mix has abandonment");
+    collector.settled().await;
 
-    // 1. Raw rows only.
+    // 1. Raw rows only (ClickHouse: SQL).
     check_everything(&collector, &visits, now).await;
     assert_eq!(collector.metric("palaute_query_rollup_hours_total").await, Some(0.0));
-
-    // 2. Rollups: every hour that is over is answered from them.
-    let rolled = collector.roll_up().await;
-    assert!(rolled >= 20, "rolled up {rolled} hours");
-    let raw_before = collector.metric("palaute_query_raw_rows_total").await.unwrap();
-    let summary = api(&collector, "summary?from=20h").await;
-    let raw_rows = collector.metric("palaute_query_raw_rows_total").await.unwrap() - raw_before;
-    let from = now - 20 * HOUR;
-    let edges = visits
-        .iter()
-        .filter(|v| {
-            v.started_at >= from
-                && (v.started_at < from - from.rem_euclid(HOUR) + HOUR || v.started_at >= now - now.rem_euclid(HOUR))
-        })
-        .count();
-    assert_eq!(raw_rows as usize, edges, "only the partial first hour and the current hour are read raw");
-    assert!(summary["page_views"].as_u64().unwrap() > edges as u64);
-    check_everything(&collector, &visits, now).await;
-    assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap() >= 20.0 * 10.0);
-
-    // 3. A late beacon for a rolled-up hour: that hour is read raw until rolled up again.
-    let mut late = self::visits(now, 1, 10_000).remove(0);
-    late.started_at = now - now.rem_euclid(HOUR) - 5 * HOUR + 60_000;
-    let (status, _) = collector.beacon_with(&late.beacon(), &format!("User-Agent: {}\r\n", AGENTS[late.agent].0)).await;
-    assert_eq!(status, 204);
-    visits.push(late);
-    check_everything(&collector, &visits, now).await;
-    assert_eq!(collector.roll_up().await, 1, "only the changed hour is rolled up again");
-    check_everything(&collector, &visits, now).await;
+    if embedded {
+        answers_from_rollups_match(&collector, &mut visits, now).await;
+    } else {
+        // A late beacon for an hour already stored, and a beacon stored twice.
+        let mut late = self::visits(now, 1, 10_000).remove(0);
+        late.started_at = now - now.rem_euclid(HOUR) - 5 * HOUR + 60_000;
+        let agent = format!("User-Agent: {}\r\n", AGENTS[late.agent].0);
+        for _ in 0..2 {
+            assert_eq!(collector.beacon_with(&late.beacon(), &agent).await.0, 204);
+        }
+        visits.push(late);
+        collector.settled().await;
+        check_everything(&collector, &visits, now).await;
+        assert_eq!(collector.metric("palaute_query_rollup_hours_total").await, Some(0.0));
+        assert_eq!(collector.metric("palaute_query_raw_rows_total").await, Some(0.0), "ClickHouse aggregates itself");
+    }
 
     for bad in [
         "timeseries?metric=speed",
@@ -411,6 +414,39 @@ async fn every_aggregate_matches_values_computed_from_what_was_sent_on_raw_rows_
         assert_eq!(status, 400, "{bad}: {body}");
     }
     collector.stop().await;
+}
+
+/// The embedded store's rollups answer as raw rows do, also after a late
+/// beacon changed a rolled-up hour.
+async fn answers_from_rollups_match(collector: &Collector, visits: &mut Vec<Visit>, now: i64) {
+    // 2. Rollups: every hour that is over is answered from them.
+    let rolled = collector.roll_up().await;
+    assert!(rolled >= 20, "rolled up {rolled} hours");
+    let raw_before = collector.metric("palaute_query_raw_rows_total").await.unwrap();
+    let summary = api(collector, "summary?from=20h").await;
+    let raw_rows = collector.metric("palaute_query_raw_rows_total").await.unwrap() - raw_before;
+    let from = now - 20 * HOUR;
+    let edges = visits
+        .iter()
+        .filter(|v| {
+            v.started_at >= from
+                && (v.started_at < from - from.rem_euclid(HOUR) + HOUR || v.started_at >= now - now.rem_euclid(HOUR))
+        })
+        .count();
+    assert_eq!(raw_rows as usize, edges, "only the partial first hour and the current hour are read raw");
+    assert!(summary["page_views"].as_u64().unwrap() > edges as u64);
+    check_everything(collector, visits, now).await;
+    assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap() >= 20.0 * 10.0);
+
+    // 3. A late beacon for a rolled-up hour: that hour is read raw until rolled up again.
+    let mut late = self::visits(now, 1, 10_000).remove(0);
+    late.started_at = now - now.rem_euclid(HOUR) - 5 * HOUR + 60_000;
+    let (status, _) = collector.beacon_with(&late.beacon(), &format!("User-Agent: {}\r\n", AGENTS[late.agent].0)).await;
+    assert_eq!(status, 204);
+    visits.push(late);
+    check_everything(collector, visits, now).await;
+    assert_eq!(collector.roll_up().await, 1, "only the changed hour is rolled up again");
+    check_everything(collector, visits, now).await;
 }
 
 /// Three days of generated page views (written through the store, as the
@@ -425,7 +461,7 @@ async fn hour_and_day_rollups_answer_exactly_as_raw_rows() {
     let collector =
         Collector::start_with(Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() }).await;
     let config = Config { data: collector.data.path().to_path_buf(), ..Config::default() };
-    let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).unwrap();
+    let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).await.unwrap();
     let now = now_ms();
     palaute_collector::generate::generate(&store, "shop", 6000, now - 3 * 86_400_000, now, 7, |_| {}).await.unwrap();
 

@@ -107,6 +107,9 @@ pub async fn grouped(
     selection: &Selection,
     grouping: &Grouping,
 ) -> Result<BTreeMap<GroupKey, Stats>> {
+    if let Some(groups) = store.aggregate(selection, grouping).await? {
+        return Ok(groups);
+    }
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
     let first_hour = selection.from_ms + (HOUR_MS - selection.from_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
     let end_hour = selection.to_ms - selection.to_ms.rem_euclid(HOUR_MS);

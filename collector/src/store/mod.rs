@@ -1,6 +1,6 @@
 //! Where page views and sites live. One [`Store`] trait, implemented by the
-//! embedded SQLite store ([`sqlite`]); every implementation passes the same
-//! test suite (`tests/store.rs`).
+//! embedded SQLite store ([`sqlite`]) and by ClickHouse ([`clickhouse`]);
+//! both pass the same test suites (`tests/store.rs`, `tests/analytics.rs`).
 //!
 //! Contract of every store:
 //! - [`Store::ingest`] returns only once the snapshot is durable (it survives
@@ -9,16 +9,22 @@
 //! - Per page view (site + id) the snapshot with the highest `seq` wins; the
 //!   same snapshot stored twice counts once.
 
+pub mod clickhouse;
 pub mod sqlite;
 mod sqlite_alert;
 mod sqlite_rollup;
 mod sqlite_schema;
+mod sqlite_spool;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
+use std::collections::BTreeMap;
+
 use crate::error::Result;
 use crate::model::PageView;
+use crate::rollup::query::{GroupKey, Grouping};
+use crate::stats::Stats;
 
 /// A page-view snapshot to store, with its sequence number.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,6 +287,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Opens (`Some`) or closes (`None`) `site`'s incident.
     async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()>;
+
+    /// The stats of the selected page views per group, computed by the store
+    /// itself (ClickHouse SQL); `None` when it leaves that to rollups and
+    /// raw rows ([`rollup::query`](crate::rollup::query)).
+    async fn aggregate(
+        &self,
+        _selection: &Selection,
+        _grouping: &Grouping,
+    ) -> Result<Option<BTreeMap<GroupKey, Stats>>> {
+        Ok(None)
+    }
 
     /// Snapshots waiting to be stored.
     fn queue_depth(&self) -> usize {

@@ -77,7 +77,7 @@ impl SqliteStore {
         Ok(SqliteStore { path, writer })
     }
 
-    async fn with_connection<T: Send + 'static>(
+    pub(super) async fn with_connection<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -236,7 +236,7 @@ fn row_values(snapshot: &Snapshot) -> Vec<Value> {
 
 /// The columns of [`FIELDS`], in order; with [`Fields::Aggregates`], the
 /// ones aggregates do not use are constants (read as empty).
-fn select_sql(fields: Fields) -> String {
+pub(super) fn select_sql(fields: Fields) -> String {
     let columns: Vec<&str> = FIELDS
         .iter()
         .map(|field| match (fields, *field) {
@@ -253,7 +253,7 @@ fn select_sql(fields: Fields) -> String {
 
 /// A row of [`select_sql`], whose columns are [`FIELDS`] in order. Read by
 /// index, in that order: looking a column up by name is a string search.
-fn read_view(row: &Row) -> rusqlite::Result<PageView> {
+pub(super) fn read_view(row: &Row) -> rusqlite::Result<PageView> {
     let mut next = 0;
     let mut c = || {
         next += 1;

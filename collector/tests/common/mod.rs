@@ -3,11 +3,13 @@
 
 #![allow(dead_code)]
 
+pub mod clickhouse;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use palaute_collector::config::Config;
+use palaute_collector::config::{Config, StoreKind};
 use palaute_collector::sites::{hash_token, new_token};
 use palaute_collector::store::{Site, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,11 +22,22 @@ pub const ORIGIN: &str = "https://shop.example";
 /// A desktop Chrome user agent.
 pub const BROWSER_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36";
 
+/// Where a test collector keeps page views.
+#[derive(Clone, Copy)]
+pub enum Backend<'a> {
+    /// The embedded SQLite store.
+    Embedded,
+    /// A ClickHouse server of the test.
+    ClickHouse(&'a clickhouse::ClickHouseServer),
+}
+
 /// A collector serving on 127.0.0.1 with one registered site, `shop`.
 pub struct Collector {
     pub addr: SocketAddr,
     pub token: String,
     pub data: tempfile::TempDir,
+    /// The configuration it runs with.
+    pub config: Config,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -36,9 +49,20 @@ impl Collector {
 
     /// Like [`start`](Self::start), with `config` (its data directory is replaced).
     pub async fn start_with(config: Config) -> Collector {
+        Self::start_on(Backend::Embedded, config).await
+    }
+
+    /// Like [`start_with`](Self::start_with), storing page views in `backend`.
+    pub async fn start_on(backend: Backend<'_>, config: Config) -> Collector {
         let data = tempfile::tempdir().unwrap();
-        let config = Config { data: data.path().to_path_buf(), ..config };
-        let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).unwrap();
+        let mut config = Config { data: data.path().to_path_buf(), ..config };
+        if let Backend::ClickHouse(server) = backend {
+            config.store = StoreKind::Clickhouse;
+            config.clickhouse_url = server.url();
+            config.clickhouse_database = format!("test_{}", &new_token().unwrap()[..12].to_ascii_lowercase());
+            config.clickhouse_database.retain(|c| c.is_ascii_alphanumeric() || c == '_');
+        }
+        let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).await.unwrap();
         let token = new_token().unwrap();
         store
             .put_site(Site {
@@ -54,23 +78,33 @@ impl Collector {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let running = config.clone();
         let server = tokio::spawn(async move {
-            palaute_collector::run(listener, config, async move {
+            palaute_collector::run(listener, running, async move {
                 let _ = stopped.await;
             })
             .await
             .unwrap();
         });
-        Collector { addr, token, data, stop: Some(stop), server: Some(server) }
+        Collector { addr, token, data, config, stop: Some(stop), server: Some(server) }
     }
 
     /// Rolls up every changed hour that is over, through a second handle on
     /// the collector's store (as a second process would); returns how many.
     pub async fn roll_up(&self) -> usize {
-        let config = Config { data: self.data.path().to_path_buf(), ..Config::default() };
-        let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).unwrap();
+        let store: Arc<dyn Store> = palaute_collector::open_store(&self.config, &Default::default()).await.unwrap();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
         palaute_collector::rollup::build::catch_up(&store, now).await.unwrap()
+    }
+
+    /// Waits until every acknowledged beacon is where queries read it (the
+    /// ClickHouse store ships its spool in the background).
+    pub async fn settled(&self) {
+        let started = std::time::Instant::now();
+        while self.metric("palaute_ingest_queue_depth").await != Some(0.0) {
+            assert!(started.elapsed() < Duration::from_secs(60), "beacons still queued after 60 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Sends raw bytes and returns the status code and body of the answer.

@@ -1,0 +1,252 @@
+//! The ClickHouse store (`--store clickhouse`): page views and sites in
+//! ClickHouse, shared by any number of collectors; aggregates computed by
+//! ClickHouse SQL ([`sql`]).
+//!
+//! Ingest keeps the embedded store's promise: a beacon is acknowledged once
+//! it is durable on local disk (a spool in `DATA/palaute.db`), and a
+//! background task ([`ship`]) inserts the spool into ClickHouse in order,
+//! removing what ClickHouse acknowledged. ClickHouse being slow or down
+//! delays page views' arrival, never loses them, and a snapshot shipped
+//! twice counts once (`ReplacingMergeTree(seq)` read with `FINAL`).
+//!
+//! Node-local, in the data directory: the spool, alert hooks added with
+//! `alert add`, the alert delivery queue and open incidents. Everything an
+//! analyst reads is in ClickHouse.
+
+mod http;
+mod rows;
+mod schema;
+mod ship;
+mod sql;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+pub use self::http::ClickHouse;
+use self::ship::Shipping;
+use super::sqlite::{SqliteOptions, SqliteStore};
+use super::{
+    AlertHook, Delivery, DirtyHour, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store,
+    EXPORT_CHUNK,
+};
+use crate::error::{AppError, Result};
+use crate::model::{now_ms, PageView};
+use crate::rollup::query::{GroupKey, Grouping};
+use crate::stats::Stats;
+
+/// Where the ClickHouse store keeps its data.
+#[derive(Debug, Clone)]
+pub struct ClickhouseOptions {
+    /// HTTP interface URL (`http://127.0.0.1:8123`).
+    pub url: String,
+    /// Database (created if missing): letters, digits and `_`.
+    pub database: String,
+}
+
+/// Page views and sites in ClickHouse, with a local durable spool.
+pub struct ClickhouseStore {
+    clickhouse: ClickHouse,
+    database: String,
+    local: Arc<SqliteStore>,
+    shipping: Arc<Shipping>,
+}
+
+impl ClickhouseStore {
+    /// Connects, creates or migrates the schema, opens the local spool in
+    /// `data_dir` and starts shipping it.
+    pub async fn open(options: &ClickhouseOptions, data_dir: &Path, local: SqliteOptions) -> Result<ClickhouseStore> {
+        let database = &options.database;
+        if database.is_empty() || !database.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(AppError::Invalid(format!("clickhouse_database: {database:?} is not a plain name")));
+        }
+        let clickhouse = ClickHouse::new(&options.url)?;
+        schema::migrate(&clickhouse, database).await?;
+        let local = Arc::new(SqliteStore::open(data_dir, local)?);
+        let shipping = Arc::new(Shipping::default());
+        tokio::spawn(ship::run(local.clone(), clickhouse.clone(), format!("{database}.pageviews"), shipping.clone()));
+        Ok(ClickhouseStore { clickhouse, database: database.clone(), local, shipping })
+    }
+
+    /// Inserts page views straight into ClickHouse, bypassing the spool
+    /// (bulk loads: `generate`, `import`).
+    pub async fn insert_direct(&self, snapshots: &[Snapshot]) -> Result<()> {
+        let mut body = String::with_capacity(snapshots.len() * 600);
+        for snapshot in snapshots {
+            body.push_str(&rows::row(snapshot));
+            body.push('\n');
+        }
+        self.clickhouse.insert(&self.table("pageviews"), body).await
+    }
+
+    fn table(&self, name: &str) -> String {
+        format!("{}.{name}", self.database)
+    }
+}
+
+#[async_trait]
+impl Store for ClickhouseStore {
+    async fn ingest(&self, snapshot: Snapshot) -> Result<()> {
+        self.local.ingest(snapshot).await?;
+        self.shipping.ingested();
+        Ok(())
+    }
+
+    async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
+        let sql = format!(
+            "SELECT {} FROM {} FINAL WHERE {} ORDER BY started_at, id FORMAT JSONEachRow",
+            rows::COLUMNS,
+            self.table("pageviews"),
+            sql::condition(&selection)
+        );
+        let mut answer = self.clickhouse.stream(&sql).await?;
+        let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
+        while let Some(batch) = answer.next_rows().await? {
+            for row in batch {
+                chunk.push(
+                    rows::view(&row).ok_or_else(|| AppError::Internal("unreadable ClickHouse page view".into()))?,
+                );
+                if chunk.len() == EXPORT_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK));
+                    if sink.send(full).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = sink.send(chunk).await;
+        }
+        Ok(())
+    }
+
+    async fn aggregate(&self, selection: &Selection, grouping: &Grouping) -> Result<Option<BTreeMap<GroupKey, Stats>>> {
+        let rows = self.clickhouse.rows(&sql::aggregate(&self.table("pageviews"), selection, grouping)).await?;
+        let groups = rows.iter().map(|row| sql::group(row, grouping)).collect::<Result<_>>()?;
+        Ok(Some(groups))
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>> {
+        let rows = self
+            .clickhouse
+            .rows(&format!(
+                "SELECT id, origins, token_hash, created_at, feedback_scale FROM {} FINAL WHERE deleted = 0 \
+                 ORDER BY id FORMAT JSONEachRow",
+                self.table("sites")
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                Some(Site {
+                    id: row["id"].as_str()?.to_string(),
+                    origins: serde_json::from_str(row["origins"].as_str()?).unwrap_or_default(),
+                    token_hash: row["token_hash"].as_str()?.to_string(),
+                    created_at: row["created_at"].as_i64()?,
+                    feedback_scale: row["feedback_scale"].as_str()?.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    async fn put_site(&self, site: Site) -> Result<()> {
+        self.write_site(&site, false).await
+    }
+
+    async fn remove_site(&self, id: &str) -> Result<bool> {
+        let Some(site) = self.sites().await?.into_iter().find(|site| site.id == id) else {
+            return Ok(false);
+        };
+        self.write_site(&site, true).await?;
+        Ok(true)
+    }
+
+    // ClickHouse aggregates raw rows itself: no rollups to build or read.
+    async fn dirty_hours(&self, _before_ms: i64, _limit: usize) -> Result<Vec<DirtyHour>> {
+        Ok(Vec::new())
+    }
+
+    async fn put_rollups(&self, _hour: DirtyHour, _rows: Vec<RollupRow>) -> Result<()> {
+        Ok(())
+    }
+
+    async fn days_to_roll(&self, _before_ms: i64, _limit: usize) -> Result<Vec<(String, i64)>> {
+        Ok(Vec::new())
+    }
+
+    async fn roll_up_day(&self, _site: &str, _day_ms: i64, _merge: MergeRollups) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn rollups(&self, _query: RollupQuery) -> Result<RollupSet> {
+        Ok(RollupSet::default())
+    }
+
+    async fn alert_hooks(&self) -> Result<Vec<AlertHook>> {
+        self.local.alert_hooks().await
+    }
+
+    async fn put_alert_hook(&self, hook: AlertHook) -> Result<i64> {
+        self.local.put_alert_hook(hook).await
+    }
+
+    async fn remove_alert_hook(&self, id: i64) -> Result<bool> {
+        self.local.remove_alert_hook(id).await
+    }
+
+    async fn first_alerted(&self, keys: Vec<String>) -> Result<Vec<String>> {
+        self.local.first_alerted(keys).await
+    }
+
+    async fn queue_alerts(&self, deliveries: Vec<Delivery>, now_ms: i64) -> Result<()> {
+        self.local.queue_alerts(deliveries, now_ms).await
+    }
+
+    async fn due_alerts(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>> {
+        self.local.due_alerts(now_ms, limit).await
+    }
+
+    async fn settle_alert(&self, key: String, delivered: bool, retry_at: i64) -> Result<()> {
+        self.local.settle_alert(key, delivered, retry_at).await
+    }
+
+    async fn incident(&self, site: &str) -> Result<Option<(i64, String)>> {
+        self.local.incident(site).await
+    }
+
+    async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()> {
+        self.local.set_incident(site, incident).await
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.local.queue_depth() + self.shipping.spooled() as usize
+    }
+
+    fn size_bytes(&self) -> Option<u64> {
+        self.local.size_bytes()
+    }
+}
+
+impl ClickhouseStore {
+    async fn write_site(&self, site: &Site, deleted: bool) -> Result<()> {
+        // Microseconds: a later write wins even within the same millisecond.
+        let version = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or_else(|_| now_ms() as u64 * 1000);
+        let row = json!({
+            "id": site.id,
+            "origins": serde_json::to_string(&site.origins).unwrap_or_else(|_| "[]".into()),
+            "token_hash": site.token_hash,
+            "created_at": site.created_at,
+            "feedback_scale": site.feedback_scale,
+            "version": version,
+            "deleted": u8::from(deleted),
+        });
+        self.clickhouse.insert(&self.table("sites"), row.to_string()).await
+    }
+}

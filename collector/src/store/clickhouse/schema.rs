@@ -1,0 +1,68 @@
+//! The ClickHouse schema, created and migrated by the collector at start.
+//!
+//! Applied migrations are recorded in `palaute_schema`; each runs once and
+//! uses only syntax that ClickHouse 18.16 (Debian's package) and current
+//! releases both accept. Several collectors starting at once are safe: every
+//! statement is `IF NOT EXISTS`.
+
+use super::http::ClickHouse;
+use crate::error::Result;
+
+/// The statements of each schema version, in order; `{db}` is the database.
+const MIGRATIONS: [&[&str]; 1] = [&[
+    // Page views: the snapshot with the highest `seq` per (site, id) wins
+    // when parts merge, and every read uses FINAL, so a beacon stored twice
+    // (a retried insert, a re-sent beacon) counts once. Partitioned by month
+    // of the page view's start; ordered by site first, so a site's period
+    // reads only its own granules.
+    "CREATE TABLE IF NOT EXISTS {db}.pageviews (
+        site String, id String, seq UInt32, received_at Int64, path String, url String,
+        referrer_host Nullable(String), started_at Int64, nav_type Nullable(String),
+        ttfb_ms Nullable(Float64), fcp_ms Nullable(Float64), lcp_ms Nullable(Float64),
+        inp_ms Nullable(Float64), cls Nullable(Float64), dcl_ms Nullable(Float64), load_ms Nullable(Float64),
+        lcp_element Nullable(String), lcp_url Nullable(String), lcp_subparts Nullable(String),
+        inp_target Nullable(String), inp_subparts Nullable(String), response_status Nullable(UInt16),
+        visible_ms Nullable(Float64), left_at_ms Nullable(Float64), abandoned Nullable(UInt8),
+        abandon_phase Nullable(String), slow_bounce Nullable(UInt8), device Nullable(String),
+        browser Nullable(String), os Nullable(String), effective_type Nullable(String),
+        downlink_mbps Nullable(Float64), rtt_ms Nullable(Float64), save_data Nullable(UInt8),
+        device_memory Nullable(Float64), cpu_cores Nullable(UInt16), errors Nullable(UInt32),
+        feedback_rating Nullable(UInt8), feedback_scale Nullable(String), feedback_comment Nullable(String),
+        feedback_at_ms Nullable(Float64), tag_keys Array(String), tag_values Array(String)
+    ) ENGINE = ReplacingMergeTree(seq)
+    PARTITION BY toYYYYMM(toDate(intDiv(started_at, 1000)))
+    ORDER BY (site, id)",
+    // Sites, shared by every collector: the row with the highest version
+    // wins; a removed site is a row with `deleted = 1`.
+    "CREATE TABLE IF NOT EXISTS {db}.sites (
+        id String, origins String, token_hash String, created_at Int64, feedback_scale String,
+        version UInt64, deleted UInt8
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY id",
+]];
+
+/// Creates the database and brings its schema to the newest version.
+pub async fn migrate(clickhouse: &ClickHouse, database: &str) -> Result<()> {
+    clickhouse.execute(&format!("CREATE DATABASE IF NOT EXISTS {database}")).await?;
+    clickhouse
+        .execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {database}.palaute_schema (version UInt32, applied_at Int64) ENGINE = Log"
+        ))
+        .await?;
+    let rows =
+        clickhouse.rows(&format!("SELECT max(version) AS v FROM {database}.palaute_schema FORMAT JSONEachRow")).await?;
+    let applied = rows.first().and_then(|row| row["v"].as_u64()).unwrap_or(0) as usize;
+    for (index, statements) in MIGRATIONS.iter().enumerate().skip(applied) {
+        for statement in *statements {
+            clickhouse.execute(&statement.replace("{db}", database)).await?;
+        }
+        let version = index + 1;
+        clickhouse
+            .insert(
+                &format!("{database}.palaute_schema"),
+                serde_json::json!({ "version": version, "applied_at": crate::model::now_ms() }).to_string(),
+            )
+            .await?;
+        tracing::info!(message = "ClickHouse schema migrated", database, version);
+    }
+    Ok(())
+}

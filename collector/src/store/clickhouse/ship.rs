@@ -1,0 +1,99 @@
+//! Ships spooled snapshots to ClickHouse, oldest first, in batches. A batch
+//! leaves the spool only once ClickHouse has acknowledged its insert; while
+//! ClickHouse is slow or down the spool grows on local disk and the batch is
+//! retried with backoff. A batch inserted twice (its answer lost) is stored
+//! once: the table keeps one row per page view, the highest `seq`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::http::ClickHouse;
+use super::rows;
+use crate::store::sqlite::SqliteStore;
+
+/// Most snapshots per insert.
+pub const SHIP_BATCH: usize = 5_000;
+/// First wait after a failed insert; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Longest sleep while nothing is spooled (a safety net for a lost wake-up).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// What the shipper shares with the store.
+#[derive(Default)]
+pub struct Shipping {
+    /// Woken by every acknowledged ingest.
+    wake: Notify,
+    /// Snapshots acknowledged so far.
+    ingested: AtomicU64,
+    /// Snapshots in the spool: as last counted, plus those ingested since
+    /// (it may count a snapshot twice for a moment, never miss one).
+    spooled: AtomicU64,
+}
+
+impl Shipping {
+    /// Called after each acknowledged ingest.
+    pub fn ingested(&self) {
+        self.ingested.fetch_add(1, Ordering::SeqCst);
+        self.spooled.fetch_add(1, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Snapshots not yet in ClickHouse (0 only once all are).
+    pub fn spooled(&self) -> u64 {
+        self.spooled.load(Ordering::SeqCst)
+    }
+
+    /// Records a count of the spool taken after `since` ingests.
+    fn counted(&self, count: u64, since: u64) {
+        let later = self.ingested.load(Ordering::SeqCst) - since;
+        self.spooled.store(count + later, Ordering::SeqCst);
+    }
+}
+
+/// Runs forever: moves `spool`'s snapshots into `table`.
+pub async fn run(spool: Arc<SqliteStore>, clickhouse: ClickHouse, table: String, shipping: Arc<Shipping>) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let since = shipping.ingested.load(Ordering::SeqCst);
+        let outcome = ship_batch(&spool, &clickhouse, &table).await;
+        let count = match outcome {
+            Ok(0) => Ok(0),
+            _ => spool.spooled_count().await,
+        };
+        if let Ok(count) = count {
+            shipping.counted(count, since);
+        }
+        match outcome {
+            Ok(0) => {
+                let _ = tokio::time::timeout(IDLE_POLL, shipping.wake.notified()).await;
+            }
+            Ok(_) => backoff = FIRST_BACKOFF,
+            Err(error) => {
+                tracing::warn!(message = "ClickHouse insert failed; beacons stay spooled", %error, retry_in_ms = backoff.as_millis() as u64);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Ships the oldest batch; how many snapshots it shipped.
+async fn ship_batch(spool: &SqliteStore, clickhouse: &ClickHouse, table: &str) -> crate::error::Result<usize> {
+    let batch = spool.spooled(SHIP_BATCH).await?;
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut body = String::with_capacity(batch.len() * 600);
+    for snapshot in &batch {
+        body.push_str(&rows::row(snapshot));
+        body.push('\n');
+    }
+    clickhouse.insert(table, body).await?;
+    let shipped = batch.iter().map(|s| (s.view.site.clone(), s.view.id.clone(), s.seq)).collect();
+    spool.unspool(shipped).await?;
+    Ok(batch.len())
+}

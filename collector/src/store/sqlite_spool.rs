@@ -1,0 +1,58 @@
+//! The embedded store as a spool: when page views live in another store
+//! (ClickHouse), the local SQLite file keeps each acknowledged snapshot
+//! durably until that store has it. The spool is the `pageviews` table
+//! itself, written by the same group-committing writer, so a spooled beacon
+//! is exactly as durable as an embedded one.
+
+use rusqlite::{params, Connection};
+
+use super::sqlite::{read_view, select_sql, SqliteStore};
+use super::{Fields, Snapshot};
+use crate::error::Result;
+
+/// A shipped snapshot: site, page-view id and the sequence number shipped.
+pub type Shipped = (String, String, u32);
+
+impl SqliteStore {
+    /// The `limit` spooled snapshots of the earliest page views (per site, by start: the `(site, started_at)` index).
+    pub async fn spooled(&self, limit: usize) -> Result<Vec<Snapshot>> {
+        self.with_connection(move |connection| {
+            let sql = select_sql(Fields::All)
+                .replace(" FROM pageviews", ", seq, received_at FROM pageviews ORDER BY site, started_at LIMIT ?1");
+            let mut statement = connection.prepare(&sql)?;
+            let snapshots = statement
+                .query_map([limit as i64], |row| {
+                    Ok(Snapshot { view: read_view(row)?, seq: row.get(39)?, received_at: row.get(40)? })
+                })?
+                .collect();
+            snapshots
+        })
+        .await
+    }
+
+    /// Removes shipped snapshots; one replaced by a newer snapshot meanwhile
+    /// stays, to be shipped in turn.
+    pub async fn unspool(&self, shipped: Vec<Shipped>) -> Result<()> {
+        self.with_connection(move |connection| unspool(connection, &shipped)).await
+    }
+
+    /// Snapshots spooled.
+    pub async fn spooled_count(&self) -> Result<u64> {
+        self.with_connection(|connection| connection.query_row("SELECT count(*) FROM pageviews", [], |row| row.get(0)))
+            .await
+    }
+}
+
+fn unspool(connection: &mut Connection, shipped: &[Shipped]) -> rusqlite::Result<()> {
+    let transaction = connection.transaction()?;
+    {
+        let mut remove =
+            transaction.prepare_cached("DELETE FROM pageviews WHERE site = ?1 AND id = ?2 AND seq <= ?3")?;
+        for (site, id, seq) in shipped {
+            remove.execute(params![site, id, seq])?;
+        }
+        // The spool's hours are never rolled up here.
+        transaction.execute("DELETE FROM dirty_hours", [])?;
+    }
+    transaction.commit()
+}
