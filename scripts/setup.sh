@@ -12,6 +12,7 @@ command -v brotli >/dev/null || need_apt+=(brotli)
 command -v gzip >/dev/null || need_apt+=(gzip)
 command -v wrk >/dev/null || need_apt+=(wrk)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -269,6 +269,7 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
                 eprintln!("{n} page views written");
             })
             .await?;
+            store.settle().await?;
             let written = started.elapsed();
             let hours = crate::rollup::build::catch_up(&store, now).await?;
             println!(

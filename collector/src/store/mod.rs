@@ -299,6 +299,12 @@ pub trait Store: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Waits until every acknowledged snapshot is where queries read it
+    /// (the ClickHouse store ships its spool in the background).
+    async fn settle(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Snapshots waiting to be stored.
     fn queue_depth(&self) -> usize {
         0

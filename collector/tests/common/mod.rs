@@ -75,6 +75,10 @@ impl Collector {
             .await
             .unwrap();
         drop(store);
+        Self::serve(config, data, token).await
+    }
+
+    async fn serve(config: Config, data: tempfile::TempDir, token: String) -> Collector {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -87,6 +91,19 @@ impl Collector {
             .unwrap();
         });
         Collector { addr, token, data, config, stop: Some(stop), server: Some(server) }
+    }
+
+    /// Stops the collector and starts a new one on the same data and store.
+    pub async fn restart(mut self) -> Collector {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        let data = tempfile::TempDir::new().unwrap();
+        let data = std::mem::replace(&mut self.data, data);
+        Self::serve(self.config.clone(), data, self.token.clone()).await
     }
 
     /// Rolls up every changed hour that is over, through a second handle on

@@ -21,7 +21,7 @@ mod sql;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -54,6 +54,8 @@ pub struct ClickhouseStore {
     database: String,
     local: Arc<SqliteStore>,
     shipping: Arc<Shipping>,
+    /// The site list last copied into the local store.
+    mirrored: Mutex<Option<Vec<Site>>>,
 }
 
 impl ClickhouseStore {
@@ -65,11 +67,21 @@ impl ClickhouseStore {
             return Err(AppError::Invalid(format!("clickhouse_database: {database:?} is not a plain name")));
         }
         let clickhouse = ClickHouse::new(&options.url)?;
-        schema::migrate(&clickhouse, database).await?;
+        // ClickHouse being down does not stop the collector: beacons are
+        // spooled and the shipper migrates the schema once it is back.
+        let migrated = match schema::migrate(&clickhouse, database).await {
+            Ok(()) => true,
+            Err(AppError::Unavailable(error)) => {
+                tracing::warn!(message = "ClickHouse unavailable at start; spooling beacons until it is back", %error);
+                false
+            }
+            Err(error) => return Err(error),
+        };
         let local = Arc::new(SqliteStore::open(data_dir, local)?);
         let shipping = Arc::new(Shipping::default());
-        tokio::spawn(ship::run(local.clone(), clickhouse.clone(), format!("{database}.pageviews"), shipping.clone()));
-        Ok(ClickhouseStore { clickhouse, database: database.clone(), local, shipping })
+        let target = ship::Target { clickhouse: clickhouse.clone(), database: database.clone(), migrated };
+        tokio::spawn(ship::run(local.clone(), target, shipping.clone()));
+        Ok(ClickhouseStore { clickhouse, database: database.clone(), local, shipping, mirrored: Mutex::new(None) })
     }
 
     /// Inserts page views straight into ClickHouse, bypassing the spool
@@ -130,27 +142,20 @@ impl Store for ClickhouseStore {
         Ok(Some(groups))
     }
 
+    /// Sites from ClickHouse, copied into the local store; while ClickHouse
+    /// is unreachable, the last copy (so beacons are still accepted).
     async fn sites(&self) -> Result<Vec<Site>> {
-        let rows = self
-            .clickhouse
-            .rows(&format!(
-                "SELECT id, origins, token_hash, created_at, feedback_scale FROM {} FINAL WHERE deleted = 0 \
-                 ORDER BY id FORMAT JSONEachRow",
-                self.table("sites")
-            ))
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| {
-                Some(Site {
-                    id: row["id"].as_str()?.to_string(),
-                    origins: serde_json::from_str(row["origins"].as_str()?).unwrap_or_default(),
-                    token_hash: row["token_hash"].as_str()?.to_string(),
-                    created_at: row["created_at"].as_i64()?,
-                    feedback_scale: row["feedback_scale"].as_str()?.to_string(),
-                })
-            })
-            .collect())
+        match self.shared_sites().await {
+            Ok(sites) => {
+                self.mirror(&sites).await?;
+                Ok(sites)
+            }
+            Err(AppError::Unavailable(error)) => {
+                tracing::warn!(message = "ClickHouse unavailable; using the local copy of the sites", %error);
+                self.local.sites().await
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn put_site(&self, site: Site) -> Result<()> {
@@ -158,7 +163,7 @@ impl Store for ClickhouseStore {
     }
 
     async fn remove_site(&self, id: &str) -> Result<bool> {
-        let Some(site) = self.sites().await?.into_iter().find(|site| site.id == id) else {
+        let Some(site) = self.shared_sites().await?.into_iter().find(|site| site.id == id) else {
             return Ok(false);
         };
         self.write_site(&site, true).await?;
@@ -222,6 +227,14 @@ impl Store for ClickhouseStore {
         self.local.set_incident(site, incident).await
     }
 
+    async fn settle(&self) -> Result<()> {
+        while self.shipping.spooled() > 0 {
+            self.shipping.wake();
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
     fn queue_depth(&self) -> usize {
         self.local.queue_depth() + self.shipping.spooled() as usize
     }
@@ -232,6 +245,49 @@ impl Store for ClickhouseStore {
 }
 
 impl ClickhouseStore {
+    /// The sites in ClickHouse.
+    async fn shared_sites(&self) -> Result<Vec<Site>> {
+        let rows = self
+            .clickhouse
+            .rows(&format!(
+                "SELECT id, origins, token_hash, created_at, feedback_scale FROM {} FINAL WHERE deleted = 0 \
+                 ORDER BY id FORMAT JSONEachRow",
+                self.table("sites")
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                Some(Site {
+                    id: row["id"].as_str()?.to_string(),
+                    origins: serde_json::from_str(row["origins"].as_str()?).unwrap_or_default(),
+                    token_hash: row["token_hash"].as_str()?.to_string(),
+                    created_at: row["created_at"].as_i64()?,
+                    feedback_scale: row["feedback_scale"].as_str()?.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    /// Copies `sites` into the local store when they changed since the last copy.
+    async fn mirror(&self, sites: &[Site]) -> Result<()> {
+        if self.mirrored.lock().map(|last| last.as_deref() == Some(sites)).unwrap_or(false) {
+            return Ok(());
+        }
+        for stale in self.local.sites().await? {
+            if !sites.iter().any(|site| site.id == stale.id) {
+                self.local.remove_site(&stale.id).await?;
+            }
+        }
+        for site in sites {
+            self.local.put_site(site.clone()).await?;
+        }
+        if let Ok(mut last) = self.mirrored.lock() {
+            *last = Some(sites.to_vec());
+        }
+        Ok(())
+    }
+
     async fn write_site(&self, site: &Site, deleted: bool) -> Result<()> {
         // Microseconds: a later write wins even within the same millisecond.
         let version = std::time::SystemTime::now()

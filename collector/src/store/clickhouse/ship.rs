@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::http::ClickHouse;
-use super::rows;
+use super::{rows, schema};
 use crate::store::sqlite::SqliteStore;
 
 /// Most snapshots per insert.
@@ -42,6 +42,11 @@ impl Shipping {
         self.wake.notify_one();
     }
 
+    /// Has the shipper look at the spool now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     /// Snapshots not yet in ClickHouse (0 only once all are).
     pub fn spooled(&self) -> u64 {
         self.spooled.load(Ordering::SeqCst)
@@ -54,12 +59,32 @@ impl Shipping {
     }
 }
 
-/// Runs forever: moves `spool`'s snapshots into `table`.
-pub async fn run(spool: Arc<SqliteStore>, clickhouse: ClickHouse, table: String, shipping: Arc<Shipping>) {
+/// Where the shipper inserts.
+pub struct Target {
+    /// The server.
+    pub clickhouse: ClickHouse,
+    /// The database.
+    pub database: String,
+    /// Whether its schema is known to be current.
+    pub migrated: bool,
+}
+
+/// Moves `spool`'s snapshots into the target's page views until the store
+/// is dropped, migrating the schema first if that could not be done at start.
+pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Shipping>) {
+    let table = format!("{}.pageviews", target.database);
+    let clickhouse = target.clickhouse.clone();
     let mut backoff = FIRST_BACKOFF;
-    loop {
+    // The store holds the other reference.
+    while Arc::strong_count(&shipping) > 1 {
         let since = shipping.ingested.load(Ordering::SeqCst);
-        let outcome = ship_batch(&spool, &clickhouse, &table).await;
+        let outcome = match target.migrated {
+            true => ship_batch(&spool, &clickhouse, &table).await,
+            false => schema::migrate(&clickhouse, &target.database).await.map(|()| {
+                target.migrated = true;
+                1 // look again at once
+            }),
+        };
         let count = match outcome {
             Ok(0) => Ok(0),
             _ => spool.spooled_count().await,

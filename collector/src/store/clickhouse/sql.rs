@@ -59,41 +59,44 @@ fn key(grouping: &Grouping) -> String {
 }
 
 /// The query of the selected page views' stats per group of `grouping`.
+/// Every `countIf` condition is wrapped in `ifNull(..., 0)`: over nullable
+/// columns alone, ClickHouse answers NULL rather than 0.
 pub fn aggregate(table: &str, selection: &Selection, grouping: &Grouping) -> String {
     let levels: Vec<String> = REPORTED_PERCENTILES.iter().map(|q| format!("{}", q - 1e-10)).collect();
-    let mut columns = vec![
-        "k".to_string(),
-        "count() AS views".into(),
-        "countIf(abandoned IS NOT NULL) AS known".into(),
-        "countIf(abandoned = 1) AS abandoned_n".into(),
-        "countIf(abandoned IS NOT NULL AND slow_bounce = 1) AS slow_bounces".into(),
-        "countIf(response_status IS NOT NULL) AS statuses".into(),
-        "countIf(response_status >= 500) AS server_errors".into(),
-    ];
+    let mut columns = vec!["k".to_string(), "count() AS views".into()];
+    let mut count = |condition: &str, alias: &str| columns.push(format!("countIf(ifNull({condition}, 0)) AS {alias}"));
+    count("abandoned IS NOT NULL", "known");
+    count("abandoned = 1", "abandoned_n");
+    count("abandoned IS NOT NULL AND slow_bounce = 1", "slow_bounces");
+    count("response_status IS NOT NULL", "statuses");
+    count("response_status >= 500", "server_errors");
     for vital in Vital::ALL {
         let (good, poor) = vital.thresholds();
         let field = vital.field();
-        columns.push(format!("countIf({field} <= {good}) AS {field}_good"));
-        columns.push(format!("countIf({field} > {good} AND {field} <= {poor}) AS {field}_ni"));
-        columns.push(format!("countIf({field} > {poor}) AS {field}_poor"));
-        columns.push(format!("quantilesExact({})({field}) AS {field}_q", levels.join(", ")));
+        count(&format!("{field} <= {good}"), &format!("{field}_good"));
+        count(&format!("{field} > {good} AND {field} <= {poor}"), &format!("{field}_ni"));
+        count(&format!("{field} > {poor}"), &format!("{field}_poor"));
     }
     let satisfied =
         "(feedback_scale = 'five' AND feedback_rating >= 4 OR feedback_scale != 'five' AND feedback_rating = 1)";
     for bucket in 0..BUCKETS {
         let b = format!("bucket = {bucket}");
-        columns.push(format!("countIf({b}) AS b{bucket}_views"));
-        columns.push(format!("countIf({b} AND abandoned IS NOT NULL) AS b{bucket}_known"));
-        columns.push(format!("countIf({b} AND abandoned = 1) AS b{bucket}_abandoned"));
-        columns.push(format!("countIf({b} AND abandoned IS NOT NULL AND slow_bounce = 1) AS b{bucket}_slow"));
-        columns.push(format!(
-            "countIf({b} AND feedback_scale IS NOT NULL AND feedback_rating IS NOT NULL) AS b{bucket}_answers"
-        ));
-        columns.push(format!("countIf({b} AND {satisfied}) AS b{bucket}_satisfied"));
+        count(&b, &format!("b{bucket}_views"));
+        count(&format!("{b} AND abandoned IS NOT NULL"), &format!("b{bucket}_known"));
+        count(&format!("{b} AND abandoned = 1"), &format!("b{bucket}_abandoned"));
+        count(&format!("{b} AND abandoned IS NOT NULL AND slow_bounce = 1"), &format!("b{bucket}_slow"));
+        count(
+            &format!("{b} AND feedback_scale IS NOT NULL AND feedback_rating IS NOT NULL"),
+            &format!("b{bucket}_answers"),
+        );
+        count(&format!("{b} AND {satisfied}"), &format!("b{bucket}_satisfied"));
     }
     for (scale, rating) in ANSWERS {
-        columns
-            .push(format!("countIf(feedback_scale = '{scale}' AND feedback_rating = {rating}) AS f_{scale}_{rating}"));
+        count(&format!("feedback_scale = '{scale}' AND feedback_rating = {rating}"), &format!("f_{scale}_{rating}"));
+    }
+    for vital in Vital::ALL {
+        let field = vital.field();
+        columns.push(format!("quantilesExact({})({field}) AS {field}_q", levels.join(", ")));
     }
     // The load-time bucket of the wait (load, or leaving before it), -1 without one.
     let wait = "if(abandoned = 1, left_at_ms, load_ms)";

@@ -1,0 +1,160 @@
+//! The ClickHouse store against a real `clickhouse-server`: it answers every
+//! analyst endpoint as the embedded store does on the same data, and no
+//! acknowledged beacon is lost or doubled while ClickHouse is down, across a
+//! collector restart included. (The aggregate suite of `analytics.rs` runs
+//! on both stores too.)
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::clickhouse::ClickHouseServer;
+use common::{beacon, Backend, Collector};
+use palaute_collector::config::Config;
+use palaute_collector::store::Store;
+use serde_json::Value;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+async fn api(collector: &Collector, path: &str) -> Value {
+    let (status, body) = collector.get(&format!("/api/v1/sites/shop/{path}"), Some(&collector.token)).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// `a` and `b` are the same answer: percentiles (sketched on one side,
+/// exact on the other) within 1%, everything else equal.
+fn same_answer(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>(), "{at}: fields");
+            for (key, value) in x {
+                let at = format!("{at}.{key}");
+                if matches!(key.as_str(), "p50" | "p75" | "p95" | "p99") && !value.is_null() {
+                    let (p, q) = (value.as_f64().unwrap(), y[key].as_f64().unwrap_or(f64::NAN));
+                    assert!((p - q).abs() <= 0.01 * p.abs().max(1e-9), "{at}: {p} vs {q}");
+                } else {
+                    same_answer(value, &y[key], &at);
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: length");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                same_answer(p, q, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(p), Value::Number(q)) => {
+            let (p, q) = (p.as_f64().unwrap(), q.as_f64().unwrap());
+            assert!((p - q).abs() <= 1e-9 * p.abs().max(1.0), "{at}: {p} vs {q}");
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+#[tokio::test]
+async fn clickhouse_answers_every_endpoint_as_the_embedded_store_on_the_same_data() {
+    let server = ClickHouseServer::start().await;
+    let config = Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() };
+    let embedded = Collector::start_on(Backend::Embedded, config.clone()).await;
+    let clickhouse = Collector::start_on(Backend::ClickHouse(&server), config).await;
+    let now = now_ms();
+    for collector in [&embedded, &clickhouse] {
+        let store: Arc<dyn Store> =
+            palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
+        palaute_collector::generate::generate(&store, "shop", 5000, now - 3 * 86_400_000, now, 11, |_| {})
+            .await
+            .unwrap();
+        store.settle().await.unwrap();
+    }
+    // The embedded store answers whole hours from its rollups.
+    assert!(embedded.roll_up().await >= 71);
+
+    let day = |days: i64| palaute_collector::model::format_time(now - days * 86_400_000);
+    let queries = [
+        "summary?from=4d".to_string(),
+        "abandonment?from=4d".into(),
+        "timeseries?metric=lcp&interval=day&from=4d".into(),
+        "timeseries?metric=inp&interval=hour&from=4d".into(),
+        "timeseries?metric=cls&from=30h".into(),
+        "breakdown?by=path&from=4d".into(),
+        "breakdown?by=device&from=4d".into(),
+        "breakdown?by=browser&from=4d".into(),
+        "breakdown?by=os&from=4d".into(),
+        "breakdown?by=effective_type&from=4d".into(),
+        "breakdown?by=nav_type&from=4d".into(),
+        "breakdown?by=response_status&from=4d".into(),
+        "breakdown?by=hour_of_day&from=4d".into(),
+        "breakdown?by=tag:ab&from=4d".into(),
+        "summary?from=4d&path=/checkout".into(),
+        "summary?from=4d&path=/cart&device=mobile".into(),
+        format!("summary?from={}&to={}", day(2), day(1)),
+        "feedback?from=4d&limit=50".into(),
+        "feedback?from=4d&rating=0&comment=true".into(),
+    ];
+    for query in &queries {
+        same_answer(&api(&embedded, query).await, &api(&clickhouse, query).await, query);
+    }
+    let summary = api(&clickhouse, "summary?from=4d").await;
+    assert_eq!(summary["page_views"], 5000);
+    let (exported, embedded_export) = (clickhouse.export().await, embedded.export().await);
+    assert_eq!(exported.len(), 5000);
+    // Row by row (ClickHouse 18.16 may print a double's last digit differently).
+    same_answer(&Value::from(exported), &Value::from(embedded_export), "export");
+    assert_eq!(clickhouse.metric("palaute_query_raw_rows_total").await, Some(0.0), "no raw rows read in Rust");
+    embedded.stop().await;
+    clickhouse.stop().await;
+}
+
+#[tokio::test]
+async fn beacons_acknowledged_while_clickhouse_is_down_arrive_exactly_once() {
+    let mut server = ClickHouseServer::start().await;
+    let config = Config { rate_limit_per_second: 0, ..Config::default() };
+    let collector = Collector::start_on(Backend::ClickHouse(&server), config).await;
+    let send = |id: String, seq: u32| {
+        let collector = &collector;
+        async move {
+            let (status, body) = collector.beacon(&beacon(&id, seq)).await;
+            assert_eq!(status, 204, "{id}/{seq}: {body}");
+        }
+    };
+    for n in 0..100 {
+        send(format!("view-{n:04}-abcdefghij"), 1).await;
+    }
+    collector.settled().await;
+    assert_eq!(api(&collector, "summary").await["page_views"], 100);
+
+    // ClickHouse crashes: beacons are still acknowledged, and spooled.
+    server.stop();
+    for n in 100..300 {
+        send(format!("view-{n:04}-abcdefghij"), 1).await;
+    }
+    for n in 0..50 {
+        send(format!("view-{n:04}-abcdefghij"), 2).await;
+    }
+    for n in 100..150 {
+        send(format!("view-{n:04}-abcdefghij"), 1).await; // sent twice
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let spooled = collector.metric("palaute_ingest_queue_depth").await.unwrap();
+    assert!(spooled >= 200.0, "spooled: {spooled}");
+    let (status, body) = collector.get("/api/v1/sites/shop/summary", Some(&collector.token)).await;
+    assert_eq!(status, 503, "queries say ClickHouse is unavailable: {body}");
+
+    // The collector restarts while ClickHouse is still down, then ClickHouse comes back.
+    let collector = collector.restart().await;
+    server.resume().await;
+    collector.settled().await;
+    let rows = collector.export().await;
+    let ids: BTreeSet<&str> = rows.iter().map(|row| row["id"].as_str().unwrap()).collect();
+    assert_eq!(rows.len(), 300, "every page view once");
+    assert_eq!(ids.len(), 300);
+    assert_eq!(api(&collector, "summary").await["page_views"], 300);
+    let table = format!("{}.pageviews", collector.config.clickhouse_database);
+    let seq2 = server.query(&format!("SELECT count() FROM {table} FINAL WHERE seq = 2")).await;
+    assert_eq!(seq2.trim(), "50", "the later snapshot of each updated page view won");
+    collector.stop().await;
+}
