@@ -88,6 +88,20 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Writes a site's page views to standard output as NDJSON (the API's
+    /// export format), oldest first: with `import`, moves a site between
+    /// stores.
+    Export {
+        /// Site id.
+        #[arg(long)]
+        site: String,
+        /// Start of the period: ISO-8601, or relative like 30d.
+        #[arg(long, default_value = "1970-01-01T00:00:00Z")]
+        since: String,
+    },
+    /// Reads page views in `export`'s NDJSON from standard input into the
+    /// store; a page view already stored is kept (imports are idempotent).
+    Import,
 }
 
 /// `serve` options.
@@ -258,6 +272,8 @@ pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
             println!("{hours} hours rolled up in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
+        Command::Export { site, since } => crate::transfer::export(&store, site, since).await,
+        Command::Import => crate::transfer::import(&store).await,
         Command::Generate { site, views, days, seed } => {
             if !crate::ingest::validate::is_site_id(site) {
                 return Err(AppError::Invalid(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")));

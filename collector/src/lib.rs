@@ -31,6 +31,7 @@ pub mod report;
 pub mod rollup;
 pub mod sites;
 pub mod stats;
+pub mod transfer;
 pub mod store;
 
 use std::future::Future;

@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 
 use palaute::wire::{InpSubparts, LcpSubparts};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// One page view, in the export's field order.
-#[derive(Serialize, Debug, Clone, Default, PartialEq, utoipa::ToSchema)]
+/// One page view, in the export's field order. Reads back from the
+/// export's NDJSON (`import`).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, utoipa::ToSchema)]
+#[serde(default)]
 pub struct PageView {
     /// Random page-view id.
     pub id: String,
@@ -19,7 +21,7 @@ pub struct PageView {
     /// Host of another site that referred the visitor.
     pub referrer_host: Option<String>,
     /// Start of the navigation, ms since the Unix epoch (exported as ISO-8601).
-    #[serde(serialize_with = "iso8601")]
+    #[serde(serialize_with = "iso8601", deserialize_with = "from_iso8601")]
     #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// `navigate`, `reload`, `back_forward`, `back_forward_cache`, `prerender`, `restore`.
@@ -146,6 +148,13 @@ pub const FIELDS: [&str; 39] = [
 
 fn iso8601<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format_time(*ms))
+}
+
+fn from_iso8601<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let time = time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| serde::de::Error::custom(format!("started_at {text:?}: {e}")))?;
+    Ok((time.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 /// Now, in ms since the Unix epoch.

@@ -158,3 +158,39 @@ async fn beacons_acknowledged_while_clickhouse_is_down_arrive_exactly_once() {
     assert_eq!(seq2.trim(), "50", "the later snapshot of each updated page view won");
     collector.stop().await;
 }
+
+/// Runs the collector binary with `args`, `stdin` as its input; its output.
+fn cli(args: &[&str], stdin: Option<&std::path::Path>) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_palaute-collector"));
+    command.args(args).env("RUST_LOG", "warn");
+    if let Some(path) = stdin {
+        command.stdin(std::fs::File::open(path).unwrap());
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_site_moves_from_the_embedded_store_to_clickhouse_by_export_and_import() {
+    let server = ClickHouseServer::start().await;
+    let (embedded, spool) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let embedded_data = embedded.path().to_str().unwrap();
+    cli(&["generate", "--site", "shop", "--views", "2000", "--days", "2", "--data", embedded_data], None);
+    let exported = cli(&["export", "--site", "shop", "--data", embedded_data], None);
+    let file = embedded.path().join("shop.ndjson");
+    std::fs::write(&file, &exported).unwrap();
+    assert_eq!(exported.lines().count(), 2000);
+
+    let url = server.url();
+    let target = ["--store", "clickhouse", "--clickhouse-url", &url, "--clickhouse-database", "moved", "--data"];
+    let target: Vec<&str> = target.into_iter().chain([spool.path().to_str().unwrap()]).collect();
+    for _ in 0..2 {
+        // Twice: an import is idempotent.
+        cli(&[&["import"], &target[..]].concat(), Some(&file));
+    }
+    assert_eq!(server.query("SELECT count() FROM moved.pageviews FINAL").await.trim(), "2000");
+    let moved = cli(&[&["export", "--site", "shop"], &target[..]].concat(), None);
+    let rows = |text: &str| Value::from(text.lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<Value>>());
+    same_answer(&rows(&moved), &rows(&exported), "moved export");
+}
