@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Query benchmark: the analyst API over N generated page views (default 10
-# million over 30 days, rolled up) in the embedded store. Each query runs
-# RUNS times (default 20) through HTTP; the median and p90 are printed. The
-# baseline, measured in the same run on the same database: SQLite itself
-# counting and averaging the period's raw rows (what any answer without
-# rollups must at least read), and the API answering a selection that
-# rollups cannot (two filters), from raw rows.
+# million over 30 days) in each store: the embedded store (rolled up) and
+# ClickHouse (a real clickhouse-server started here; aggregates in SQL). Each
+# query runs RUNS times (default 20) through HTTP; medians and p90s are
+# printed side by side. Baselines, measured in the same run on the same
+# data: SQLite itself counting and averaging the period's raw rows (what any
+# answer without rollups must at least read), and the embedded store
+# answering a selection rollups cannot (two filters) from raw rows.
 #
 #   scripts/bench-queries.sh [views] [runs]
-# The generated store is kept in target/bench/ and reused by later runs.
+# The generated stores are kept in target/bench/ and reused by later runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 views=${1:-10000000}
@@ -17,8 +18,16 @@ command -v curl >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sud
 cargo build -q --release -p palaute-collector
 bin=target/release/palaute-collector
 data=target/bench/queries-$views
-port=18093
+ch_dir=target/bench/clickhouse-$views
+ch_port=18124
+ch_args=(--store clickhouse --clickhouse-url "http://127.0.0.1:$ch_port" --clickhouse-database bench --data "$ch_dir/spool")
+queries=("summary?from=30d" "breakdown?by=path&from=30d" "timeseries?metric=lcp&interval=day&from=30d"
+         "abandonment?from=30d" "breakdown?by=device&from=30d" "breakdown?by=hour_of_day&from=30d"
+         "summary?from=30d&path=/checkout" "summary?from=30d&path=/checkout&device=mobile")
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
+# The embedded store, generated once, rolled up.
 if [ ! -f "$data/generated" ]; then
   rm -rf "$data"
   echo "generating $views page views over 30 days into $data (once)"
@@ -26,36 +35,54 @@ if [ ! -f "$data/generated" ]; then
   touch "$data/generated"
 fi
 "$bin" --data "$data" rollup
-token=$("$bin" --data "$data" site add bench --origin https://bench.example | tail -n 1)
-RUST_LOG=warn "$bin" --data "$data" serve --listen 127.0.0.1:$port > "$data.serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
 
-time_query() { # path runs → sorted times in ms
-  for _ in $(seq "$2"); do
-    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/sites/bench/$1"
+# ClickHouse, generated once with the same seed.
+pids+=("$(scripts/clickhouse-server.sh "$ch_dir" $ch_port)")
+if [ ! -f "$ch_dir/generated" ]; then
+  echo "generating $views page views over 30 days into ClickHouse ($ch_dir, once)"
+  "$bin" "${ch_args[@]}" generate --site bench --views "$views" --days 30 | tee "$ch_dir.log"
+  touch "$ch_dir/generated"
+fi
+
+serve() { # port store-args... → pid; waits until it answers
+  local port=$1; shift
+  RUST_LOG=warn "$bin" "$@" serve --listen 127.0.0.1:"$port" > "target/bench/serve-$port.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:"$port"/healthz >/dev/null && break; sleep 0.1; done
+  echo "$pid"
+}
+time_query() { # port token path runs → sorted times in ms
+  for _ in $(seq "$4"); do
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $2" "http://127.0.0.1:$1/api/v1/sites/bench/$3"
   done | awk '{ printf "%.1f\n", $1 * 1000 }' | sort -n
 }
 stats() { # sorted values → "median p90"
   awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; p = v[int(NR * 0.9 + 0.999)]; printf "%.1f %.1f\n", m, p }'
 }
 
+embedded_token=$("$bin" --data "$data" site add bench --origin https://bench.example | tail -n 1)
+ch_token=$("$bin" "${ch_args[@]}" site add bench --origin https://bench.example | tail -n 1)
+embedded_pid=$(serve 18093 --data "$data"); pids+=("$embedded_pid")
+ch_pid=$(serve 18094 "${ch_args[@]}"); pids+=("$ch_pid")
+sleep 1 # the site lists are read once
+
 rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute('select count(*) from pageviews').fetchone()[0])")
+ch_rows=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT count() FROM bench.pageviews FINAL")
 echo
-echo "analyst API over $rows page views (30 days, embedded store), $runs runs each ($(nproc) cores)"
-printf '| %-62s | %10s | %10s |\n' query "median ms" "p90 ms"
-printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 64))" "-----------:" "-----------:"
-for query in "summary?from=30d" "breakdown?by=path&from=30d" "timeseries?metric=lcp&interval=day&from=30d" \
-             "abandonment?from=30d" "breakdown?by=device&from=30d" "breakdown?by=hour_of_day&from=30d" \
-             "summary?from=30d&path=/checkout"; do
-  read -r median p90 < <(time_query "$query" "$runs" | stats)
-  printf '| %-62s | %10s | %10s |\n' "\`$query\`" "$median" "$p90"
-  [ "$query" = "summary?from=30d" ] && summary_median=$median
-  [ "$query" = "breakdown?by=path&from=30d" ] && path_median=$median
+echo "analyst API over $rows page views (embedded store, rolled up) and $ch_rows (ClickHouse $(curl -s "http://127.0.0.1:$ch_port/" --data-binary 'SELECT version()')), 30 days, $runs runs each, $(nproc) cores"
+printf '| %-50s | %14s | %10s | %16s | %12s |\n' query "embedded median ms" "p90 ms" "ClickHouse median ms" "p90 ms"
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "-------------------:" "-----------:" "---------------------:" "-------------:"
+for query in "${queries[@]}"; do
+  n=$runs
+  [ "$query" = "summary?from=30d&path=/checkout&device=mobile" ] && n=3 # raw rows in the embedded store: seconds
+  read -r em ep < <(time_query 18093 "$embedded_token" "$query" "$n" | stats)
+  read -r cm cp < <(time_query 18094 "$ch_token" "$query" "$n" | stats)
+  printf '| %-50s | %18s | %10s | %20s | %12s |\n' "\`$query\`" "$em" "$ep" "$cm" "$cp"
+  [ "$query" = "summary?from=30d" ] && summary_median=$em && ch_summary_median=$cm
+  [ "$query" = "breakdown?by=path&from=30d" ] && path_median=$em
 done
 
-# Baselines (3 runs each: they take seconds).
+# Baseline (3 runs: it takes seconds).
 since=$(( $(date +%s) * 1000 - 30 * 86400000 ))
 raw_sql=$(for _ in 1 2 3; do python3 - "$data/palaute.db" "$since" <<'PY'
 import sqlite3, sys, time
@@ -66,11 +93,9 @@ print(f"{(time.perf_counter() - started) * 1000:.1f}")
 PY
 done | sort -n | stats)
 read -r raw_sql_median _ <<< "$raw_sql"
-read -r raw_api_median _ < <(time_query "summary?from=30d&path=/checkout&device=mobile" 3 | stats)
-printf '| %-62s | %10s | %10s |\n' "baseline: SQLite \`count(*), avg(lcp_ms)\` over the 30 days' rows" "$raw_sql_median" "(3 runs)"
-printf '| %-62s | %10s | %10s |\n' "baseline: \`summary?from=30d&path=/checkout&device=mobile\` (raw rows)" "$raw_api_median" "(3 runs)"
+printf '| %-50s | %18s | %10s | %20s | %12s |\n' "baseline: SQLite \`count(*), avg(lcp_ms)\`, raw rows" "$raw_sql_median" "(3 runs)" "" ""
 echo
-awk -v s="$summary_median" -v p="$path_median" -v b="$raw_sql_median" 'BEGIN {
-  printf "30-day summary: %.0fx faster than SQLite counting the raw rows; path breakdown: %.0fx\n", b / s, b / p }'
-echo "rollup hours read: $(curl -s http://127.0.0.1:$port/metrics | awk '/^palaute_query_rollup_hours_total/ {print $2}'), raw rows read: $(curl -s http://127.0.0.1:$port/metrics | awk '/^palaute_query_raw_rows_total/ {print $2}')"
-echo "collector RSS: $(( $(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024 )) MB"
+awk -v s="$summary_median" -v p="$path_median" -v b="$raw_sql_median" -v c="$ch_summary_median" 'BEGIN {
+  printf "embedded 30-day summary: %.0fx faster than SQLite counting the raw rows; path breakdown: %.0fx\n", b / s, b / p
+  printf "ClickHouse 30-day summary (exact percentiles over every raw row): %.1fx the SQLite raw count, %.1fx the embedded rollups\n", b / c, c / s }'
+echo "collector RSS: embedded $(( $(awk '/VmHWM/ {print $2}' /proc/$embedded_pid/status) / 1024 )) MB, ClickHouse store $(( $(awk '/VmHWM/ {print $2}' /proc/$ch_pid/status) / 1024 )) MB"

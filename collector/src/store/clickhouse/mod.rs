@@ -137,9 +137,10 @@ impl Store for ClickhouseStore {
     }
 
     async fn aggregate(&self, selection: &Selection, grouping: &Grouping) -> Result<Option<BTreeMap<GroupKey, Stats>>> {
-        let rows = self.clickhouse.rows(&sql::aggregate(&self.table("pageviews"), selection, grouping)).await?;
-        let groups = rows.iter().map(|row| sql::group(row, grouping)).collect::<Result<_>>()?;
-        Ok(Some(groups))
+        let table = self.table("pageviews");
+        let (totals, curve) = (sql::totals(&table, selection, grouping), sql::curve(&table, selection, grouping));
+        let (totals, curve) = tokio::try_join!(self.clickhouse.rows(&totals), self.clickhouse.rows(&curve))?;
+        Ok(Some(sql::groups(&totals, &curve, grouping)?))
     }
 
     /// Sites from ClickHouse, copied into the local store; while ClickHouse

@@ -15,7 +15,7 @@ use super::http::quote;
 use crate::api::aggregate::Dimension;
 use crate::error::{AppError, Result};
 use crate::rollup::query::{GroupKey, Grouping};
-use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKETS, BUCKET_BOUNDS_MS, REPORTED_PERCENTILES};
+use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS, REPORTED_PERCENTILES};
 use crate::store::Selection;
 
 /// The feedback answers counted per scale and rating.
@@ -58,55 +58,40 @@ fn key(grouping: &Grouping) -> String {
     }
 }
 
-/// The query of the selected page views' stats per group of `grouping`.
-/// Every `countIf` condition is wrapped in `ifNull(..., 0)`: over nullable
-/// columns alone, ClickHouse answers NULL rather than 0.
-pub fn aggregate(table: &str, selection: &Selection, grouping: &Grouping) -> String {
+/// `countIf(ifNull(condition, 0)) AS alias`: over nullable columns alone,
+/// `countIf` answers NULL rather than 0.
+fn count(condition: &str, alias: &str) -> String {
+    format!("countIf(ifNull({condition}, 0)) AS {alias}")
+}
+
+/// The query of the selected page views' stats per group of `grouping`,
+/// all but the abandonment curve ([`curve`]).
+pub fn totals(table: &str, selection: &Selection, grouping: &Grouping) -> String {
     let levels: Vec<String> = REPORTED_PERCENTILES.iter().map(|q| format!("{}", q - 1e-10)).collect();
-    let mut columns = vec!["k".to_string(), "count() AS views".into()];
-    let mut count = |condition: &str, alias: &str| columns.push(format!("countIf(ifNull({condition}, 0)) AS {alias}"));
-    count("abandoned IS NOT NULL", "known");
-    count("abandoned = 1", "abandoned_n");
-    count("abandoned IS NOT NULL AND slow_bounce = 1", "slow_bounces");
-    count("response_status IS NOT NULL", "statuses");
-    count("response_status >= 500", "server_errors");
+    let mut columns = vec![
+        "k".to_string(),
+        "count() AS views".into(),
+        count("abandoned IS NOT NULL", "known"),
+        count("abandoned = 1", "abandoned_n"),
+        count("abandoned IS NOT NULL AND slow_bounce = 1", "slow_bounces"),
+        count("response_status IS NOT NULL", "statuses"),
+        count("response_status >= 500", "server_errors"),
+    ];
     for vital in Vital::ALL {
         let (good, poor) = vital.thresholds();
         let field = vital.field();
-        count(&format!("{field} <= {good}"), &format!("{field}_good"));
-        count(&format!("{field} > {good} AND {field} <= {poor}"), &format!("{field}_ni"));
-        count(&format!("{field} > {poor}"), &format!("{field}_poor"));
-    }
-    let satisfied =
-        "(feedback_scale = 'five' AND feedback_rating >= 4 OR feedback_scale != 'five' AND feedback_rating = 1)";
-    for bucket in 0..BUCKETS {
-        let b = format!("bucket = {bucket}");
-        count(&b, &format!("b{bucket}_views"));
-        count(&format!("{b} AND abandoned IS NOT NULL"), &format!("b{bucket}_known"));
-        count(&format!("{b} AND abandoned = 1"), &format!("b{bucket}_abandoned"));
-        count(&format!("{b} AND abandoned IS NOT NULL AND slow_bounce = 1"), &format!("b{bucket}_slow"));
-        count(
-            &format!("{b} AND feedback_scale IS NOT NULL AND feedback_rating IS NOT NULL"),
-            &format!("b{bucket}_answers"),
-        );
-        count(&format!("{b} AND {satisfied}"), &format!("b{bucket}_satisfied"));
-    }
-    for (scale, rating) in ANSWERS {
-        count(&format!("feedback_scale = '{scale}' AND feedback_rating = {rating}"), &format!("f_{scale}_{rating}"));
-    }
-    for vital in Vital::ALL {
-        let field = vital.field();
+        columns.push(count(&format!("{field} <= {good}"), &format!("{field}_good")));
+        columns.push(count(&format!("{field} > {good} AND {field} <= {poor}"), &format!("{field}_ni")));
+        columns.push(count(&format!("{field} > {poor}"), &format!("{field}_poor")));
         columns.push(format!("quantilesExact({})({field}) AS {field}_q", levels.join(", ")));
     }
-    // The load-time bucket of the wait (load, or leaving before it), -1 without one.
-    let wait = "if(abandoned = 1, left_at_ms, load_ms)";
-    let bounds: Vec<String> =
-        BUCKET_BOUNDS_MS.iter().enumerate().map(|(i, bound)| format!("assumeNotNull({wait}) < {bound}, {i}")).collect();
-    let bucket = format!("if(isNull({wait}), -1, multiIf({}, {}))", bounds.join(", "), BUCKET_BOUNDS_MS.len());
+    for (scale, rating) in ANSWERS {
+        columns.push(count(&format!("feedback_scale = '{scale}' AND feedback_rating = {rating}"), &format!("f_{scale}_{rating}")));
+    }
     let vitals: Vec<&str> = Vital::ALL.iter().map(|v| v.field()).collect();
     format!(
-        "SELECT {} FROM (SELECT {} AS k, {bucket} AS bucket, abandoned, slow_bounce, response_status, \
-         feedback_scale, feedback_rating, {} FROM {table} FINAL WHERE {}) GROUP BY k FORMAT JSONEachRow",
+        "SELECT {} FROM (SELECT {} AS k, abandoned, slow_bounce, response_status, feedback_scale, feedback_rating, {} \
+         FROM {table} FINAL WHERE {}) GROUP BY k FORMAT JSONEachRow",
         columns.join(", "),
         key(grouping),
         vitals.join(", "),
@@ -114,55 +99,99 @@ pub fn aggregate(table: &str, selection: &Selection, grouping: &Grouping) -> Str
     )
 }
 
-/// One row of [`aggregate`]'s answer as its group key and stats.
-pub fn group(row: &Value, grouping: &Grouping) -> Result<(GroupKey, Stats)> {
-    let count = |name: &str| -> Result<u64> {
-        row.get(name).and_then(Value::as_u64).ok_or_else(|| AppError::Internal(format!("ClickHouse row lacks {name}")))
-    };
-    let key = match grouping {
+/// The query of the abandonment curve per group of `grouping`: one row per
+/// group and load-time bucket.
+pub fn curve(table: &str, selection: &Selection, grouping: &Grouping) -> String {
+    // The wait: the load, or leaving before it.
+    let wait = "if(abandoned = 1, left_at_ms, load_ms)";
+    let bounds: Vec<String> =
+        BUCKET_BOUNDS_MS.iter().enumerate().map(|(i, bound)| format!("assumeNotNull({wait}) < {bound}, {i}")).collect();
+    let satisfied = "feedback_scale = 'five' AND feedback_rating >= 4 OR feedback_scale != 'five' AND feedback_rating = 1";
+    let columns = [
+        "k".to_string(),
+        "bucket".into(),
+        "count() AS views".into(),
+        count("abandoned IS NOT NULL", "known"),
+        count("abandoned = 1", "abandoned_n"),
+        count("abandoned IS NOT NULL AND slow_bounce = 1", "slow_bounces"),
+        count("feedback_scale IS NOT NULL AND feedback_rating IS NOT NULL", "answers"),
+        count(satisfied, "satisfied"),
+    ];
+    format!(
+        "SELECT {} FROM (SELECT {} AS k, multiIf({}, {}) AS bucket, abandoned, slow_bounce, feedback_scale, \
+         feedback_rating FROM {table} FINAL WHERE {} AND isNotNull({wait})) GROUP BY k, bucket FORMAT JSONEachRow",
+        columns.join(", "),
+        key(grouping),
+        bounds.join(", "),
+        BUCKET_BOUNDS_MS.len(),
+        condition(selection)
+    )
+}
+
+/// The group key of a row of either query.
+fn group_key(row: &Value, grouping: &Grouping) -> GroupKey {
+    match grouping {
         Grouping::Total => GroupKey::Total,
         Grouping::By(_) => GroupKey::Value(row.get("k").and_then(Value::as_str).map(str::to_string)),
         Grouping::Interval(_) => GroupKey::Start(row.get("k").and_then(Value::as_i64).unwrap_or_default()),
-    };
-    let mut stats = Stats {
-        page_views: count("views")?,
-        leaving: LeaveCounts {
-            known: count("known")?,
-            abandoned: count("abandoned_n")?,
-            slow_bounces: count("slow_bounces")?,
-        },
-        statuses: count("statuses")?,
-        server_errors: count("server_errors")?,
-        ..Stats::default()
-    };
-    for (stats, vital) in stats.vitals.iter_mut().zip(Vital::ALL) {
-        let field = vital.field();
-        let ratings =
-            [count(&format!("{field}_good"))?, count(&format!("{field}_ni"))?, count(&format!("{field}_poor"))?];
-        let quantiles = row.get(format!("{field}_q")).and_then(Value::as_array);
-        let mut percentiles = [0.0; 4];
-        for (slot, value) in percentiles.iter_mut().zip(quantiles.into_iter().flatten()) {
-            *slot = value.as_f64().unwrap_or_default();
-        }
-        *stats = VitalStats::exact(ratings, percentiles);
     }
-    for (index, bucket) in stats.curve.iter_mut().enumerate() {
-        bucket.views = count(&format!("b{index}_views"))?;
-        bucket.leaving = LeaveCounts {
-            known: count(&format!("b{index}_known"))?,
-            abandoned: count(&format!("b{index}_abandoned"))?,
-            slow_bounces: count(&format!("b{index}_slow"))?,
+}
+
+/// A count column of a row.
+fn counted(row: &Value, name: &str) -> Result<u64> {
+    row.get(name).and_then(Value::as_u64).ok_or_else(|| AppError::Internal(format!("ClickHouse row lacks {name}")))
+}
+
+/// The leaving counts of a row of either query.
+fn leaving(row: &Value) -> Result<LeaveCounts> {
+    Ok(LeaveCounts {
+        known: counted(row, "known")?,
+        abandoned: counted(row, "abandoned_n")?,
+        slow_bounces: counted(row, "slow_bounces")?,
+    })
+}
+
+/// The stats per group from the answers of [`totals`] and [`curve`].
+pub fn groups(totals: &[Value], curve: &[Value], grouping: &Grouping) -> Result<BTreeMap<GroupKey, Stats>> {
+    let mut groups = BTreeMap::new();
+    for row in totals {
+        let mut stats = Stats {
+            page_views: counted(row, "views")?,
+            leaving: leaving(row)?,
+            statuses: counted(row, "statuses")?,
+            server_errors: counted(row, "server_errors")?,
+            ..Stats::default()
         };
-        bucket.answers = count(&format!("b{index}_answers"))?;
-        bucket.satisfied = count(&format!("b{index}_satisfied"))?;
-    }
-    let mut feedback: BTreeMap<String, BTreeMap<u8, u64>> = BTreeMap::new();
-    for (scale, rating) in ANSWERS {
-        let n = count(&format!("f_{scale}_{rating}"))?;
-        if n > 0 {
-            feedback.entry(scale.to_string()).or_default().insert(rating, n);
+        for (stats, vital) in stats.vitals.iter_mut().zip(Vital::ALL) {
+            let field = vital.field();
+            let ratings = [
+                counted(row, &format!("{field}_good"))?,
+                counted(row, &format!("{field}_ni"))?,
+                counted(row, &format!("{field}_poor"))?,
+            ];
+            let mut percentiles = [0.0; 4];
+            let quantiles = row.get(format!("{field}_q")).and_then(Value::as_array);
+            for (slot, value) in percentiles.iter_mut().zip(quantiles.into_iter().flatten()) {
+                *slot = value.as_f64().unwrap_or_default();
+            }
+            *stats = VitalStats::exact(ratings, percentiles);
         }
+        for (scale, rating) in ANSWERS {
+            let n = counted(row, &format!("f_{scale}_{rating}"))?;
+            if n > 0 {
+                stats.feedback.entry(scale.to_string()).or_default().insert(rating, n);
+            }
+        }
+        groups.insert(group_key(row, grouping), stats);
     }
-    stats.feedback = feedback;
-    Ok((key, stats))
+    for row in curve {
+        let index = row.get("bucket").and_then(Value::as_u64).unwrap_or_default() as usize;
+        let stats: &mut Stats = groups.entry(group_key(row, grouping)).or_default();
+        let Some(bucket) = stats.curve.get_mut(index) else { continue };
+        bucket.views = counted(row, "views")?;
+        bucket.leaving = leaving(row)?;
+        bucket.answers = counted(row, "answers")?;
+        bucket.satisfied = counted(row, "satisfied")?;
+    }
+    Ok(groups)
 }
