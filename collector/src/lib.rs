@@ -31,8 +31,8 @@ pub mod report;
 pub mod rollup;
 pub mod sites;
 pub mod stats;
-pub mod transfer;
 pub mod store;
+pub mod transfer;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -86,7 +86,10 @@ pub fn totals(table: &str, selection: &Selection, grouping: &Grouping) -> String
         columns.push(format!("quantilesExact({})({field}) AS {field}_q", levels.join(", ")));
     }
     for (scale, rating) in ANSWERS {
-        columns.push(count(&format!("feedback_scale = '{scale}' AND feedback_rating = {rating}"), &format!("f_{scale}_{rating}")));
+        columns.push(count(
+            &format!("feedback_scale = '{scale}' AND feedback_rating = {rating}"),
+            &format!("f_{scale}_{rating}"),
+        ));
     }
     let vitals: Vec<&str> = Vital::ALL.iter().map(|v| v.field()).collect();
     format!(
@@ -106,7 +109,8 @@ pub fn curve(table: &str, selection: &Selection, grouping: &Grouping) -> String 
     let wait = "if(abandoned = 1, left_at_ms, load_ms)";
     let bounds: Vec<String> =
         BUCKET_BOUNDS_MS.iter().enumerate().map(|(i, bound)| format!("assumeNotNull({wait}) < {bound}, {i}")).collect();
-    let satisfied = "feedback_scale = 'five' AND feedback_rating >= 4 OR feedback_scale != 'five' AND feedback_rating = 1";
+    let satisfied =
+        "feedback_scale = 'five' AND feedback_rating >= 4 OR feedback_scale != 'five' AND feedback_rating = 1";
     let columns = [
         "k".to_string(),
         "bucket".into(),
