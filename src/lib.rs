@@ -17,6 +17,12 @@
 //! - `client` (wasm32 only): observers, page-view state, lifecycle, transport,
 //!   the feedback prompt.
 #![deny(missing_docs)]
+// In the browser the module is `no_std`: std's panic and formatting
+// machinery would be most of its size. Everything here uses `core` and
+// `alloc` only; natively (the collector, tests) the crate links std as usual.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 pub mod feedback;
 pub mod vitals;
@@ -30,3 +36,12 @@ mod client;
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// A panic stops the module (a trap, seen by the loader as a failed call)
+/// without formatting a message. Client code does not panic on browser
+/// input: missing APIs and odd values are `None`.
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}

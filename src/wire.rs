@@ -9,7 +9,8 @@
 //! Unknown fields are ignored on decoding, so older collectors accept newer
 //! clients. Range and length checks live in the collector, not here.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +106,16 @@ pub enum Source {
     Module,
     /// The loader alone, for a visitor who left before the module started.
     Loader,
+}
+
+impl Source {
+    /// The name used in the wire format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Module => "module",
+            Source::Loader => "loader",
+        }
+    }
 }
 
 /// How a page view started (Web Vitals `navigationType`, with underscores).

@@ -1,5 +1,6 @@
 //! The page's `window.palaute` API: custom dimensions and feedback without UI.
 
+use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 use crate::wire::{Feedback, Scale};
@@ -27,9 +28,11 @@ pub fn tag(key: String, value: String) {
         return;
     }
     with_session(|s| {
-        let tags = &mut s.view_mut().beacon.tags;
-        if tags.len() < MAX_TAGS || tags.contains_key(&key) {
-            tags.insert(key, value);
+        let tags = &mut s.view_mut().tags;
+        if let Some((_, old)) = tags.iter_mut().find(|(known, _)| *known == key) {
+            *old = value;
+        } else if tags.len() < MAX_TAGS {
+            tags.push((key, value));
         }
     });
 }
@@ -39,7 +42,8 @@ pub fn tag(key: String, value: String) {
 /// ignored.
 #[wasm_bindgen]
 pub fn feedback(answer: JsValue) {
-    let Some(rating) = js::num(&answer, "rating").filter(|r| r.fract() == 0.0 && *r >= 0.0 && *r <= 5.0) else {
+    let Some(rating) = js::num(&answer, "rating").filter(|r| (0.0..=5.0).contains(r) && *r == f64::from(*r as u8))
+    else {
         return;
     };
     let comment = js::text(&answer, "comment");

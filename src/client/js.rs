@@ -1,6 +1,7 @@
 //! Small helpers to read JavaScript values that `web-sys` does not type
 //! (Navigation Timing level 3 fields, Network Information, entry fields).
 
+use alloc::string::String;
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 

@@ -2,6 +2,7 @@
 //! script tag, and what the loader observed before the module ran and keeps
 //! observing for the page's lifetime (errors, visibility).
 
+use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 use super::js;

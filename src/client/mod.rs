@@ -10,6 +10,8 @@
 //! (the feedback prompt, [`prompt`]).
 
 mod api;
+mod events;
+mod global;
 mod js;
 mod loader;
 mod metrics;

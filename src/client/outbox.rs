@@ -13,6 +13,7 @@
 //! (oldest dropped first), each kept [`EXPIRES_MS`] at most. Entries hold
 //! the beacon only: no visitor identifier.
 
+use alloc::{string::String, vec::Vec};
 use js_sys::{Array, Object, JSON};
 use wasm_bindgen::JsValue;
 
@@ -150,7 +151,7 @@ pub fn next_due_in(entries: &[Entry]) -> Option<f64> {
 
 /// The wait after `tries` failed tries: 2 s, 4 s, 8 s … up to 5 minutes.
 pub fn backoff_ms(tries: u32) -> f64 {
-    (FIRST_BACKOFF_MS * 2f64.powi(tries.saturating_sub(1).min(20) as i32)).min(MAX_BACKOFF_MS)
+    (FIRST_BACKOFF_MS * f64::from(1u32 << tries.saturating_sub(1).min(20))).min(MAX_BACKOFF_MS)
 }
 
 /// The `entries` due now, in batches whose joined bodies stay under

@@ -4,6 +4,7 @@
 use crate::vitals::cls::SessionWindows;
 use crate::vitals::inp::Interactions;
 use crate::wire::{Beacon, InpSubparts, NavType, Source, WIRE_VERSION};
+use alloc::{string::String, string::ToString, vec::Vec};
 
 use super::js;
 use super::loader::Loader;
@@ -24,6 +25,9 @@ pub struct PageView {
     pub shifts: SessionWindows,
     /// The longest interactions so far (INP), with their entries.
     pub interactions: Interactions<wasm_bindgen::JsValue>,
+    /// Custom dimensions from `palaute.tag`, in the order first set (sent as
+    /// the beacon's `tags`).
+    pub tags: Vec<(String, String)>,
     /// `performance.interactionCount` when this view began.
     interactions_before: f64,
     /// Visible time and error count of the page before this view began.
@@ -41,6 +45,7 @@ impl PageView {
             lcp_entry: None,
             shifts: SessionWindows::default(),
             interactions: Interactions::default(),
+            tags: Vec::new(),
             interactions_before: 0.0,
             visible_before: 0.0,
             errors_before: 0,
@@ -60,6 +65,7 @@ impl PageView {
             lcp_entry: None,
             shifts: SessionWindows::default(),
             interactions: Interactions::default(),
+            tags: Vec::new(),
             interactions_before: responsiveness::interaction_count(),
             visible_before: loader.visible_until(restored_at),
             errors_before: loader.errors(),
@@ -94,7 +100,7 @@ impl PageView {
     /// `beacon` is the snapshot to send.
     pub fn refresh(&mut self, loader: &Loader) {
         let now = js::now();
-        let mut beacon = std::mem::take(&mut self.beacon);
+        let mut beacon = core::mem::take(&mut self.beacon);
         beacon.visible_ms = Some((loader.visible_until(now) - self.visible_before).max(0.0));
         beacon.errors = Some(loader.errors().saturating_sub(self.errors_before));
         // As web-vitals: CLS is reported once there was a first paint.
@@ -135,7 +141,7 @@ fn referrer_host() -> Option<String> {
     let document = web_sys::window()?.document()?;
     let referrer = document.referrer();
     // The text between "scheme://" and the path, query or fragment.
-    let after_scheme = referrer.find(':').map(|i| referrer[i + 1..].trim_start_matches('/'))?;
+    let after_scheme = referrer.split_once(':')?.1.trim_start_matches('/');
     let host = after_scheme.split(['/', '?', '#']).next()?;
     let own = web_sys::window()?.location().host().ok()?;
     (!host.is_empty() && host != own).then(|| host.to_string())

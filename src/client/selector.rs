@@ -2,6 +2,7 @@
 //! builds it: `tag.classes` parts joined by `>` from the element up, stopping
 //! at an element with an id (`#id`) and at 100 characters.
 
+use alloc::{string::String, string::ToString, vec::Vec};
 use wasm_bindgen::JsValue;
 
 use super::js;

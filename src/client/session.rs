@@ -2,12 +2,12 @@
 //! hidden → send, visible again → the visitor is back, `pagehide` → send,
 //! back/forward-cache restore → a new page view.
 
-use std::cell::RefCell;
-
-use gloo_events::{EventListener, EventListenerOptions};
+use alloc::{string::String, vec, vec::Vec};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::events::Listener;
+use super::global::Global;
 use super::js;
 use super::loader::Loader;
 use super::metrics::{self, nav, paint, responsiveness};
@@ -16,9 +16,7 @@ use super::page_view::PageView;
 use super::prompt::{self, PromptState};
 use super::transport;
 
-thread_local! {
-    static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
-}
+static SESSION: Global<Option<Session>> = Global::new(None);
 
 /// Runs `f` on the session, if it has started. Event callbacks never nest,
 /// so the borrow cannot fail; if it ever did, the event is skipped rather
@@ -47,7 +45,7 @@ pub struct Session {
     pub prompt: PromptState,
     /// The site's default scale on the collector, once read (`Some(true)`: five).
     site_scale_five: Option<bool>,
-    _listeners: Vec<EventListener>,
+    _listeners: Vec<Listener>,
 }
 
 impl Session {
@@ -58,7 +56,14 @@ impl Session {
             return;
         };
         if js::get(&document, "prerendering").is_truthy() {
-            EventListener::once(&document, "prerenderingchange", move |_| Session::start(loader)).forget();
+            // Fired once, when the page is shown.
+            let mut loader = Some(loader);
+            Listener::new(&document, "prerenderingchange", false, move |_| {
+                if let Some(loader) = loader.take() {
+                    Session::start(loader);
+                }
+            })
+            .forget();
             return;
         }
         let mut view = PageView::navigation(&loader, nav::activation_start());
@@ -132,15 +137,15 @@ impl Session {
         self.flush_observers();
         nav::refresh(&mut self.view);
         self.view.refresh(&self.loader);
-        let beacon = &mut self.view.beacon;
+        let (beacon, tags) = (&mut self.view.beacon, &self.view.tags);
         beacon.seq = 0;
-        let unchanged = transport::encode(beacon);
+        let unchanged = transport::encode(beacon, tags);
         if unchanged.is_none() || self.last_sent == unchanged {
             return;
         }
         self.sent += 1;
         beacon.seq = self.sent;
-        if let Some(body) = transport::encode(beacon) {
+        if let Some(body) = transport::encode(beacon, tags) {
             transport::deliver(&self.beacon_url, &beacon.id, beacon.seq, &body, unloading);
         }
         self.last_sent = unchanged;
@@ -170,26 +175,25 @@ impl Session {
     }
 }
 
-fn listeners(document: &web_sys::Document, beacon_url: String) -> Vec<EventListener> {
+fn listeners(document: &web_sys::Document, beacon_url: String) -> Vec<Listener> {
     let Some(window) = web_sys::window() else {
         return Vec::new();
     };
-    let capture = EventListenerOptions::run_in_capture_phase();
     let visibility = {
         let document = document.clone();
-        EventListener::new_with_options(&document.clone(), "visibilitychange", capture, move |event| {
+        Listener::new(&document.clone(), "visibilitychange", true, move |event| {
             let hidden = document.hidden();
             let at = event.time_stamp();
             with_session(|s| if hidden { s.on_hidden(at, false) } else { s.on_visible() });
         })
     };
-    let pagehide = EventListener::new_with_options(&window, "pagehide", capture, |event| {
+    let pagehide = Listener::new(&window, "pagehide", true, |event| {
         let at = event.time_stamp();
         let kept = event.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|e| e.persisted());
         with_session(|s| s.on_hidden(at, !kept));
     });
-    let online = EventListener::new(&window, "online", move |_| transport::flush(&beacon_url));
-    let pageshow = EventListener::new_with_options(&window, "pageshow", capture, |event| {
+    let online = Listener::new(&window, "online", false, move |_| transport::flush(&beacon_url));
+    let pageshow = Listener::new(&window, "pageshow", true, |event| {
         let persisted = event.dyn_ref::<web_sys::PageTransitionEvent>().is_some_and(|e| e.persisted());
         let at = event.time_stamp();
         if persisted {

@@ -3,6 +3,7 @@
 //! feedback scale (`data-feedback-scale` on the tag wins). Browsers cache
 //! the answer for 5 minutes; if it cannot be read, the defaults apply.
 
+use alloc::string::ToString;
 use wasm_bindgen::prelude::*;
 use web_sys::{RequestCredentials, RequestInit, RequestMode};
 

@@ -15,13 +15,13 @@
 //! Re-sends are batched (a JSON array) under the browser's 64 KiB keepalive
 //! quota. The collector stores each (page view, seq) once.
 
-use std::cell::Cell;
-
-use serde::Serialize;
-use serde_wasm_bindgen::Serializer;
+use alloc::{string::String, string::ToString, vec, vec::Vec};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use web_sys::{RequestCredentials, RequestInit, RequestMode};
 
+use super::events::after;
+use super::global::Global;
 use super::{js, outbox};
 use crate::wire::Beacon;
 
@@ -31,9 +31,7 @@ pub const MAX_BATCH_BYTES: usize = 60 * 1024;
 /// Most beacons in one batch (the collector's limit).
 pub const MAX_BATCH: usize = 50;
 
-thread_local! {
-    static RETRY_PENDING: Cell<bool> = const { Cell::new(false) };
-}
+static RETRY_PENDING: Global<bool> = Global::new(false);
 
 /// Queues and sends page view `id`'s beacon `seq`. `unloading`: the page is
 /// going away (its answer cannot be read).
@@ -121,15 +119,107 @@ fn retry_later(url: &str, wait_ms: f64) {
         return;
     }
     let url = url.to_string();
-    gloo_timers::callback::Timeout::new(wait_ms.ceil() as u32 + 50, move || {
-        RETRY_PENDING.with(|pending| pending.set(false));
+    // Past the wait (rounded up), whatever the timer's rounding.
+    after(wait_ms as u32 + 51, move || {
+        RETRY_PENDING.with(|pending| pending.replace(false));
         flush(&url);
-    })
-    .forget();
+    });
 }
 
-/// The beacon as JSON. Absent fields are left out, not sent as `null`.
-pub fn encode(beacon: &Beacon) -> Option<String> {
-    let value = beacon.serialize(&Serializer::new().serialize_maps_as_objects(true)).ok()?;
-    js_sys::JSON::stringify(&value).ok()?.as_string()
+/// The beacon with `tags` (the page view's custom dimensions) as JSON.
+/// Absent fields are left out, not sent as `null`. Built as a JavaScript
+/// object and serialised by `JSON.stringify`, so the module carries no
+/// number formatting or JSON writer of its own.
+pub fn encode(beacon: &Beacon, tags: &[(String, String)]) -> Option<String> {
+    let json = Object::new();
+    let b = beacon;
+    let number = |key: &str, value: f64| js::set(&json, key, &JsValue::from_f64(value));
+    let text = |key: &str, value: &str| js::set(&json, key, &JsValue::from_str(value));
+    number("v", f64::from(b.v));
+    text("site", &b.site);
+    text("id", &b.id);
+    number("seq", f64::from(b.seq));
+    text("src", b.src.as_str());
+    text("url", &b.url);
+    number("start", b.start);
+    if let Some(nav_type) = b.nav_type {
+        text("nav_type", nav_type.as_str());
+    }
+    for (key, value) in [
+        ("ttfb_ms", b.ttfb_ms),
+        ("fcp_ms", b.fcp_ms),
+        ("lcp_ms", b.lcp_ms),
+        ("inp_ms", b.inp_ms),
+        ("cls", b.cls),
+        ("dcl_ms", b.dcl_ms),
+        ("load_ms", b.load_ms),
+        ("visible_ms", b.visible_ms),
+        ("left_at_ms", b.left_at_ms),
+        ("downlink_mbps", b.downlink_mbps),
+        ("rtt_ms", b.rtt_ms),
+        ("device_memory", b.device_memory),
+        ("response_status", b.response_status.map(f64::from)),
+        ("cpu_cores", b.cpu_cores.map(f64::from)),
+        ("errors", b.errors.map(f64::from)),
+    ] {
+        if let Some(value) = value {
+            number(key, value);
+        }
+    }
+    for (key, value) in [
+        ("referrer_host", &b.referrer_host),
+        ("lcp_element", &b.lcp_element),
+        ("lcp_url", &b.lcp_url),
+        ("inp_target", &b.inp_target),
+        ("effective_type", &b.effective_type),
+    ] {
+        if let Some(value) = value {
+            text(key, value);
+        }
+    }
+    for (key, value) in [("lcp_pending", b.lcp_pending), ("save_data", b.save_data)] {
+        if let Some(value) = value {
+            js::set(&json, key, &JsValue::from_bool(value));
+        }
+    }
+    if let Some(parts) = &b.lcp_subparts {
+        let fields = [
+            ("ttfb", parts.ttfb),
+            ("load_delay", parts.load_delay),
+            ("load_duration", parts.load_duration),
+            ("render_delay", parts.render_delay),
+        ];
+        js::set(&json, "lcp_subparts", &numbers(&fields));
+    }
+    if let Some(parts) = &b.inp_subparts {
+        let fields = [
+            ("input_delay", parts.input_delay),
+            ("processing", parts.processing),
+            ("presentation", parts.presentation),
+        ];
+        js::set(&json, "inp_subparts", &numbers(&fields));
+    }
+    if let Some(feedback) = &b.feedback {
+        let answer = numbers(&[("rating", f64::from(feedback.rating)), ("at_ms", feedback.at_ms)]);
+        js::set(&answer, "scale", &JsValue::from_str(feedback.scale.as_str()));
+        if let Some(comment) = &feedback.comment {
+            js::set(&answer, "comment", &JsValue::from_str(comment));
+        }
+        js::set(&json, "feedback", &answer);
+    }
+    let dimensions = Object::new();
+    for (key, value) in tags {
+        js::set(&dimensions, key, &JsValue::from_str(value));
+    }
+    js::set(&json, "tags", &dimensions);
+    js_sys::JSON::stringify(&json).ok()?.as_string()
+}
+
+/// An object of number fields.
+fn numbers(fields: &[(&str, f64)]) -> JsValue {
+    let object = Object::new().into();
+    for (key, value) in fields {
+        js::set(&object, key, &JsValue::from_f64(*value));
+    }
+    object
 }

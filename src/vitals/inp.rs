@@ -5,6 +5,8 @@
 //! interactions are kept, and INP is the one at index
 //! `min(kept − 1, ⌊interactions / 50⌋)`, an approximate 98th percentile.
 
+use alloc::vec::Vec;
+
 /// The `durationThreshold` of `event` observers (web-vitals' default):
 /// shorter entries are not delivered, except the `first-input` one.
 pub const MIN_DURATION_MS: f64 = 40.0;

@@ -115,11 +115,21 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   await page.screenshot({ path: join(artifacts, 'dashboard-light-desktop.png'), fullPage: true });
 
   // A filter applies to every panel.
-  await page.fill('#filter-path', '/checkout');
-  await page.click('form.toolbar button[type=submit]');
-  await loaded(page, first);
+  // A load may still be in flight (the full-page screenshot resizes the
+  // page): wait for a load that completed after the click, with the
+  // filtered numbers in it.
   const checkout = await env.collector.api('summary?path=/checkout');
-  assert.equal(await text(page, '#page-views .value'), checkout.page_views.toLocaleString('en-US'));
+  await page.fill('#filter-path', '/checkout');
+  const clicked = await page.evaluate(() => Date.now());
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, Math.max(first, clicked));
+  await page.waitForFunction(
+    (expected) =>
+      document.querySelector('#page-views .value')?.innerText === expected &&
+      document.querySelectorAll('#pages tbody tr').length === 1,
+    checkout.page_views.toLocaleString('en-US'),
+    { timeout: 20000 },
+  );
   assert.ok(checkout.page_views > 0 && checkout.page_views < summary.page_views);
   assert.equal(await page.locator('#pages tbody tr').count(), 1);
 

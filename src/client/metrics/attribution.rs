@@ -2,6 +2,7 @@
 //! computes it: LCP's element, resource and four sub-parts; INP's target and
 //! three sub-parts.
 
+use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 use crate::wire::{InpSubparts, LcpSubparts};

@@ -1,6 +1,8 @@
 //! What is measured, one module per source of truth. Entry handlers follow
 //! the `web-vitals` library's rules so the values match it.
 
+use alloc::vec::Vec;
+
 pub mod attribution;
 pub mod device;
 pub mod nav;

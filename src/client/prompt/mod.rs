@@ -8,15 +8,17 @@
 //! prompt records the time in `localStorage` (`palaute:asked`, a timestamp
 //! and nothing else) for the per-origin frequency cap.
 
+use alloc::{string::String, vec::Vec};
+
 mod view;
 
-use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 
 use crate::feedback::policy::{Experience, Moment, Policy};
 use crate::feedback::text;
 
 use super::api;
+use super::events::after;
 use super::js;
 use super::session::{with_session, Session};
 use view::{Action, PromptView};
@@ -55,19 +57,18 @@ impl PromptState {
 
 /// Starts the settle clock; called once when the module starts.
 pub fn schedule_settle() {
-    Timeout::new(SETTLE_MS, || {
+    after(SETTLE_MS, || {
         with_session(|s| {
             s.prompt.settled = true;
             consider(s);
         })
-    })
-    .forget();
+    });
 }
 
 /// The page became visible again: a visitor who left while it loaded may
 /// be asked, after a short moment.
 pub fn on_visible() {
-    Timeout::new(RETURN_DELAY_MS, || with_session(consider)).forget();
+    after(RETURN_DELAY_MS, || with_session(consider));
 }
 
 /// Asks, if the site's policy says so now.
@@ -162,14 +163,13 @@ fn on_action(s: &mut Session, action: Action) {
                 api::record(s, rating, Some(comment));
             }
             let thanked = s.prompt.opened;
-            Timeout::new(THANKS_MS, move || {
+            after(THANKS_MS, move || {
                 with_session(|s| {
                     if s.prompt.opened == thanked {
                         s.prompt.view = None;
                     }
                 })
-            })
-            .forget();
+            });
         }
         Action::Close => s.prompt.view = None,
     }

@@ -4,15 +4,17 @@
 //! never meet. Its text comes only from the prompt's own word lists; what a
 //! visitor types is read as a value and never put into markup.
 
-use gloo_events::EventListener;
+use alloc::{string::String, string::ToString};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, ShadowRoot, ShadowRootInit, ShadowRootMode};
 
 use crate::feedback::text::Text;
 
+use super::super::events::Listener;
 use super::super::js;
 
-const STYLE: &str = include_str!("prompt.css");
+/// The stylesheet, minified by `build.rs`.
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/prompt.min.css"));
 /// Longest comment the text box takes, in characters.
 const MAX_COMMENT_ATTR: &str = "1000";
 const THUMB: &str = "<svg class=thumb aria-hidden=true viewBox=\"0 0 24 24\"><path d=\"M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z\"/></svg>";
@@ -49,7 +51,7 @@ pub struct PromptView {
     host: Element,
     root: ShadowRoot,
     text: &'static Text,
-    _listeners: [EventListener; 2],
+    _listeners: [Listener; 2],
 }
 
 impl PromptView {
@@ -86,7 +88,7 @@ impl PromptView {
         markup.push_str(&rating_step(text, five));
         markup.push_str("</div></section>");
         root.set_inner_html(&markup);
-        let clicks = EventListener::new(&root, "click", move |event| {
+        let clicks = Listener::new(&root, "click", false, move |event| {
             let button = event
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
@@ -95,8 +97,8 @@ impl PromptView {
                 on_action(action);
             }
         });
-        let escape = EventListener::new(&window, "keydown", move |event| {
-            if js::text(event, "key").as_deref() == Some("Escape") {
+        let escape = Listener::new(&window, "keydown", false, move |event| {
+            if js::text(&event, "key").as_deref() == Some("Escape") {
                 on_action(Action::Close);
             }
         });
