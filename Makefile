@@ -2,8 +2,9 @@
 #   make demo   build, start the collector with demo pages, print URLs + token
 #   make test   every test: format, lints (both targets), Rust, browser end-to-end
 #   make build  release collector + size-optimised client (target/release/www)
-#   make bench  the benchmarks of BENCHMARKS.md (ingest: wrk, collector vs nginx;
-#               queries: the analyst API over BENCH_VIEWS generated page views)
+#   make bench  the benchmarks of BENCHMARKS.md (client weight beside web-vitals
+#               and Boomerang; ingest: wrk, collector vs nginx; queries: the
+#               analyst API over BENCH_VIEWS generated page views, both stores)
 #   make fuzz   fuzz beacon decoding and validation (FUZZ_SECONDS, default 600)
 
 SHELL := bash
@@ -59,7 +60,8 @@ test: client lint
 	cargo build -p palaute-collector
 	node --test --test-timeout=120000 tests/e2e/
 
-bench: setup
+bench: client
+	scripts/bench-size.sh
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
 	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS)
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Client weight, side by side: the bytes each RUM script makes a page load,
+# raw, gzip -9 and brotli -q 11, measured in this run:
+#   - palaute: the loader, the wasm-bindgen glue and the wasm module, as built
+#     by scripts/build-client.sh (all three load on every page view);
+#   - web-vitals (npm): the metrics-only build and the attribution build;
+#   - Boomerang (npm boomerangjs): boomerang.js with the plugins that give the
+#     same data (vitals, navigation and resource timing, paint, events,
+#     connection and device, errors), minified by esbuild.
+# Writes the table into BENCHMARKS.md between the size-table markers.
+#   scripts/bench-size.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d www/dist/m ] || scripts/build-client.sh
+work=target/bench/size
+rm -rf "$work" && mkdir -p "$work"
+
+# Boomerang "built": the core and its plugins concatenated and minified.
+boomerang=node_modules/boomerangjs
+plugins=(rt navtiming restiming painttiming eventtiming continuity mobile memory errors)
+{
+  cat "$boomerang/boomerang.js"
+  for plugin in "${plugins[@]}"; do cat "$boomerang/plugins/$plugin.js"; done
+} > "$work/boomerang.cjs"
+npx --no-install esbuild "$work/boomerang.cjs" --minify --format=iife --log-level=error --outfile="$work/boomerang.min.js"
+
+sizes() { # files... → "raw gzip brotli" of them together, each compressed alone
+  local raw=0 gz=0 br=0
+  for f in "$@"; do
+    raw=$((raw + $(wc -c < "$f")))
+    gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
+    br=$((br + $(brotli -q 11 -c "$f" | wc -c)))
+  done
+  echo "$raw $gz $br"
+}
+row() { # label files...
+  local label=$1; shift
+  read -r raw gz br < <(sizes "$@")
+  printf '| %s | %d | %s | %s | %s |\n' "$label" "$#" "$raw" "$gz" "$br"
+}
+
+table=$(
+  echo "| script | files | raw bytes | gzip bytes | brotli bytes |"
+  echo "|---|---:|---:|---:|---:|"
+  row "palaute: loader + glue + wasm (everything it loads)" www/dist/palaute.js www/dist/m/*.js www/dist/m/*.wasm
+  row "palaute: loader only (before the page's \`load\`)" www/dist/palaute.js
+  row "web-vitals $(node -p "require('./node_modules/web-vitals/package.json').version") (metrics only)" node_modules/web-vitals/dist/web-vitals.iife.js
+  row "web-vitals (with attribution)" node_modules/web-vitals/dist/web-vitals.attribution.iife.js
+  row "Boomerang $(node -p "require('./$boomerang/package.json').version") + ${#plugins[@]} plugins, minified" "$work/boomerang.min.js"
+)
+echo "$table"
+{
+  echo "<!-- size-table:start (scripts/bench-size.sh writes this table; do not edit by hand) -->"
+  echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-size.sh\`; each file compressed on its own, as served."
+  echo
+  echo "$table"
+  echo "<!-- size-table:end -->"
+} > "$work/table.md"
+python3 - "$work/table.md" <<'PY'
+import re, sys
+table = open(sys.argv[1]).read().rstrip("\n")
+text = open("BENCHMARKS.md").read()
+pattern = re.compile(r"<!-- size-table:start.*?<!-- size-table:end -->", re.S)
+if not pattern.search(text):
+    raise SystemExit("BENCHMARKS.md lacks the size-table markers")
+open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: table, text))
+PY
