@@ -114,7 +114,18 @@ export async function startPageServer() {
         body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
           .replace('data-site="test"', `data-site="${site}"${attrs.join('')}`);
       }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+      const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
+      // `?csp=strict`: the policy README asks for (no inline code, no eval;
+      // WebAssembly compilation and the collector allowed). `?csp=no-wasm`:
+      // the same without 'wasm-unsafe-eval'.
+      const csp = url.searchParams.get('csp');
+      if (extname(file) === '.html' && csp) {
+        const collector = new URL(state.endpoint || state.collector).origin;
+        const wasm = csp === 'strict' ? " 'wasm-unsafe-eval'" : '';
+        headers['content-security-policy'] =
+          `default-src 'none'; script-src 'self'${wasm}; connect-src 'self' ${collector}; img-src 'self'`;
+      }
+      res.writeHead(200, headers);
       const [head, rest] = body.toString().split('<!--STREAM');
       if (rest === undefined) {
         res.end(body);

@@ -70,3 +70,43 @@ test('a visitor who leaves before the module arrives is still counted, by the lo
   assert.equal(row.load_ms, null);
   assert.ok(row.left_at_ms >= 800 && row.left_at_ms < 4000, `left_at ${row.left_at_ms}`);
 });
+
+/** Opens `path` in a new context, recording Content-Security-Policy violations. */
+async function openRecordingViolations(path) {
+  const context = await env.context();
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    window.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective));
+  });
+  await page.goto(env.pages.url(path));
+  return { context, page };
+}
+
+test('under a strict Content-Security-Policy the client measures, sends and shows its styled prompt', async () => {
+  // script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' COLLECTOR: no inline code, no eval, no style-src.
+  const { context, page } = await openRecordingViolations('text.html?csp=strict');
+  await moduleStarted(page);
+  await page.evaluate(() => window.palaute.ask());
+  const button = page.locator('palaute-prompt button.up');
+  await button.waitFor();
+  const height = await button.evaluate((b) => parseFloat(getComputedStyle(b).minHeight));
+  assert.equal(height, 44, 'the prompt is styled by its constructed stylesheet');
+  const id = await page.evaluate(() => window.palaute.L.id);
+  await leave(page);
+  const row = await eventually(async () => (await env.collector.rows()).find((r) => r.id === id), 10000, `row ${id}`);
+  assert.equal(typeof row.lcp_ms, 'number');
+  assert.deepEqual(await page.evaluate(() => window.violations), [], 'no violation');
+  await context.close();
+});
+
+test("without 'wasm-unsafe-eval' the module cannot start, and the loader still reports the page view", async () => {
+  const { context, page } = await openRecordingViolations('text.html?csp=no-wasm');
+  await eventually(async () => (await page.evaluate(() => window.violations)).length > 0, 10000, 'a violation');
+  assert.ok((await page.evaluate(() => window.violations)).every((v) => v === 'script-src'), 'only the wasm compile');
+  const id = await page.evaluate(() => window.palaute.L.id);
+  await leave(page);
+  const row = await eventually(async () => (await env.collector.rows()).find((r) => r.id === id), 10000, `row ${id}`);
+  assert.equal(typeof row.ttfb_ms, 'number', 'the loader measured navigation timing');
+  await context.close();
+});
