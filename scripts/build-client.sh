@@ -35,8 +35,13 @@ glue="palaute_wasm.$hash.js"
 wasm="palaute_wasm_bg.$hash.wasm"
 cp "$work/palaute_wasm.min.js" "$out/m/$glue"
 cp "$work/palaute_wasm_bg.wasm" "$out/m/$wasm"
+sri() { # file → its Subresource Integrity hash (sha384)
+  node -e "process.stdout.write('sha384-' + require('crypto').createHash('sha384').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"
+}
+wasm_sri=$(sri "$out/m/$wasm")
 npx --no-install esbuild www/palaute.js --minify --log-level=warning --target=es2017 \
-  | sed -e "s/__GLUE__/$glue/" -e "s/__WASM__/$wasm/" > "$out/palaute.js"
+  | sed -e "s/__GLUE__/$glue/" -e "s/__WASM__/$wasm/" -e "s|__WASM_SRI__|$wasm_sri|" > "$out/palaute.js"
+sri "$out/palaute.js" > "$out/palaute.js.integrity"
 
 for f in "$out/palaute.js" "$out/m/$glue" "$out/m/$wasm"; do
   brotli -f -q 11 -k "$f"
@@ -53,3 +58,5 @@ for f in "$out/palaute.js" "$out/m/$glue" "$out/m/$wasm"; do
 done
 printf '  %-34s %8d %8d %8d\n' total "$tr" "$tg" "$tb"
 echo "$tb" > "$work/brotli-total"
+echo "script tag (Subresource Integrity of this build's loader; the loader pins the module the same way):"
+echo "  <script async src=\"https://COLLECTOR/palaute.js\" integrity=\"$(cat "$out/palaute.js.integrity")\" crossorigin=\"anonymous\" data-site=\"SITE\"></script>"

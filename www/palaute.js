@@ -195,7 +195,8 @@
   var boot = function () {
     import(dir + 'm/__GLUE__')
       .then(function (m) {
-        return m.default({ module_or_path: dir + 'm/__WASM__' }).then(function () {
+        // The module is pinned by its Subresource Integrity hash.
+        return m.default({ module_or_path: fetch(dir + 'm/__WASM__', { integrity: '__WASM_SRI__' }) }).then(function () {
           // Entries queued but not yet delivered are handed over too.
           observers.forEach(function (o) { o[0].takeRecords().forEach(o[1]); o[0].disconnect(); });
           w.removeEventListener('load', onResourceLoad, true);

@@ -81,7 +81,12 @@ export async function startPageServer() {
           else return res.writeHead(file.status, { 'content-type': file.type }).end(file.body);
         }
         const file = state.client.get(url.pathname);
-        res.writeHead(file.status, { 'content-type': file.type }).end(file.body);
+        let body = file.body;
+        if (state.tamper && url.pathname.endsWith('.wasm')) {
+          body = Buffer.from(body);
+          body[body.length - 1] ^= 1;
+        }
+        res.writeHead(file.status, { 'content-type': file.type }).end(body);
       } catch {
         res.writeHead(502).end('collector unreachable');
       }
@@ -148,6 +153,8 @@ export async function startPageServer() {
     webVitals: (tag, nav = 'navigate') => state.vitals.get(`${tag}/${nav}`),
     /** When the page tagged `tag` was left, by its own clock, once known. */
     leftAt: (tag) => state.left.get(tag),
+    /** Serves the wasm module with one byte changed (`true`), as a tampered CDN would. */
+    tamperModule(on) { state.tamper = on; },
     /** Holds the wasm module's files back by `ms` (0: not at all). */
     delayModule(ms) { state.moduleDelay = ms; },
     close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),

@@ -110,3 +110,23 @@ test("without 'wasm-unsafe-eval' the module cannot start, and the loader still r
   assert.equal(typeof row.ttfb_ms, 'number', 'the loader measured navigation timing');
   await context.close();
 });
+
+test('a module changed on its way is refused (Subresource Integrity), and the loader still reports', async () => {
+  env.pages.tamperModule(true);
+  try {
+    const context = await env.context();
+    const page = await context.newPage();
+    const refused = [];
+    page.on('console', (message) => message.text().includes('integrity') && refused.push(message.text()));
+    await page.goto(env.pages.url('text.html'));
+    await eventually(async () => refused.length > 0, 10000, 'the integrity check to refuse the module');
+    assert.ok(!(await page.evaluate(() => window.palaute.L.started)), 'the module did not start');
+    const id = await page.evaluate(() => window.palaute.L.id);
+    await leave(page);
+    const row = await eventually(async () => (await env.collector.rows()).find((r) => r.id === id), 10000, `row ${id}`);
+    assert.equal(typeof row.ttfb_ms, 'number', 'the loader measured navigation timing');
+    await context.close();
+  } finally {
+    env.pages.tamperModule(false);
+  }
+});
