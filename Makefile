@@ -62,6 +62,8 @@ test: client lint
 
 bench: client
 	scripts/bench-size.sh
+	cargo build -q -p palaute-collector
+	node tests/bench/impact.mjs 20
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
 	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS)
 

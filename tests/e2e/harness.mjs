@@ -116,8 +116,12 @@ export async function startPageServer() {
         // (`?data-site=` replaces the page's site.)
         const site = url.searchParams.get('data-site') || 'test';
         const attrs = [...url.searchParams].filter(([k]) => k.startsWith('data-') && k !== 'data-site').map(([k, v]) => ` ${k}="${v}"`);
-        body = body.toString().replaceAll('{{CLIENT}}', `${origin}/c`).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
+        // `?client=collector`: the client straight from the collector (compressed, as a site gets it).
+        const client = url.searchParams.get('client') === 'collector' ? state.collector : `${origin}/c`;
+        body = body.toString().replaceAll('{{CLIENT}}', client).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
           .replace('data-site="test"', `data-site="${site}"${attrs.join('')}`);
+        // `?client=none`: the same page without palaute (the impact benchmark's baseline).
+        if (url.searchParams.get('client') === 'none') body = body.replace(/<script async src="[^"]*palaute\.js"[^>]*><\/script>\n?/, '');
       }
       const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
       // `?csp=strict`: the policy README asks for (no inline code, no eval;
