@@ -4,11 +4,55 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setup, eventually, moduleStarted, imagePainted, pageTime, rowOf, leave } from './harness.mjs';
 
 let env;
 before(async () => { env = await setup(); });
-after(async () => { await env?.teardown(); });
+after(async () => {
+  await env?.teardown();
+  writeAccuracyTable();
+});
+
+/** Every comparison made: page, metric, our value, web-vitals' value. */
+const compared = [];
+
+/**
+ * The accuracy table (|ours − web-vitals'| per page and metric), written to
+ * target/artifacts/accuracy.md, and into BENCHMARKS.md when
+ * PALAUTE_ACCURACY_TABLE is set (`make bench`).
+ */
+function writeAccuracyTable() {
+  if (compared.length === 0) return;
+  const pages = [...new Set(compared.map((c) => c.page))];
+  const cell = (page, name) => {
+    const c = compared.find((x) => x.page === page && x.name === name);
+    if (!c) return '';
+    if (c.theirs === undefined) return c.ours === null ? 'none, none' : `${c.ours}, none`;
+    const diff = Math.abs(c.ours - c.theirs);
+    return name === 'CLS' ? `${diff.toFixed(5)}` : `${diff.toFixed(2)}`;
+  };
+  const names = FIELDS.map(([, name]) => name);
+  const worst = (name) => Math.max(0, ...compared.filter((c) => c.name === name && c.theirs !== undefined).map((c) => Math.abs(c.ours - c.theirs)));
+  const table = [
+    `Generated ${new Date().toISOString().slice(0, 10)} by \`tests/e2e/vitals.test.mjs\` (web-vitals ${JSON.parse(readFileSync(new URL('../../node_modules/web-vitals/package.json', import.meta.url))).version} in the same page load). |ours − web-vitals'| in ms (CLS unitless); "none, none": neither reports the metric.`,
+    '',
+    `| page | ${names.map((n) => `${n} (allowed ±${FIELDS.find(([, x]) => x === n)[2]})`).join(' | ')} |`,
+    `|---|${names.map(() => '---:').join('|')}|`,
+    ...pages.map((page) => `| ${page} | ${names.map((n) => cell(page, n)).join(' | ')} |`),
+    `| **largest difference** | ${names.map((n) => (n === 'CLS' ? worst(n).toFixed(5) : worst(n).toFixed(2))).join(' | ')} |`,
+  ].join('\n');
+  const dir = new URL('../../target/artifacts/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('accuracy.md', dir), `${table}\n`);
+  if (process.env.PALAUTE_ACCURACY_TABLE) {
+    const path = new URL('../../BENCHMARKS.md', import.meta.url);
+    const marked = /<!-- accuracy-table:start.*?<!-- accuracy-table:end -->/s;
+    const text = readFileSync(path, 'utf8');
+    if (!marked.test(text)) throw new Error('BENCHMARKS.md lacks the accuracy-table markers');
+    writeFileSync(path, text.replace(marked, `<!-- accuracy-table:start (tests/e2e/vitals.test.mjs writes this table) -->\n${table}\n<!-- accuracy-table:end -->`));
+  }
+}
 
 /** Tolerances of the comparison, per export field. */
 const FIELDS = [
@@ -34,6 +78,7 @@ function agrees(row, oracle, what) {
     const tolerance = restored && (name === 'FCP' || name === 'LCP') ? RESTORE_PAINT_TOLERANCE_MS : strict;
     const ours = row[field];
     const theirs = oracle[name];
+    compared.push({ page: what, name, ours, theirs });
     if (theirs === undefined) {
       assert.equal(ours, null, `${what}: web-vitals reports no ${name}, so ${field} is null`);
     } else {

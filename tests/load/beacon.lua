@@ -3,6 +3,8 @@
 --   wrk -t4 -c4 -d10s -s tests/load/beacon.lua http://127.0.0.1:8080/b
 --
 -- Environment: SITE (default "shop"), ORIGIN (default https://shop.example),
+-- DELAY_MS (each connection waits this long before each request: a fixed
+-- rate of connections x 1000 / DELAY_MS requests/s, for the soak test),
 -- and ACK_DIR: when set, each thread appends the id of every beacon answered
 -- 204 to ACK_DIR/acked-<thread>.txt. That record is exact only with one
 -- connection per thread (-c equal to -t), as the durability test runs it.
@@ -10,6 +12,13 @@
 local site = os.getenv("SITE") or "shop"
 local origin = os.getenv("ORIGIN") or "https://shop.example"
 local ack_dir = os.getenv("ACK_DIR")
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "")
+
+if delay_ms then
+  function delay()
+    return delay_ms
+  end
+end
 local next_thread = 0
 
 function setup(thread)
