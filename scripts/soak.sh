@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
-connections=32
+# Each connection sends one beacon every DELAY_MS (plus its answer's latency).
+delay=10
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq wrk >/dev/null; }
 cargo build -q --release -p palaute-collector
 bin=target/release/palaute-collector
@@ -28,8 +29,8 @@ for _ in $(seq 100); do curl -sf http://127.0.0.1:18095/healthz >/dev/null && br
 wrk -t2 -c64 -d10s -s tests/load/beacon.lua http://127.0.0.1:18095/b > "$work/capacity.txt"
 capacity=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$work/capacity.txt")
 target=$((capacity / 2))
-delay=$((connections * 1000 / target))
-[ "$delay" -ge 1 ] || delay=1
+# Each beacon also waits for its answer (about 2 ms at this load).
+connections=$(( (target * (delay + 2) + 999) / 1000 ))
 echo "capacity ${capacity} beacons/s; soaking at ~${target}/s ($connections connections, one beacon each per ${delay} ms) for ${minutes} min"
 
 rss() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$pid/status"; }
@@ -53,11 +54,11 @@ last=$(tail -n 1 "$work/rss.txt")
 db=$(du -m "$work/data" | awk '{print $1}')
 
 table=$(cat <<MD
-Measured $(date -u +%Y-%m-%d) by \`scripts/soak.sh $minutes\` ($(nproc) cores): capacity ${capacity} beacons/s (wrk, 64 connections, 10 s), then ${minutes} minutes at half of it.
+Measured $(date -u +%Y-%m-%d) by \`scripts/soak.sh $minutes\` ($(nproc) cores): capacity ${capacity} beacons/s (wrk, 64 connections, 10 s), then ${minutes} minutes at half of it (${connections} connections, each one beacon per ${delay} ms plus the answer's latency).
 
 | | |
 |---|---:|
-| rate held | ${rps} beacons/s |
+| rate held | ${rps} beacons/s ($(awk -v r="$rps" -v c="$capacity" 'BEGIN { printf "%.2f", r / c }') of the capacity) |
 | beacons sent | ${requests} |
 | stored (204) | ${stored:-0} |
 | non-2xx answers | ${non2xx} |

@@ -23,8 +23,8 @@ const VARIANTS = [
   ['without', 'article.html?client=none'],
   // Where the cost comes from: a request that returns nothing, and the loader's
   // bytes parsed but not run (no data-site: it returns at once).
-  ['empty request', 'article-empty.html'],
-  ['loader bytes only', 'article-nosite.html'],
+  ['empty request', 'article.html?client=empty'],
+  ['loader bytes only', 'article.html?client=inert'],
   // palaute as a site runs it: the client from the collector, compressed.
   ['palaute', 'article.html?client=collector'],
 ];

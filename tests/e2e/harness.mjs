@@ -120,8 +120,17 @@ export async function startPageServer() {
         const client = url.searchParams.get('client') === 'collector' ? state.collector : `${origin}/c`;
         body = body.toString().replaceAll('{{CLIENT}}', client).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
           .replace('data-site="test"', `data-site="${site}"${attrs.join('')}`);
-        // `?client=none`: the same page without palaute (the impact benchmark's baseline).
-        if (url.searchParams.get('client') === 'none') body = body.replace(/<script async src="[^"]*palaute\.js"[^>]*><\/script>\n?/, '');
+        // The impact benchmark's variants of the script tag: `?client=none`
+        // (no palaute), `empty` (a cross-origin request that returns
+        // nothing runnable), `inert` (the loader without a site: fetched and
+        // parsed, returns at once).
+        const tag = /<script async src="[^"]*palaute\.js"[^>]*><\/script>\n?/;
+        const variant = {
+          none: '',
+          empty: `<script async src="${state.collector}/healthz"></script>\n`,
+          inert: `<script async src="${state.collector}/palaute.js" data-site=""></script>\n`,
+        }[url.searchParams.get('client')];
+        if (variant !== undefined) body = body.replace(tag, variant);
       }
       const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
       // `?csp=strict`: the policy README asks for (no inline code, no eval;

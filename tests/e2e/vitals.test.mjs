@@ -41,6 +41,8 @@ function writeAccuracyTable() {
     `|---|${names.map(() => '---:').join('|')}|`,
     ...pages.map((page) => `| ${page} | ${names.map((n) => cell(page, n)).join(' | ')} |`),
     `| **largest difference** | ${names.map((n) => (n === 'CLS' ? worst(n).toFixed(5) : worst(n).toFixed(2))).join(' | ')} |`,
+    '',
+    `After a back/forward-cache restore FCP and LCP are allowed ±${RESTORE_PAINT_TOLERANCE_MS} ms: both libraries read the clock in the same frame's callbacks, one after the other.`,
   ].join('\n');
   const dir = new URL('../../target/artifacts/', import.meta.url);
   mkdirSync(dir, { recursive: true });
