@@ -29,6 +29,8 @@ if [ "$profile" = wasm-release ]; then
 fi
 npx --no-install esbuild "$work/palaute_wasm.js" --minify --format=esm --log-level=warning \
   --outfile="$work/palaute_wasm.min.js"
+# Import names are mostly hash: short ones in the module and the glue alike.
+node scripts/shorten-imports.mjs "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm.min.js"
 
 hash=$(cat "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm.min.js" | sha256sum | cut -c1-12)
 glue="palaute_wasm.$hash.js"
