@@ -8,11 +8,10 @@ use std::sync::Arc;
 
 use fastrand::Rng;
 use palaute::vitals::leave::{Milestones, DEFAULT_SLOW_BOUNCE_DWELL_MS};
-use tokio::task::JoinSet;
 
 use crate::error::{AppError, Result};
 use crate::model::PageView;
-use crate::store::{Snapshot, Store};
+use crate::store::{BulkIngest, Snapshot, Store};
 
 /// A page of the synthetic site: its path and how slow it is (a factor on
 /// every timing).
@@ -178,7 +177,7 @@ pub async fn generate(
         return Err(AppError::Invalid("generate: empty period".into()));
     }
     let mut rng = Rng::with_seed(seed);
-    let mut in_flight = JoinSet::new();
+    let mut bulk = BulkIngest::new(store);
     let mut written = 0u64;
     for (start, end, views) in hourly_quotas(count, from_ms, to_ms) {
         let mut starts: Vec<i64> = (0..views).map(|_| rng.i64(start..end)).collect();
@@ -186,24 +185,15 @@ pub async fn generate(
         for started_at in starts {
             let mut view = page_view(&mut rng, site, started_at);
             view.id = format!("{:012x}{}", started_at, &view.id[12..]);
-            let store = store.clone();
             let received_at = view.started_at + view.left_at_ms.unwrap_or(0.0) as i64;
-            in_flight.spawn(async move { store.ingest(Snapshot { seq: 1, received_at, view }).await });
-            // Enough in flight to fill the writer's group commits, and no more.
-            while in_flight.len() >= 4096 {
-                if let Some(done) = in_flight.join_next().await {
-                    done.map_err(|e| AppError::Internal(e.to_string()))??;
-                }
-            }
+            bulk.add(Snapshot { seq: 1, received_at, view }).await?;
             written += 1;
             if written % 100_000 == 0 {
                 progress(written);
             }
         }
     }
-    while let Some(done) = in_flight.join_next().await {
-        done.map_err(|e| AppError::Internal(e.to_string()))??;
-    }
+    bulk.finish().await?;
     progress(count);
     Ok(())
 }

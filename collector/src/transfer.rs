@@ -7,15 +7,11 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 
 use crate::api::period::parse_time;
 use crate::error::{AppError, Result};
 use crate::model::{now_ms, PageView};
-use crate::store::{Selection, Snapshot, Store};
-
-/// Imports in flight at once (enough to fill the store's group commits).
-const IN_FLIGHT: usize = 4096;
+use crate::store::{BulkIngest, Selection, Snapshot, Store};
 
 /// Writes `site`'s page views since `since` to standard output.
 pub async fn export(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<()> {
@@ -44,7 +40,7 @@ pub async fn export(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<(
 /// Reads page views from standard input into the store; stops at the
 /// first line that is not one, naming it.
 pub async fn import(store: &Arc<dyn Store>) -> Result<()> {
-    let mut in_flight = JoinSet::new();
+    let mut bulk = BulkIngest::new(store);
     let mut imported = 0u64;
     for (index, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line.map_err(|e| AppError::Invalid(format!("cannot read standard input: {e}")))?;
@@ -52,19 +48,10 @@ pub async fn import(store: &Arc<dyn Store>) -> Result<()> {
             continue;
         }
         let view = parse(&line).map_err(|e| AppError::Invalid(format!("line {}: {e}", index + 1)))?;
-        let store = store.clone();
-        let snapshot = Snapshot { seq: 0, received_at: view.started_at, view };
-        in_flight.spawn(async move { store.ingest(snapshot).await });
-        while in_flight.len() >= IN_FLIGHT {
-            if let Some(outcome) = in_flight.join_next().await {
-                outcome.map_err(|e| AppError::Internal(e.to_string()))??;
-            }
-        }
+        bulk.add(Snapshot { seq: 0, received_at: view.started_at, view }).await?;
         imported += 1;
     }
-    while let Some(outcome) = in_flight.join_next().await {
-        outcome.map_err(|e| AppError::Internal(e.to_string()))??;
-    }
+    bulk.finish().await?;
     store.settle().await?;
     eprintln!("{imported} page views imported");
     Ok(())

@@ -9,12 +9,15 @@
 //! - Per page view (site + id) the snapshot with the highest `seq` wins; the
 //!   same snapshot stored twice counts once.
 
+mod bulk;
 pub mod clickhouse;
 pub mod sqlite;
 mod sqlite_alert;
 mod sqlite_rollup;
 mod sqlite_schema;
 mod sqlite_spool;
+
+pub use bulk::BulkIngest;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;

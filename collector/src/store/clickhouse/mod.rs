@@ -84,17 +84,6 @@ impl ClickhouseStore {
         Ok(ClickhouseStore { clickhouse, database: database.clone(), local, shipping, mirrored: Mutex::new(None) })
     }
 
-    /// Inserts page views straight into ClickHouse, bypassing the spool
-    /// (bulk loads: `generate`, `import`).
-    pub async fn insert_direct(&self, snapshots: &[Snapshot]) -> Result<()> {
-        let mut body = String::with_capacity(snapshots.len() * 600);
-        for snapshot in snapshots {
-            body.push_str(&rows::row(snapshot));
-            body.push('\n');
-        }
-        self.clickhouse.insert(&self.table("pageviews"), body).await
-    }
-
     fn table(&self, name: &str) -> String {
         format!("{}.{name}", self.database)
     }
@@ -111,7 +100,7 @@ impl Store for ClickhouseStore {
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
         let sql = format!(
             "SELECT {} FROM {} FINAL WHERE {} ORDER BY started_at, id FORMAT JSONEachRow",
-            rows::COLUMNS,
+            rows::columns(),
             self.table("pageviews"),
             sql::condition(&selection)
         );

@@ -3,15 +3,18 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::PageView;
+use crate::model::{PageView, FIELDS};
 use crate::store::Snapshot;
 
-/// The columns a page view is read back from, in [`view`]'s order.
-pub const COLUMNS: &str = "id, site, url, referrer_host, started_at, nav_type, ttfb_ms, fcp_ms, lcp_ms, inp_ms, cls, \
-    dcl_ms, load_ms, lcp_element, lcp_url, lcp_subparts, inp_target, inp_subparts, response_status, visible_ms, \
-    left_at_ms, abandoned, abandon_phase, slow_bounce, device, browser, os, effective_type, downlink_mbps, rtt_ms, \
-    save_data, device_memory, cpu_cores, errors, feedback_rating, feedback_scale, feedback_comment, feedback_at_ms, \
-    tag_keys, tag_values";
+/// The columns a page view is read back from: the export's [`FIELDS`], with
+/// `tags` stored as the arrays `tag_keys` and `tag_values`.
+pub fn columns() -> String {
+    FIELDS
+        .iter()
+        .map(|field| if *field == "tags" { "tag_keys, tag_values" } else { field })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A `pageviews` row as inserted.
 #[derive(Serialize)]

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -21,6 +21,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Longest sleep while nothing is spooled (a safety net for a lost wake-up).
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Least time between two counts of a non-empty spool: a count reads the
+/// whole spool, which is large exactly while ClickHouse falls behind.
+const COUNT_EVERY: Duration = Duration::from_secs(1);
 
 /// What the shipper shares with the store.
 #[derive(Default)]
@@ -75,6 +78,7 @@ pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Ship
     let table = format!("{}.pageviews", target.database);
     let clickhouse = target.clickhouse.clone();
     let mut backoff = FIRST_BACKOFF;
+    let mut last_count = Instant::now() - COUNT_EVERY;
     // The store holds the other reference.
     while Arc::strong_count(&shipping) > 1 {
         let since = shipping.ingested.load(Ordering::SeqCst);
@@ -85,12 +89,16 @@ pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Ship
                 1 // look again at once
             }),
         };
+        // An empty spool is known without counting. Between counts the gauge
+        // only grows with ingests: it may run high, never low.
         let count = match outcome {
-            Ok(0) => Ok(0),
-            _ => spool.spooled_count().await,
+            Ok(0) => Some(Ok(0)),
+            _ if last_count.elapsed() >= COUNT_EVERY => Some(spool.spooled_count().await),
+            _ => None,
         };
-        if let Ok(count) = count {
+        if let Some(Ok(count)) = count {
             shipping.counted(count, since);
+            last_count = Instant::now();
         }
         match outcome {
             Ok(0) => {
