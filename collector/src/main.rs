@@ -8,6 +8,11 @@ use palaute_collector::cli::{run_admin, Cli, Command};
 use palaute_collector::{open_store, run};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: ingest allocates and frees many small buffers per request
+/// (headers, JSON strings, SQL values), where it is faster than glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
