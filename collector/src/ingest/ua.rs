@@ -12,8 +12,25 @@ pub struct UaClasses {
     pub os: String,
 }
 
-/// Classifies a user agent string.
+/// Distinct user agents whose classes are kept: a site's visitors share a
+/// few hundred browsers, and parsing one takes dozens of regex searches.
+const CACHED_USER_AGENTS: usize = 4_096;
+
+/// Classifies a user agent string, from a bounded cache when it was seen
+/// lately.
 pub fn classify(user_agent: &str) -> UaClasses {
+    static CACHE: std::sync::OnceLock<quick_cache::sync::Cache<String, UaClasses>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| quick_cache::sync::Cache::new(CACHED_USER_AGENTS));
+    if let Some(classes) = cache.get(user_agent) {
+        return classes;
+    }
+    let classes = parse(user_agent);
+    cache.insert(user_agent.to_string(), classes.clone());
+    classes
+}
+
+/// Classifies a user agent string with the parser.
+fn parse(user_agent: &str) -> UaClasses {
     let parsed = woothee::parser::Parser::new().parse(user_agent);
     let (category, browser, os) = parsed.map(|r| (r.category, r.name.to_string(), r.os.to_string())).unwrap_or((
         "UNKNOWN",
