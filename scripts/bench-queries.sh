@@ -32,6 +32,7 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 # The embedded store, generated once, rolled up.
 if [ ! -f "$data/generated" ]; then
   rm -rf "$data"
+  mkdir -p "$(dirname "$data")"
   echo "generating $views page views over 30 days into $data (once)"
   "$bin" --data "$data" generate --site bench --views "$views" --days 30 | tee "$data.log"
   touch "$data/generated"
