@@ -33,9 +33,14 @@
   // Global Privacy Control, when the site asks for it to be honoured.
   if (attr('gpc') == 'honor' && navigator.globalPrivacyControl) return;
 
-  var bytes = crypto.getRandomValues(new Uint8Array(16));
-  var id = '';
-  for (var i = 0; i < 16; i++) id += (bytes[i] | 256).toString(16).slice(1);
+  // The page view's id: the time in ms (12 hex digits), then 10 random
+  // bytes. Ids that begin with the time reach the collector roughly in
+  // order, so its index of them grows at one end instead of at random
+  // places (random ids cost it a quarter of its ingest rate). The time adds
+  // nothing: the page view's start is sent anyway.
+  var bytes = crypto.getRandomValues(new Uint8Array(10));
+  var id = (Date.now() + 0x1000000000000).toString(16).slice(1);
+  for (var i = 0; i < 10; i++) id += (bytes[i] | 256).toString(16).slice(1);
   var hidden = function () { return d.visibilityState == 'hidden'; };
 
   // The hand-over state, shared with the module for the page's lifetime.

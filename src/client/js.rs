@@ -43,17 +43,20 @@ pub fn now() -> f64 {
     performance().now()
 }
 
-/// A new random page-view id: 16 random bytes as 32 hex digits.
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
+/// A new page-view id, as the loader makes them: the time in ms as 12 hex
+/// digits, then 10 random bytes as 20 (32 hex digits in all). Ids that begin
+/// with the time keep the collector's index of them growing at one end.
+pub fn new_page_view_id() -> String {
+    let mut bytes = [0u8; 10];
     if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);
     }
+    let now = js_sys::Date::now() as u64;
     let mut id = String::with_capacity(32);
-    for byte in bytes {
-        for nibble in [byte >> 4, byte & 15] {
-            id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-        }
+    let time_digits = (0..12).rev().map(|i| ((now >> (4 * i)) & 15) as u8);
+    let random_digits = bytes.into_iter().flat_map(|byte| [byte >> 4, byte & 15]);
+    for nibble in time_digits.chain(random_digits) {
+        id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
     }
     id
 }

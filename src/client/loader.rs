@@ -33,7 +33,7 @@ impl Loader {
 
     /// The page-view id the loader chose.
     pub fn page_view_id(&self) -> String {
-        js::text(&self.0, "id").unwrap_or_else(js::random_id)
+        js::text(&self.0, "id").unwrap_or_else(js::new_page_view_id)
     }
 
     /// How many beacons the loader already sent for this page view.

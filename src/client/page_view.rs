@@ -54,7 +54,7 @@ impl PageView {
 
     /// A new view for a restore from the back/forward cache at `restored_at`.
     pub fn restored(loader: &Loader, restored_at: f64) -> PageView {
-        let mut beacon = identity(loader.site(), js::random_id(), restored_at);
+        let mut beacon = identity(loader.site(), js::new_page_view_id(), restored_at);
         beacon.nav_type = Some(NavType::BackForwardCache);
         // As web-vitals: a restored page has no network wait.
         beacon.ttfb_ms = Some(0.0);

@@ -28,7 +28,6 @@ end
 
 local paths = { "/", "/products/42", "/cart?step=2", "/search?q=shoes", "/blog/fast-pages", "/checkout" }
 local types = { "4g", "4g", "4g", "3g", "slow-2g" }
-local counter = 0
 local last_id = nil
 local ack = nil
 local run = 0
@@ -41,8 +40,7 @@ function init(args)
   end
 end
 
-local function beacon(id)
-  local start = os.time() * 1000 - math.random(1000, 60000)
+local function beacon(id, start)
   local ttfb = math.random(40, 900)
   local fcp = ttfb + math.random(100, 1500)
   local lcp = fcp + math.random(0, 3000)
@@ -60,13 +58,18 @@ local function beacon(id)
 end
 
 function request()
-  counter = counter + 1
-  last_id = string.format("%08x%08x%016x", run, thread_number, counter)
+  -- The page began up to a minute ago; its id is made as the loader makes
+  -- them: that time in ms (12 hex digits), then 20 random hex digits.
+  local start = os.time() * 1000 - math.random(1000, 60000)
+  last_id = string.format("%012x", start)
+  for _ = 1, 5 do
+    last_id = last_id .. string.format("%04x", math.random(0, 65535))
+  end
   return wrk.format("POST", nil, {
     ["Content-Type"] = "text/plain;charset=UTF-8",
     ["Origin"] = origin,
     ["User-Agent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-  }, beacon(last_id))
+  }, beacon(last_id, start))
 end
 
 function response(status, headers, body)
