@@ -74,12 +74,6 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || write_loop(connection, jobs, max_batch, commit_seconds))
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let checkpointer = connect(&path)?;
-        let store_open = writer.downgrade();
-        thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, store_open))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(SqliteStore { path, writer })
     }
 
@@ -106,29 +100,10 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 
 /// WAL size (4 KiB pages) at which a committing connection checkpoints.
 /// SQLite's default is 1,000; a larger WAL lets a page changed by many
-/// commits be copied back once. The WAL still resets after each one, so it
-/// stays bounded (about 8 MiB) under constant ingest. 4,000 pages measured
-/// 15% more beacons per second but a p99 latency of 19-20 ms; 2,000 keeps it
-/// near 15 ms.
+/// commits be copied back once: more beacons per second for a longer tail
+/// (BENCHMARKS.md, ingest). The WAL resets after each checkpoint, so it
+/// stays bounded (about 8 MiB) under constant ingest.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 2_000;
-
-/// How often the checkpointer copies committed WAL pages into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Copies committed pages from the WAL into the database beside the writer
-/// (a passive checkpoint never blocks it), so that the writer's own
-/// checkpoint, which resets the WAL, finds little left to copy. With the
-/// larger WAL, measured on the ingest benchmark: about 10% more beacons per
-/// second than SQLite's defaults (p99 latency 10 -> 15 ms). Ends with the
-/// store.
-fn checkpoint_loop(connection: Connection, store_open: mpsc::WeakSender<WriteJob>) {
-    while store_open.upgrade().is_some() {
-        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(message = "passive checkpoint failed", %error);
-        }
-        thread::sleep(CHECKPOINT_EVERY);
-    }
-}
 
 fn write_loop(
     mut connection: Connection,
