@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the size-optimised browser client into www/dist/:
 #   palaute.js                    the loader (minified; short cache)
-#   m/palaute_wasm.<hash>.js      wasm-bindgen glue (immutable)
-#   m/palaute_wasm_bg.<hash>.wasm the Rust module, wasm-opt -Oz (immutable)
+#   m/palaute.<hash>.js           the client's JavaScript half (www/client/)
+#                                 bundled with wasm-bindgen's glue (immutable)
+#   m/palaute_bg.<hash>.wasm      the Rust module (the rules), wasm-opt -Oz (immutable)
 # plus .br and .gz beside each, and prints a size report.
 # Usage: scripts/build-client.sh [--dev]   (--dev: debug wasm, no wasm-opt)
 set -euo pipefail
@@ -27,15 +28,12 @@ if [ "$profile" = wasm-release ]; then
     -o "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
   mv "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
 fi
-npx --no-install esbuild "$work/palaute_wasm.js" --minify --format=esm --log-level=warning \
-  --outfile="$work/palaute_wasm.min.js"
-# Import names are mostly hash: short ones in the module and the glue alike.
-node scripts/shorten-imports.mjs "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm.min.js"
+node scripts/bundle-client.mjs "$work/palaute_wasm.js" "$work/palaute.min.js"
 
-hash=$(cat "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm.min.js" | sha256sum | cut -c1-12)
-glue="palaute_wasm.$hash.js"
-wasm="palaute_wasm_bg.$hash.wasm"
-cp "$work/palaute_wasm.min.js" "$out/m/$glue"
+hash=$(cat "$work/palaute_wasm_bg.wasm" "$work/palaute.min.js" | sha256sum | cut -c1-12)
+glue="palaute.$hash.js"
+wasm="palaute_bg.$hash.wasm"
+cp "$work/palaute.min.js" "$out/m/$glue"
 cp "$work/palaute_wasm_bg.wasm" "$out/m/$wasm"
 sri() { # file → its Subresource Integrity hash (sha384)
   node -e "process.stdout.write('sha384-' + require('crypto').createHash('sha384').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"

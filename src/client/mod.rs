@@ -1,34 +1,15 @@
-//! The browser client, started by the loader once the page has loaded.
+//! The module's exports: the measurement and feedback rules, called by the
+//! client's JavaScript half (`www/client/`).
 //!
-//! The loader (`www/palaute.js`) owns the page view until [`start`] runs,
-//! then this module does: it reads everything the browser buffered, keeps
-//! observing, and sends a complete snapshot of the page view whenever the
-//! visitor leaves (page hidden or unloaded). A back/forward-cache restore
-//! starts a new page view with its own id.
-//!
-//! The page's `window.palaute` API calls [`tag`], [`feedback`] and `ask`
-//! (the feedback prompt, [`prompt`]).
+//! The split keeps the client small. JavaScript does the browser wiring,
+//! which it does in far fewer bytes than bindings can: observers, listeners,
+//! timers, `fetch` / `sendBeacon`, the outbox and the prompt's DOM. This
+//! module keeps the rules that give the numbers their meaning, shared with
+//! the collector and unit-tested natively: CLS session windows, INP
+//! interaction grouping, its percentile and sub-parts, when the prompt asks
+//! and in which language. Every export takes and returns numbers, except
+//! the two that take language tags and the trigger mode.
 
-mod api;
-mod events;
 mod global;
-mod js;
-mod loader;
-mod metrics;
-mod observe;
-mod outbox;
-mod page_view;
+mod measure;
 mod prompt;
-mod selector;
-mod session;
-mod site_config;
-mod transport;
-
-use wasm_bindgen::prelude::*;
-
-/// Takes the page view over from the loader. `loader` is the loader's
-/// hand-over object (`window.palaute.L`).
-#[wasm_bindgen]
-pub fn start(loader: JsValue) {
-    session::Session::start(loader::Loader::new(loader));
-}

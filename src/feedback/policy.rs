@@ -38,6 +38,16 @@ impl Mode {
             _ => Mode::Slow,
         }
     }
+
+    /// The mode of a numeric code, as the browser module receives it
+    /// (no strings cross into the module): 1 always, 2 off, else slow.
+    pub fn from_code(code: u8) -> Mode {
+        match code {
+            1 => Mode::Always,
+            2 => Mode::Off,
+            _ => Mode::Slow,
+        }
+    }
 }
 
 /// What the visitor went through in this page view (ms from its start).
@@ -96,8 +106,14 @@ impl Policy {
     /// Reads `data-feedback` and `data-feedback-days`, already parsed as a
     /// number (a missing, negative or non-finite cap means the default).
     pub fn from_attributes(mode: Option<&str>, cap_days: Option<f64>) -> Policy {
+        Policy::new(Mode::parse(mode), cap_days)
+    }
+
+    /// The policy of `mode` with a cap of `cap_days` (a missing, negative
+    /// or non-finite cap means the default).
+    pub fn new(mode: Mode, cap_days: Option<f64>) -> Policy {
         let cap_days = cap_days.filter(|d| d.is_finite() && *d >= 0.0);
-        Policy { mode: Mode::parse(mode), cap_days: cap_days.unwrap_or(DEFAULT_CAP_DAYS) }
+        Policy { mode, cap_days: cap_days.unwrap_or(DEFAULT_CAP_DAYS) }
     }
 
     /// Whether the mode wants to ask after `experience`, before the

@@ -5,8 +5,6 @@
 //! interactions are kept, and INP is the one at index
 //! `min(kept − 1, ⌊interactions / 50⌋)`, an approximate 98th percentile.
 
-use alloc::vec::Vec;
-
 /// The `durationThreshold` of `event` observers (web-vitals' default):
 /// shorter entries are not delivered, except the `first-input` one.
 pub const MIN_DURATION_MS: f64 = 40.0;
@@ -42,53 +40,72 @@ pub struct EventTiming {
 }
 
 /// The longest interactions of a page view, and the one reported as INP.
+/// A fixed array, not a `Vec`: the browser module then needs no allocator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interactions<E> {
-    longest: Vec<Interaction<E>>,
+    /// Longest first; the kept ones are the leading `Some`s.
+    longest: [Option<Interaction<E>>; MAX_KEPT],
     reported: Option<Interaction<E>>,
 }
 
 impl<E> Default for Interactions<E> {
     fn default() -> Self {
-        Interactions { longest: Vec::new(), reported: None }
+        Interactions { longest: [const { None }; MAX_KEPT], reported: None }
     }
 }
 
 impl<E: Clone> Interactions<E> {
-    /// Adds an `event` or `first-input` entry.
-    pub fn add(&mut self, timing: EventTiming, entry: &E) {
+    /// Adds an `event` or `first-input` entry. `true` when `entry` is now
+    /// the one that sets its interaction's latency.
+    pub fn add(&mut self, timing: EventTiming, entry: &E) -> bool {
         let EventTiming { interaction_id, duration, processing_start, processing_end } = timing;
         if interaction_id == 0 {
-            return;
+            return false;
         }
-        let interaction = match self.longest.iter().position(|i| i.id == interaction_id) {
+        let mut represents = true;
+        let known_at = self.longest().position(|i| i.id == interaction_id);
+        let interaction = match known_at {
             Some(index) => {
-                let mut known = self.longest.remove(index);
+                let Some(mut known) = self.longest[index].take() else { return false };
+                self.longest[index..].rotate_left(1);
                 known.processing = (known.processing.0.min(processing_start), known.processing.1.max(processing_end));
-                if duration > known.latency {
+                represents = duration > known.latency;
+                if represents {
                     known.latency = duration;
                     known.entry = entry.clone();
                 }
                 known
             }
-            None if self.longest.len() < MAX_KEPT || self.longest.last().is_some_and(|min| duration > min.latency) => {
+            None if self.longest().count() < MAX_KEPT
+                || self.longest().last().is_some_and(|min| duration > min.latency) =>
+            {
                 let processing = (processing_start, processing_end);
                 Interaction { id: interaction_id, latency: duration, entry: entry.clone(), processing }
             }
-            None => return,
+            None => return false,
         };
         // Longest first; among equals, the earlier stays first (as a stable
-        // sort in web-vitals keeps them). The list is short: insert in place.
-        let at = self.longest.iter().position(|i| i.latency < interaction.latency).unwrap_or(self.longest.len());
-        self.longest.insert(at, interaction);
-        self.longest.truncate(MAX_KEPT);
+        // sort in web-vitals keeps them). The list is short: insert in place,
+        // the last one (a free slot, or the shortest when full) dropped.
+        let shorter_at = self.longest().position(|i| i.latency < interaction.latency);
+        let at = shorter_at.unwrap_or(self.longest().count());
+        if at < MAX_KEPT {
+            self.longest[at..].rotate_right(1);
+            self.longest[at] = Some(interaction);
+        }
+        represents
+    }
+
+    /// The longest interactions kept, longest first.
+    pub fn longest(&self) -> impl Iterator<Item = &Interaction<E>> {
+        self.longest.iter().flatten()
     }
 
     /// The INP candidate given the page view's interaction count: `None`
     /// before any interaction was delivered.
     pub fn estimate(&self, interaction_count: u64) -> Option<&Interaction<E>> {
-        let index = (self.longest.len().checked_sub(1)?).min((interaction_count / 50) as usize);
-        self.longest.get(index)
+        let index = (self.longest().count().checked_sub(1)?).min((interaction_count / 50) as usize);
+        self.longest().nth(index)
     }
 
     /// Re-evaluates INP after entries were added. As web-vitals, the reported
@@ -102,7 +119,7 @@ impl<E: Clone> Interactions<E> {
         };
         // Keep the reported interaction current (later entries of it widen
         // its processing span) while it is among the longest.
-        if let Some(current) = self.longest.iter().find(|i| i.id == reported_id) {
+        if let Some(current) = self.longest.iter().flatten().find(|i| i.id == reported_id) {
             self.reported = Some(current.clone());
         }
     }
