@@ -6,16 +6,16 @@
 //!   browser-independent rules that interpret it ([`vitals`]): the one place
 //!   the format and the Web Vitals thresholds are defined, shared with the
 //!   collector;
-//! - on `wasm32`, the **browser client** (`client`), started by the loader
-//!   `www/palaute.js` once the page has loaded.
+//! - on `wasm32`, the Rust half of the **browser client** (`client`): the
+//!   rules its JavaScript half (`www/client/`) calls with each entry.
 //!
 //! # Layout
 //!
 //! - [`wire`]: the beacon JSON the browser posts to `POST /b`.
 //! - [`vitals`]: thresholds and the abandonment / slow-bounce classification.
 //! - [`feedback`]: when the feedback prompt asks, and its words per language.
-//! - `client` (wasm32 only): observers, page-view state, lifecycle, transport,
-//!   the feedback prompt.
+//! - `client` (wasm32 only): CLS and INP of the current page view, and
+//!   whether the feedback prompt asks, behind a numbers-only interface.
 #![deny(missing_docs)]
 // In the browser the module is `no_std`: std's panic and formatting
 // machinery would be most of its size. Everything here uses `core` and

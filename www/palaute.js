@@ -11,8 +11,9 @@
  *   under 104 ms), counts errors, and tracks visibility from the start;
  * - if the visitor leaves before the module runs, sends the page view itself
  *   (and keeps it in the outbox, which the module of a later view re-sends);
- * - after the page's `load` event, in idle time, fetches the Rust/wasm module
- *   (so it never competes with the page's own resources) and hands it over.
+ * - after the page's `load` event, in idle time, fetches the client module
+ *   (`www/client/`, bundled with the glue of its Rust/wasm rules; so it
+ *   never competes with the page's own resources) and hands it over.
  *
  * `make build` minifies this file and replaces __GLUE__ and __WASM__ with the
  * content-hashed names of the module's files.

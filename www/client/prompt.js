@@ -91,7 +91,7 @@ export const consider = () => {
 };
 
 /** `palaute.ask()`: shows the prompt now. The page's own call is not held back by the trigger mode or the cap (but counts for the cap). */
-export const ask = () => open || show();
+export const ask = () => view && !open && show();
 
 /** Records the visitor's answer on the page view and sends it at once; `false` when the rating is not on the site's scale. */
 export const record = (value, comment) => {
