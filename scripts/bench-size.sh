@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Client weight, side by side: the bytes each RUM script makes a page load,
 # raw, gzip -9 and brotli -q 11, measured in this run:
-#   - palaute: the loader, the wasm-bindgen glue and the wasm module, as built
-#     by scripts/build-client.sh (all three load on every page view);
+#   - palaute: the loader, the module's JavaScript (with the wasm-bindgen
+#     glue) and the wasm, as built by scripts/build-client.sh (all three load
+#     on every page view);
 #   - web-vitals (npm): the metrics-only build and the attribution build;
 #   - Boomerang (npm boomerangjs): boomerang.js with the plugins that give the
 #     same data (vitals, navigation and resource timing, paint, events,
@@ -42,7 +43,7 @@ row() { # label files...
 table=$(
   echo "| script | files | raw bytes | gzip bytes | brotli bytes |"
   echo "|---|---:|---:|---:|---:|"
-  row "palaute: loader + glue + wasm (everything it loads)" www/dist/palaute.js www/dist/m/*.js www/dist/m/*.wasm
+  row "palaute: loader + module JS + wasm (everything it loads)" www/dist/palaute.js www/dist/m/*.js www/dist/m/*.wasm
   row "palaute: loader only (before the page's \`load\`)" www/dist/palaute.js
   row "web-vitals $(node -p "require('./node_modules/web-vitals/package.json').version") (metrics only)" node_modules/web-vitals/dist/web-vitals.iife.js
   row "web-vitals (with attribution)" node_modules/web-vitals/dist/web-vitals.attribution.iife.js

@@ -27,14 +27,25 @@ const VARIANTS = [
   ['loader bytes only', 'article.html?client=inert'],
   // palaute as a site runs it: the client from the collector, compressed.
   ['palaute', 'article.html?client=collector'],
+  // A visitor's later page: the client's files are in the browser's cache
+  // (the loader for 5 minutes, the module for a year), the page and its
+  // image are not (they are served `no-store`).
+  ['palaute, cached', 'article.html?client=collector', { warm: true }],
 ];
 
-async function load(path) {
+async function load(path, { warm = false } = {}) {
   const context = await browser.newContext();
+  if (warm) {
+    // An earlier page view in the same context fills its HTTP cache.
+    const first = await context.newPage();
+    await first.goto(pages.url(path), { waitUntil: 'load' });
+    await first.waitForFunction(() => window.palaute && window.palaute.L && window.palaute.L.started === 1);
+    await first.close();
+  }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: !warm });
   await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
   await cdp.send('Performance.enable');
   await page.addInitScript(() => {
@@ -66,8 +77,8 @@ async function load(path) {
 const runs = Object.fromEntries(VARIANTS.map(([name]) => [name, []]));
 for (let round = 0; round < pairs; round++) {
   for (let k = 0; k < VARIANTS.length; k++) {
-    const [name, path] = VARIANTS[(round + k) % VARIANTS.length];
-    runs[name].push(await load(path));
+    const [name, path, options] = VARIANTS[(round + k) % VARIANTS.length];
+    runs[name].push(await load(path, options));
   }
 }
 await browser.close();
@@ -88,9 +99,32 @@ const cell = (name, field) => {
   return `${fmt(value)} (${diff >= 0 ? '+' : ''}${fmt(diff)})`;
 };
 const names = VARIANTS.map(([name]) => name);
+
+// How sure a difference is: the median of paired differences (same round)
+// and its 95% bootstrap interval (percentiles of 10,000 resamples, from a
+// fixed seed so a run's table is reproducible from its data).
+let seed = 0x9e3779b9;
+const random = () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const interval = (diffs) => {
+  const medians = Array.from({ length: 10000 }, () => median(diffs.map(() => diffs[Math.floor(random() * diffs.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[249], medians[9749]];
+};
+const signed = (value) => `${value >= 0 ? '+' : ''}${fmt(value)}`;
+const compare = (label, name, against, field) => {
+  const diffs = runs[name].map((run, i) => run[field] - runs[against][i][field]);
+  const [low, high] = interval(diffs);
+  const verdict = low <= 0 && high >= 0 ? 'no measurable difference' : 'measurable';
+  return `| ${label} | ${signed(median(diffs))} | ${signed(low)} to ${signed(high)} | ${verdict} |`;
+};
 const row = (label, field) => `| ${label} | ${names.map((name) => cell(name, field)).join(' | ')} |`;
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} by \`node tests/bench/impact.mjs ${pairs}\`: ${pairs} rounds, each loading every variant once in rotating order; Slow 4G; fresh context and empty cache each load. Medians, and in brackets the median paired difference to the page without palaute.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} by \`node tests/bench/impact.mjs ${pairs}\`: ${pairs} rounds, each loading every variant once in rotating order; Slow 4G; fresh context each load, its cache empty except in "palaute, cached" (the client's files cached by an earlier page view). Medians, and in brackets the median paired difference to the page without palaute.`,
   '',
   `| median | ${names.join(' | ')} |`,
   `|---|${names.map(() => '---:').join('|')}|`,
@@ -100,7 +134,18 @@ const table = [
   row('main-thread task time to 3 s after load, ms', 'task'),
   row('long tasks', 'longTasks'),
   '',
-  `Time palaute's scripts spent inside long animation frames, all ${pairs} palaute loads together: ${fmt(runs.palaute.reduce((sum, r) => sum + r.palauteInLongFrames, 0))} ms.`,
+  'Paired differences in the same round, with their 95% bootstrap intervals. "empty request" is the price of any script tag pointing at another origin (its response is empty); what palaute adds beyond it is its own cost.',
+  '',
+  '| difference, ms | median | 95% interval | |',
+  '|---|---:|---:|---|',
+  compare('LCP: palaute − without', 'palaute', 'without', 'lcp'),
+  compare('LCP: empty request − without', 'empty request', 'without', 'lcp'),
+  compare('LCP: palaute − empty request', 'palaute', 'empty request', 'lcp'),
+  compare('LCP: loader bytes only − empty request', 'loader bytes only', 'empty request', 'lcp'),
+  compare('LCP: palaute, cached − without', 'palaute, cached', 'without', 'lcp'),
+  compare('FCP: palaute − without', 'palaute', 'without', 'fcp'),
+  '',
+  `Time palaute's scripts spent inside long animation frames, all ${2 * pairs} palaute loads together: ${fmt([...runs.palaute, ...runs['palaute, cached']].reduce((sum, r) => sum + r.palauteInLongFrames, 0))} ms.`,
 ].join('\n');
 console.log(table);
 const marked = /<!-- impact-table:start.*?<!-- impact-table:end -->/s;
