@@ -1,49 +1,85 @@
-//! The page view's layout shifts and interactions, fed entry by entry:
-//! CLS and INP by the rules of [`crate::vitals::cls`] and
-//! [`crate::vitals::inp`].
+//! The current page view ([`crate::vitals::view::PageView`]), fed with the
+//! browser's readings by the JavaScript half and read back metric by
+//! metric. NaN stands for "none" in both directions.
 
 use wasm_bindgen::prelude::*;
 
-use crate::vitals::cls::SessionWindows;
-use crate::vitals::inp::{EventTiming, Interactions};
+use crate::vitals::inp::EventTiming;
+use crate::vitals::view::{Metric, PageView};
 
 use super::global::Global;
 
-/// The current page view's shifts and interactions. Each interaction keeps
-/// the `startTime` of the entry that set its latency (for its sub-parts).
-#[derive(Default)]
-struct Measures {
-    shifts: SessionWindows,
-    interactions: Interactions<f64>,
+static VIEW: Global<Option<PageView>> = Global::new(None);
+
+/// Runs `f` on the current page view (an empty one before [`begin_view`]).
+pub fn with<R>(f: impl FnOnce(&mut PageView) -> R) -> R {
+    VIEW.with(|cell| f(cell.borrow_mut().get_or_insert_with(|| PageView::navigation(0.0, f64::INFINITY))))
 }
 
-static MEASURES: Global<Option<Measures>> = Global::new(None);
-
-fn with<R>(f: impl FnOnce(&mut Measures) -> R) -> R {
-    MEASURES.with(|cell| f(cell.borrow_mut().get_or_insert_with(Measures::default)))
-}
-
-/// Starts a new page view (the page's own, or a back/forward-cache restore):
-/// no shifts, no interactions.
+/// Starts a page view at `origin` (`performance.now()` time): the page's own
+/// (first hidden at `first_hidden`), or a back/forward-cache restore
+/// (`restored`, when the page had seen `interaction_count` interactions).
 #[wasm_bindgen]
-pub fn begin_view() {
-    with(|m| *m = Measures::default());
+pub fn begin_view(origin: f64, first_hidden: f64, restored: bool, interaction_count: f64) {
+    let view = if restored {
+        PageView::restored(origin, interaction_count)
+    } else {
+        PageView::navigation(origin, first_hidden)
+    };
+    VIEW.with(|cell| *cell.borrow_mut() = Some(view));
+}
+
+/// `time` relative to the view's start, clamped at 0.
+#[wasm_bindgen]
+pub fn since_start(time: f64) -> f64 {
+    with(|view| view.since_start(time))
+}
+
+/// The page was hidden at `time`.
+#[wasm_bindgen]
+pub fn hidden(time: f64) {
+    with(|view| view.hidden(time));
+}
+
+/// The navigation entry's `responseStart`, `domContentLoadedEventStart`,
+/// `loadEventStart` (0 until they happen).
+#[wasm_bindgen]
+pub fn navigation_timing(response_start: f64, dcl_start: f64, load_start: f64) {
+    with(|view| view.navigation_timing(response_start, dcl_start, load_start));
+}
+
+/// Whether `load` is still to come (read the navigation entry again).
+#[wasm_bindgen]
+pub fn loading() -> bool {
+    with(|view| view.loading())
+}
+
+/// The `first-contentful-paint` entry's `startTime`.
+#[wasm_bindgen]
+pub fn first_contentful_paint(start_time: f64) {
+    with(|view| view.first_contentful_paint(start_time));
+}
+
+/// A `largest-contentful-paint` entry's `startTime`; `true` when it is LCP now.
+#[wasm_bindgen]
+pub fn largest_contentful_paint(start_time: f64) -> bool {
+    with(|view| view.largest_contentful_paint(start_time))
+}
+
+/// When a page restored from the back/forward cache painted.
+#[wasm_bindgen]
+pub fn restored_paint(painted_at: f64) {
+    with(|view| view.restored_paint(painted_at));
 }
 
 /// A `layout-shift` entry.
 #[wasm_bindgen]
 pub fn layout_shift(start_time: f64, value: f64, had_recent_input: bool) {
-    with(|m| m.shifts.add(start_time, value, had_recent_input));
+    with(|view| view.layout_shift(start_time, value, had_recent_input));
 }
 
-/// CLS so far: the largest session window's total.
-#[wasm_bindgen]
-pub fn cls() -> f64 {
-    with(|m| m.shifts.value())
-}
-
-/// An `event` or `first-input` entry. `true` when it is now the entry that
-/// sets its interaction's latency (the one INP's attribution reads).
+/// An `event` or `first-input` entry; `true` when it now sets its
+/// interaction's latency (keep it for INP's target).
 #[wasm_bindgen]
 pub fn event_timing(
     interaction_id: f64,
@@ -53,38 +89,35 @@ pub fn event_timing(
     processing_end: f64,
 ) -> bool {
     let timing = EventTiming { interaction_id: interaction_id as u64, duration, processing_start, processing_end };
-    with(|m| m.interactions.add(timing, &start_time))
+    with(|view| view.event_timing(timing, start_time))
 }
 
-/// Re-evaluates INP after entries were added, given the page view's
-/// interaction count (`performance.interactionCount` since it began).
+/// `performance.interactionCount` now (0 where the browser lacks it).
 #[wasm_bindgen]
-pub fn update_inp(interaction_count: f64) {
-    with(|m| m.interactions.update(interaction_count.max(0.0) as u64));
+pub fn interaction_count(count: f64) {
+    with(|view| view.interaction_count(count));
 }
 
-/// Whether interaction `interaction_id` is still among the longest (its
-/// entry is worth keeping for attribution).
+/// Whether interaction `interaction_id`'s entry is still worth keeping.
 #[wasm_bindgen]
-pub fn kept(interaction_id: f64) -> bool {
-    with(|m| m.interactions.longest().any(|i| i.id == interaction_id as u64))
+pub fn keeps(interaction_id: f64) -> bool {
+    with(|view| view.keeps(interaction_id as u64))
 }
 
-/// INP as reported, part by part: 0 the latency, 1 the interaction's id,
-/// 2 input delay, 3 processing, 4 presentation (ms). NaN before any
-/// interaction. One number per call: no array crosses the boundary.
+/// A measurement by its [`Metric`] index: TTFB, FCP, LCP, DCL, load, CLS,
+/// INP, INP's interaction id, input delay, processing, presentation.
 #[wasm_bindgen]
-pub fn inp(part: u32) -> f64 {
-    with(|m| {
-        let Some(reported) = m.interactions.reported() else { return f64::NAN };
-        let (input_delay, processing, presentation) = reported.subparts(reported.entry);
-        match part {
-            0 => reported.latency,
-            1 => reported.id as f64,
-            2 => input_delay,
-            3 => processing,
-            4 => presentation,
-            _ => f64::NAN,
-        }
-    })
+pub fn metric(index: u32) -> f64 {
+    with(|view| Metric::from_index(index).and_then(|m| view.metric(m)).unwrap_or(f64::NAN))
+}
+
+/// LCP's sub-part `part` (0 TTFB, 1 load delay, 2 load duration, 3 render
+/// delay) from the navigation's `responseStart` (0 without a valid one) and
+/// the LCP resource's request start and `responseEnd` (NaN: no resource).
+#[wasm_bindgen]
+pub fn lcp_subpart(part: u32, response_start: f64, request_start: f64, response_end: f64) -> f64 {
+    let resource = (!request_start.is_nan()).then_some((request_start, response_end));
+    with(|view| view.lcp_subparts(response_start, resource))
+        .and_then(|parts| parts.get(part as usize).copied())
+        .unwrap_or(f64::NAN)
 }

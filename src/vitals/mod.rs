@@ -5,3 +5,4 @@ pub mod cls;
 pub mod inp;
 pub mod leave;
 pub mod thresholds;
+pub mod view;

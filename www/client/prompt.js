@@ -20,7 +20,7 @@
 import * as rules from 'palaute-rules';
 import STYLE from './prompt.css';
 import { choose } from './words.js';
-import { L, view, send, scaleIsFive, flushObservers } from './session.js';
+import { L, view, send, scaleIsFive, measure } from './session.js';
 
 /** How long after the module starts the page counts as settled (ms). */
 const SETTLE_MS = 2000;
@@ -67,17 +67,11 @@ export const onVisible = () => setTimeout(consider, RETURN_DELAY_MS);
 /** Asks, if the site's policy says so now. */
 export const consider = () => {
   if (done || !settled || open) return;
-  flushObservers();
-  const b = view.b;
+  measure();
   const visible = !document.hidden;
-  const hiddenWhileLoading = b.load_ms === undefined || view.hid < view.origin + b.load_ms;
-  const returned = hiddenWhileLoading && isFinite(view.hid) && visible;
   const mode = { always: 1, off: 2 }[L.feedback] || 0;
-  const lcp = b.lcp_ms === undefined ? NaN : b.lcp_ms;
-  const load = b.load_ms === undefined ? NaN : b.load_ms;
-  const inp = rules.inp(0);
   // Called after every batch of performance entries: the storage is read only when the experience calls for a prompt.
-  if (!rules.wants(mode, lcp, load, inp, returned)) return;
+  if (!rules.wants(mode, visible)) return;
   let last = NaN;
   try {
     last = parseFloat(localStorage.getItem(ASKED_KEY));
@@ -86,8 +80,8 @@ export const consider = () => {
   }
   const automated = !!navigator.webdriver;
   const now = Date.now();
-  const answered = b.feedback !== undefined;
-  if (rules.asks(mode, parseFloat(L.days), lcp, load, inp, returned, automated, answered, visible, isFinite(last) ? last : NaN, now)) show();
+  const answered = view.b.feedback !== undefined;
+  if (rules.asks(mode, parseFloat(L.days), visible, automated, answered, isFinite(last) ? last : NaN, now)) show();
 };
 
 /** `palaute.ask()`: shows the prompt now. The page's own call is not held back by the trigger mode or the cap (but counts for the cap). */
@@ -103,7 +97,7 @@ export const record = (value, comment) => {
     scale: five ? 'five' : 'thumbs',
     comment: comment && Array.from(comment).slice(0, MAX_COMMENT).join(''),
     // A comment for the rating already given keeps the time of the rating.
-    at_ms: earlier && earlier.rating == value && comment ? earlier.at_ms : Math.max(performance.now() - view.origin, 0),
+    at_ms: earlier && earlier.rating == value && comment ? earlier.at_ms : rules.since_start(performance.now()),
   };
   send();
   return true;

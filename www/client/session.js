@@ -1,12 +1,15 @@
 /**
- * The page view and the page lifecycle: what is measured, and when it is
- * sent. Hidden → send, visible again → the visitor is back, `pagehide` →
- * send, back/forward-cache restore → a new page view with its own id.
+ * The page view and the page lifecycle: what is read from the browser, and
+ * when it is sent. Hidden → send, visible again → the visitor is back,
+ * `pagehide` → send, back/forward-cache restore → a new page view with its
+ * own id.
  *
- * Entry handlers follow the web-vitals library's rules so that the values
- * match it. CLS session windows and INP's interaction grouping, percentile
- * and sub-parts are the Rust module's (`rules`); everything here reads the
- * browser and keeps the beacon.
+ * What the readings mean is the Rust module's (`rules`, `PageView` in
+ * `src/vitals/view.rs`): each entry's raw times go there, and the metrics
+ * come back from there, by the web-vitals library's rules (time origin,
+ * paints before the page was hidden, CLS windows, INP, LCP sub-parts).
+ * Here: the observers, the strings (URL, selectors, navigation type), the
+ * beacon and its delivery.
  */
 import * as rules from 'palaute-rules';
 import { selector } from './selector.js';
@@ -31,11 +34,7 @@ const observers = [];
 let siteFive;
 
 /** A number the browser gave, else `undefined` (absent, never 0). */
-const num = (x) => (typeof x == 'number' ? x : undefined);
-/** `time` relative to the view's start, clamped at 0 as web-vitals does. */
-const since = (time) => Math.max(time - view.origin, 0);
-/** Whether something at `time` happened before the page was first hidden (background paints do not count). */
-const seen = (time) => time < view.hid;
+const num = (x) => (typeof x == 'number' && x == x ? x : undefined);
 const interactionCount = () => P.interactionCount || 0;
 /** Total visible time of the page up to `now` (the loader tracks it from the start). */
 const visibleUntil = (now) => L.vis + (L.vs >= 0 ? Math.max(now - L.vs, 0) : 0);
@@ -57,7 +56,7 @@ const newId = () =>
  * time and errors from its own start.
  */
 const newView = (id, origin, hid, restored) => {
-  rules.begin_view();
+  rules.begin_view(origin, hid, restored, interactionCount());
   const ref = d.referrer && new URL(d.referrer).host;
   view = {
     b: {
@@ -71,27 +70,22 @@ const newView = (id, origin, hid, restored) => {
       start: P.timeOrigin + origin,
     },
     origin,
-    hid,
     // Custom dimensions (`palaute.tag`), in the order first set.
     tags: new Map(),
     // Event Timing entries that set an interaction's latency, by interaction id (INP's target).
     held: new Map(),
     lcpEntry: undefined,
-    interactionsBefore: restored ? interactionCount() : 0,
     visibleBefore: restored ? visibleUntil(origin) : 0,
     errorsBefore: restored ? L.err : 0,
   };
 };
 
-/** Navigation Timing: TTFB, DOMContentLoaded, load, type and status of the page's own view. */
+/** Navigation Timing of the page's own view: its times to the rules; type and status. */
 const readNav = () => {
   const e = navEntry();
   const b = view.b;
-  if (!e || b.nav_type == 'back_forward_cache') return;
-  const at = (key) => (e[key] > 0 ? since(e[key]) : undefined);
-  b.ttfb_ms = at('responseStart');
-  b.dcl_ms = at('domContentLoadedEventStart');
-  b.load_ms = at('loadEventStart');
+  if (!e || !rules.loading()) return;
+  rules.navigation_timing(e.responseStart, e.domContentLoadedEventStart || 0, e.loadEventStart || 0);
   b.response_status = e.responseStatus > 0 ? e.responseStatus : undefined;
   b.nav_type =
     view.origin > 0 || d.prerendering
@@ -103,73 +97,65 @@ const readNav = () => {
           : 'navigate';
 };
 
-const onPaint = (e) => {
-  if (e.name == 'first-contentful-paint' && seen(e.startTime) && view.b.fcp_ms === undefined) {
-    view.b.fcp_ms = since(e.startTime);
-  }
-};
+const onPaint = (e) => e.name == 'first-contentful-paint' && rules.first_contentful_paint(e.startTime);
 
-/** The latest LCP entry painted while the page was visible is LCP (the browser stops them at the first input). */
+/** An LCP candidate; when the rules take it (painted while visible), its element and URL are the attribution. */
 const onLcp = (e) => {
-  if (!seen(e.startTime)) return;
-  const b = view.b;
-  b.lcp_ms = since(e.startTime);
-  b.lcp_url = e.url || undefined;
-  b.lcp_element = selector(e.element) || (e.id ? '#' + e.id : undefined);
+  if (!rules.largest_contentful_paint(e.startTime)) return;
+  view.b.lcp_url = e.url || undefined;
+  view.b.lcp_element = selector(e.element) || (e.id ? '#' + e.id : undefined);
   view.lcpEntry = e;
 };
 
-/** Entries of a view that began later (a bfcache restore) belong to it only. */
-const onShift = (e) => {
-  if (e.startTime >= view.origin) rules.layout_shift(e.startTime, e.value, !!e.hadRecentInput);
-};
+const onShift = (e) => rules.layout_shift(e.startTime, e.value, !!e.hadRecentInput);
 
 const onEvent = (e) => {
   const start = e.startTime;
-  if (!(start >= view.origin)) return;
   const id = e.interactionId || 0;
   const held = view.held;
   if (rules.event_timing(id, start, e.duration, e.processingStart || start, e.processingEnd || start)) held.set(id, e);
-  rules.update_inp(interactionCount() - view.interactionsBefore);
+  rules.interaction_count(interactionCount());
   // Only the entries of the longest interactions (and the reported one) are worth keeping.
-  if (held.size > 20) held.forEach((_, key) => rules.kept(key) || key == rules.inp(1) || held.delete(key));
+  if (held.size > 20) held.forEach((_, key) => rules.keeps(key) || held.delete(key));
 };
 
-/** LCP's sub-parts from its resource's timing; without an entry (a restore) it is all render delay. */
-const lcpSubparts = (lcp) => {
+/** LCP's sub-parts, from the navigation and the latest resource entry that loaded the LCP's URL before it painted. */
+const lcpSubparts = () => {
   const e = view.lcpEntry;
   const n = navEntry();
-  if (!e || !n) return { ttfb: 0, load_delay: 0, load_duration: 0, render_delay: lcp };
-  const requestStart = (r) => (r.requestStart > 0 ? r.requestStart : r.startTime) - view.origin;
-  const ttfb = since(n.responseStart);
-  // The latest resource entry that loaded the LCP entry's URL before it painted.
-  const r = e.url && P.getEntriesByType('resource').reverse().find((r) => r.name == e.url && requestStart(r) + view.origin <= e.startTime);
-  const start = Math.max(ttfb, r ? requestStart(r) : 0);
-  const end = Math.min(lcp, Math.max(start, r ? r.responseEnd - view.origin : 0));
-  return { ttfb, load_delay: start - ttfb, load_duration: end - start, render_delay: lcp - end };
+  const requestStart = (r) => (r.requestStart > 0 ? r.requestStart : r.startTime);
+  const r = e && e.url && P.getEntriesByType('resource').reverse().find((r) => r.name == e.url && requestStart(r) <= e.startTime);
+  const part = (i) => rules.lcp_subpart(i, n ? n.responseStart : 0, r ? requestStart(r) : NaN, r ? r.responseEnd : NaN);
+  return { ttfb: part(0), load_delay: part(1), load_duration: part(2), render_delay: part(3) };
+};
+
+/** Hands the rules every reading the browser has queued (before a decision or a snapshot). */
+export const measure = () => {
+  observers.forEach(([po, handler]) => po.takeRecords().forEach(handler));
+  readNav();
+  rules.interaction_count(interactionCount());
 };
 
 /** Brings the fields that change over the view's life up to date, so that `view.b` is the snapshot to send. */
 const refresh = () => {
-  flushObservers();
-  if (view.b.load_ms === undefined) readNav();
+  measure();
   const b = view.b;
   const n = navigator;
   const c = n.connection;
+  const metric = (i) => num(rules.metric(i));
+  b.ttfb_ms = metric(0);
+  b.fcp_ms = metric(1);
+  b.lcp_ms = metric(2);
+  b.dcl_ms = metric(3);
+  b.load_ms = metric(4);
+  b.cls = metric(5);
+  b.inp_ms = metric(6);
   b.visible_ms = Math.max(visibleUntil(P.now()) - view.visibleBefore, 0);
   b.errors = Math.max(L.err - view.errorsBefore, 0);
-  // As web-vitals: CLS is reported once there was a first paint.
-  b.cls = b.fcp_ms === undefined ? undefined : rules.cls();
-  const inp = rules.inp(0);
-  const entry = view.held.get(rules.inp(1));
-  // A restored page with only quick interactions: web-vitals reports 8 ms.
-  b.inp_ms = inp >= 0 ? inp : b.nav_type == 'back_forward_cache' && interactionCount() > view.interactionsBefore ? 8 : undefined;
+  const entry = view.held.get(metric(7));
   b.inp_target = entry && selector(entry.target);
-  b.inp_subparts =
-    inp >= 0
-      ? { input_delay: rules.inp(2), processing: rules.inp(3), presentation: rules.inp(4) }
-      : b.inp_ms && { input_delay: 0, processing: 0, presentation: b.inp_ms };
-  b.lcp_subparts = b.lcp_ms === undefined ? undefined : lcpSubparts(b.lcp_ms);
+  b.inp_subparts = b.inp_ms === undefined ? undefined : { input_delay: metric(8), processing: metric(9), presentation: metric(10) };
+  b.lcp_subparts = b.lcp_ms === undefined ? undefined : lcpSubparts();
   if (c) {
     b.effective_type = c.effectiveType || undefined;
     b.downlink_mbps = num(c.downlink);
@@ -179,9 +165,6 @@ const refresh = () => {
   b.device_memory = num(n.deviceMemory);
   b.cpu_cores = n.hardwareConcurrency > 0 ? n.hardwareConcurrency : undefined;
 };
-
-/** Hands every observer's queued entries to the page view (before a decision or a snapshot). */
-export const flushObservers = () => observers.forEach(([po, handler]) => po.takeRecords().forEach(handler));
 
 /** The beacon as JSON; absent fields are left out (`JSON.stringify` drops `undefined`). */
 const encode = () => JSON.stringify(Object.assign({}, view.b, { tags: Object.fromEntries(view.tags) }));
@@ -216,16 +199,15 @@ const observe = (type, handler) => {
 };
 
 const onHidden = (at, unloading) => {
-  view.hid = Math.min(view.hid, at);
-  view.b.left_at_ms = since(at);
+  rules.hidden(at);
+  view.b.left_at_ms = rules.since_start(at);
   send(unloading);
 };
 
 /** A restore from the back/forward cache at `at`: a new page view, which paints on the second frame after `pageshow`. */
 const onRestore = (at) => {
   newView(newId(), at, Infinity, true);
-  // As web-vitals: a restored page has no network wait; its paint is both FCP and LCP.
-  Object.assign(view.b, { nav_type: 'back_forward_cache', ttfb_ms: 0 });
+  view.b.nav_type = 'back_forward_cache';
   sent = 0;
   lastSent = undefined;
   prompt.newView();
@@ -233,7 +215,7 @@ const onRestore = (at) => {
   requestAnimationFrame(() =>
     requestAnimationFrame(() => {
       // The loader's own frame callbacks ran first: its reading is the closest to the paint.
-      restored.b.fcp_ms = restored.b.lcp_ms = Math.max((L.painted > 0 ? L.painted : P.now()) - restored.origin, 0);
+      if (view == restored) rules.restored_paint(L.painted > 0 ? L.painted : P.now());
     }),
   );
 };

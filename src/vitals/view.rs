@@ -1,0 +1,367 @@
+//! One page view's measurements by the web-vitals library's rules, fed with
+//! the browser's raw readings (`performance.now()` times, entry fields). The
+//! browser client reads the entries; everything that decides what a reading
+//! means for the page view is here: its time origin (activation start, or a
+//! back/forward-cache restore), what happened before the page was first
+//! hidden, CLS once there was a first paint, INP by its interactions, and
+//! LCP's sub-parts.
+
+use super::cls::SessionWindows;
+use super::inp::{EventTiming, Interaction, Interactions};
+
+/// INP that web-vitals reports for a page restored from the back/forward
+/// cache whose interactions were all too quick to be delivered, ms.
+pub const RESTORED_QUICK_INP_MS: f64 = 8.0;
+
+/// A page view being measured. Times in and out of [`PageView::metric`] are
+/// ms: readings on the `performance.now()` scale, results relative to the
+/// view's start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageView {
+    origin: f64,
+    first_hidden: f64,
+    restored: bool,
+    ttfb: Option<f64>,
+    fcp: Option<f64>,
+    lcp: Option<f64>,
+    dcl: Option<f64>,
+    load: Option<f64>,
+    /// LCP came from an entry (not from a restore's paint): it has sub-parts.
+    lcp_from_entry: bool,
+    interactions_before: f64,
+    interaction_count: f64,
+    shifts: SessionWindows,
+    interactions: Interactions<f64>,
+}
+
+/// What [`PageView::metric`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Time to first byte.
+    Ttfb,
+    /// First contentful paint.
+    Fcp,
+    /// Largest contentful paint.
+    Lcp,
+    /// `DOMContentLoaded` start.
+    Dcl,
+    /// `load` start.
+    Load,
+    /// Cumulative layout shift (once there was a first paint).
+    Cls,
+    /// Interaction to next paint.
+    Inp,
+    /// The `interactionId` of the interaction reported as INP.
+    InpInteraction,
+    /// INP's input delay.
+    InpInputDelay,
+    /// INP's processing time.
+    InpProcessing,
+    /// INP's presentation delay.
+    InpPresentation,
+}
+
+impl Metric {
+    /// The metric of its index in the declaration order (how the browser
+    /// module receives it).
+    pub fn from_index(index: u32) -> Option<Metric> {
+        use Metric::*;
+        [Ttfb, Fcp, Lcp, Dcl, Load, Cls, Inp, InpInteraction, InpInputDelay, InpProcessing, InpPresentation]
+            .get(index as usize)
+            .copied()
+    }
+}
+
+impl PageView {
+    /// The page's own view: it starts at `activation_start` (0 unless
+    /// prerendered) and was first hidden at `first_hidden` (infinite while
+    /// it has always been visible).
+    pub fn navigation(activation_start: f64, first_hidden: f64) -> PageView {
+        PageView::new(activation_start, first_hidden, false, 0.0)
+    }
+
+    /// A view of the page restored from the back/forward cache at
+    /// `restored_at`, when the page had seen `interaction_count`
+    /// interactions. As web-vitals: no network wait (TTFB 0).
+    pub fn restored(restored_at: f64, interaction_count: f64) -> PageView {
+        let mut view = PageView::new(restored_at, f64::INFINITY, true, interaction_count);
+        view.ttfb = Some(0.0);
+        view
+    }
+
+    fn new(origin: f64, first_hidden: f64, restored: bool, interactions_before: f64) -> PageView {
+        PageView {
+            origin,
+            first_hidden,
+            restored,
+            ttfb: None,
+            fcp: None,
+            lcp: None,
+            dcl: None,
+            load: None,
+            lcp_from_entry: false,
+            interactions_before,
+            interaction_count: 0.0,
+            shifts: SessionWindows::default(),
+            interactions: Interactions::default(),
+        }
+    }
+
+    /// `time` relative to the view's start, clamped at 0 as web-vitals does.
+    pub fn since_start(&self, time: f64) -> f64 {
+        (time - self.origin).max(0.0)
+    }
+
+    /// A reading relative to the view's start, when the browser gave one
+    /// (positive).
+    fn reading(&self, time: f64) -> Option<f64> {
+        (time > 0.0).then(|| self.since_start(time))
+    }
+
+    /// Whether something at `time` happened before the page was first
+    /// hidden (paints in a background tab do not count).
+    pub fn seen(&self, time: f64) -> bool {
+        time < self.first_hidden
+    }
+
+    /// The page was hidden at `time`.
+    pub fn hidden(&mut self, time: f64) {
+        self.first_hidden = self.first_hidden.min(time);
+    }
+
+    /// The navigation entry's `responseStart`, `domContentLoadedEventStart`
+    /// and `loadEventStart` (0 until they happen). A restored view keeps
+    /// its own (it has no navigation).
+    pub fn navigation_timing(&mut self, response_start: f64, dcl_start: f64, load_start: f64) {
+        if self.restored {
+            return;
+        }
+        self.ttfb = self.reading(response_start);
+        self.dcl = self.reading(dcl_start);
+        self.load = self.reading(load_start);
+    }
+
+    /// Whether `load` is still to come (the navigation entry is worth
+    /// reading again).
+    pub fn loading(&self) -> bool {
+        !self.restored && self.load.is_none()
+    }
+
+    /// The `first-contentful-paint` entry's `startTime`.
+    pub fn first_contentful_paint(&mut self, start_time: f64) {
+        if self.seen(start_time) && self.fcp.is_none() {
+            self.fcp = Some(self.since_start(start_time));
+        }
+    }
+
+    /// A `largest-contentful-paint` entry's `startTime`: the latest one
+    /// painted while the page was visible is LCP. `true` when it is now LCP
+    /// (its element and URL are the attribution).
+    pub fn largest_contentful_paint(&mut self, start_time: f64) -> bool {
+        if !self.seen(start_time) {
+            return false;
+        }
+        self.lcp = Some(self.since_start(start_time));
+        self.lcp_from_entry = true;
+        true
+    }
+
+    /// A restored page paints on the second frame after `pageshow`: that
+    /// time is both its FCP and its LCP (as web-vitals).
+    pub fn restored_paint(&mut self, painted_at: f64) {
+        let time = self.since_start(painted_at);
+        self.fcp = Some(time);
+        self.lcp = Some(time);
+    }
+
+    /// A `layout-shift` entry. Shifts from before the view began (a restore)
+    /// belong to the earlier view.
+    pub fn layout_shift(&mut self, start_time: f64, value: f64, had_recent_input: bool) {
+        if start_time >= self.origin {
+            self.shifts.add(start_time, value, had_recent_input);
+        }
+    }
+
+    /// An `event` or `first-input` entry. `true` when it now sets its
+    /// interaction's latency (its target is INP's attribution).
+    pub fn event_timing(&mut self, timing: EventTiming, start_time: f64) -> bool {
+        start_time >= self.origin && self.interactions.add(timing, &start_time)
+    }
+
+    /// `performance.interactionCount` now: re-evaluates INP.
+    pub fn interaction_count(&mut self, count: f64) {
+        self.interaction_count = (count - self.interactions_before).max(0.0);
+        self.interactions.update(self.interaction_count as u64);
+    }
+
+    /// Whether interaction `id` is among the longest (worth keeping its
+    /// entry) or is the one reported.
+    pub fn keeps(&self, id: u64) -> bool {
+        self.interactions.longest().any(|i| i.id == id) || self.interactions.reported().is_some_and(|i| i.id == id)
+    }
+
+    fn reported(&self) -> Option<&Interaction<f64>> {
+        self.interactions.reported()
+    }
+
+    /// INP so far: the reported interaction's latency; on a restored page
+    /// with only quick interactions, [`RESTORED_QUICK_INP_MS`].
+    pub fn inp(&self) -> Option<f64> {
+        self.reported()
+            .map(|i| i.latency)
+            .or_else(|| (self.restored && self.interaction_count > 0.0).then_some(RESTORED_QUICK_INP_MS))
+    }
+
+    /// INP's input delay, processing and presentation. Without a delivered
+    /// interaction INP is all presentation.
+    pub fn inp_subparts(&self) -> Option<(f64, f64, f64)> {
+        match self.reported() {
+            Some(reported) => Some(reported.subparts(reported.entry)),
+            None => self.inp().map(|inp| (0.0, 0.0, inp)),
+        }
+    }
+
+    /// A measurement so far; `None` when there is none (never 0 for "unknown").
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        let inp_subparts = self.inp_subparts();
+        match metric {
+            Metric::Ttfb => self.ttfb,
+            Metric::Fcp => self.fcp,
+            Metric::Lcp => self.lcp,
+            Metric::Dcl => self.dcl,
+            Metric::Load => self.load,
+            // As web-vitals: CLS is reported once there was a first paint.
+            Metric::Cls => self.fcp.map(|_| self.shifts.value()),
+            Metric::Inp => self.inp(),
+            Metric::InpInteraction => self.reported().map(|i| i.id as f64),
+            Metric::InpInputDelay => inp_subparts.map(|p| p.0),
+            Metric::InpProcessing => inp_subparts.map(|p| p.1),
+            Metric::InpPresentation => inp_subparts.map(|p| p.2),
+        }
+    }
+
+    /// LCP's sub-parts (TTFB, resource load delay, load duration, render
+    /// delay) from the navigation's `responseStart` and the LCP resource's
+    /// `requestStart` (else its `startTime`) and `responseEnd`, `None` when
+    /// LCP was not loaded from a resource (text). Without an LCP entry or a
+    /// navigation (a restore) LCP is all render delay.
+    pub fn lcp_subparts(&self, response_start: f64, resource: Option<(f64, f64)>) -> Option<[f64; 4]> {
+        let lcp = self.lcp?;
+        let Some(ttfb) = self.reading(response_start).filter(|_| self.lcp_from_entry) else {
+            return Some([0.0, 0.0, 0.0, lcp]);
+        };
+        let request_start = ttfb.max(resource.map_or(0.0, |(start, _)| start - self.origin));
+        let response_end = lcp.min(request_start.max(resource.map_or(0.0, |(_, end)| end - self.origin)));
+        Some([ttfb, request_start - ttfb, response_end - request_start, lcp - response_end])
+    }
+
+    /// Whether the visitor left while the page was loading (hidden before
+    /// `load`) and is back now that it is `visible`.
+    pub fn returned_after_abandoning(&self, visible: bool) -> bool {
+        let hidden_while_loading = self.load.is_none_or(|load| self.first_hidden < self.origin + load);
+        hidden_while_loading && self.first_hidden.is_finite() && visible
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_relative_to_the_activation_and_clamped() {
+        let mut view = PageView::navigation(100.0, f64::INFINITY);
+        view.navigation_timing(80.0, 300.0, 0.0);
+        assert_eq!(view.metric(Metric::Ttfb), Some(0.0), "before activation: 0");
+        assert_eq!(view.metric(Metric::Dcl), Some(200.0));
+        assert_eq!(view.metric(Metric::Load), None, "load not yet: absent, not 0");
+        assert!(view.loading());
+        view.navigation_timing(80.0, 300.0, 900.0);
+        assert_eq!(view.metric(Metric::Load), Some(800.0));
+        assert!(!view.loading());
+    }
+
+    #[test]
+    fn paints_after_the_page_was_hidden_do_not_count() {
+        let mut view = PageView::navigation(0.0, f64::INFINITY);
+        view.first_contentful_paint(120.0);
+        assert!(view.largest_contentful_paint(150.0));
+        view.hidden(400.0);
+        assert!(!view.largest_contentful_paint(500.0));
+        assert_eq!((view.metric(Metric::Fcp), view.metric(Metric::Lcp)), (Some(120.0), Some(150.0)));
+        view.first_contentful_paint(130.0);
+        assert_eq!(view.metric(Metric::Fcp), Some(120.0), "the first one stays");
+        // A background tab: hidden from the start, no FCP or LCP.
+        let mut background = PageView::navigation(0.0, 0.0);
+        background.first_contentful_paint(50.0);
+        assert!(!background.largest_contentful_paint(60.0));
+        assert_eq!((background.metric(Metric::Fcp), background.metric(Metric::Lcp)), (None, None));
+    }
+
+    #[test]
+    fn cls_is_reported_once_there_was_a_first_paint() {
+        let mut view = PageView::navigation(0.0, f64::INFINITY);
+        view.layout_shift(10.0, 0.05, false);
+        assert_eq!(view.metric(Metric::Cls), None);
+        view.first_contentful_paint(20.0);
+        assert_eq!(view.metric(Metric::Cls), Some(0.05));
+    }
+
+    #[test]
+    fn a_restored_view_has_its_own_metrics() {
+        let mut view = PageView::restored(5000.0, 3.0);
+        view.navigation_timing(80.0, 300.0, 900.0);
+        assert_eq!(view.metric(Metric::Ttfb), Some(0.0));
+        assert_eq!(view.metric(Metric::Load), None, "the navigation belongs to the first view");
+        view.layout_shift(4000.0, 0.3, false);
+        view.restored_paint(5032.0);
+        assert_eq!((view.metric(Metric::Fcp), view.metric(Metric::Lcp)), (Some(32.0), Some(32.0)));
+        assert_eq!(view.metric(Metric::Cls), Some(0.0), "an earlier view's shift is not this one's");
+        assert_eq!(view.lcp_subparts(10.0, None), Some([0.0, 0.0, 0.0, 32.0]));
+        // Quick interactions only (none delivered): web-vitals reports 8 ms.
+        view.interaction_count(3.0);
+        assert_eq!(view.metric(Metric::Inp), None);
+        view.interaction_count(4.0);
+        assert_eq!(view.metric(Metric::Inp), Some(8.0));
+        assert_eq!(view.metric(Metric::InpPresentation), Some(8.0));
+        assert_eq!(view.metric(Metric::InpInteraction), None);
+    }
+
+    #[test]
+    fn inp_and_its_subparts() {
+        let mut view = PageView::navigation(0.0, f64::INFINITY);
+        let timing = EventTiming { interaction_id: 7, duration: 200.0, processing_start: 110.0, processing_end: 230.0 };
+        assert!(view.event_timing(timing, 100.0));
+        view.interaction_count(1.0);
+        assert_eq!(view.metric(Metric::Inp), Some(200.0));
+        assert_eq!(view.metric(Metric::InpInteraction), Some(7.0));
+        assert_eq!(view.inp_subparts(), Some((10.0, 120.0, 70.0)));
+        assert!(view.keeps(7) && !view.keeps(8));
+        // An equally long entry of the same interaction does not take over.
+        assert!(!view.event_timing(EventTiming { duration: 200.0, ..timing }, 104.0));
+    }
+
+    #[test]
+    fn lcp_subparts_add_up_to_lcp() {
+        let mut view = PageView::navigation(0.0, f64::INFINITY);
+        assert!(view.largest_contentful_paint(900.0));
+        // TTFB 100, the image requested at 300 and loaded by 700.
+        assert_eq!(view.lcp_subparts(100.0, Some((300.0, 700.0))), Some([100.0, 200.0, 400.0, 200.0]));
+        // Text: no resource, everything after TTFB is render delay.
+        assert_eq!(view.lcp_subparts(100.0, None), Some([100.0, 0.0, 0.0, 800.0]));
+        assert_eq!(PageView::navigation(0.0, f64::INFINITY).lcp_subparts(100.0, None), None);
+    }
+
+    #[test]
+    fn a_visitor_who_left_while_loading_and_came_back() {
+        let mut view = PageView::navigation(0.0, f64::INFINITY);
+        assert!(!view.returned_after_abandoning(true));
+        view.hidden(500.0);
+        view.navigation_timing(50.0, 400.0, 2000.0);
+        assert!(view.returned_after_abandoning(true));
+        assert!(!view.returned_after_abandoning(false));
+        let mut after_load = PageView::navigation(0.0, f64::INFINITY);
+        after_load.navigation_timing(50.0, 400.0, 2000.0);
+        after_load.hidden(3000.0);
+        assert!(!after_load.returned_after_abandoning(true));
+    }
+}
