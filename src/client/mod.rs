@@ -5,10 +5,10 @@
 //! which it does in far fewer bytes than bindings can: observers, listeners,
 //! timers, `fetch` / `sendBeacon`, the outbox and the prompt's DOM. This
 //! module keeps the rules that give the numbers their meaning, shared with
-//! the collector and unit-tested natively: CLS session windows, INP
-//! interaction grouping, its percentile and sub-parts, when the prompt asks
-//! and in which language. Every export takes and returns numbers, except
-//! the two that take language tags and the trigger mode.
+//! the collector and unit-tested natively: the page view's metrics from the
+//! browser's raw readings ([`crate::vitals::view`]: time origin, paints
+//! before the page was hidden, CLS windows, INP, LCP sub-parts) and when the
+//! prompt asks. Every export takes and returns numbers only.
 
 mod global;
 mod measure;
