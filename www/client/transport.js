@@ -43,10 +43,17 @@ const load = () => {
   }
 };
 
+/** `list` without its oldest entries beyond the bounds (`MAX_ENTRIES`, `MAX_BYTES` of bodies). */
+export const bounded = (list) => {
+  let bytes = list.reduce((n, e) => n + e.body.length, 0);
+  let drop = 0;
+  while (drop < list.length && (list.length - drop > MAX_ENTRIES || bytes > MAX_BYTES)) bytes -= list[drop++].body.length;
+  return list.slice(drop);
+};
+
 /** Writes `list`, dropping the oldest beyond the bounds. Full or disabled storage keeps nothing; the beacon is still sent. */
 const save = (list) => {
-  let bytes = list.reduce((n, e) => n + e.body.length, 0);
-  while (list.length && (list.length > MAX_ENTRIES || bytes > MAX_BYTES)) bytes -= list.shift().body.length;
+  list = bounded(list);
   try {
     list.length ? localStorage.setItem(KEY, JSON.stringify(list)) : localStorage.removeItem(KEY);
   } catch (e) {
@@ -57,15 +64,14 @@ const save = (list) => {
 /** Whether outbox entry `e` is one of `sent` ([id, seq] pairs), or (`upTo`) an older snapshot of one. */
 const among = (sent, e, upTo) => sent.some(([id, seq]) => id == e.id && (upTo ? e.seq <= seq : e.seq == seq));
 
-/** Queues a beacon, replacing an older snapshot of the same page view (the later one carries everything). */
-const put = (id, seq, body) => {
-  const list = load();
-  if (list.some((e) => e.id == id && e.seq > seq)) return;
-  save(list.filter((e) => e.id != id).concat({ id, seq, body, queued: Date.now(), tries: 0, next: 0 }));
-};
+/** `list` with a beacon queued at `now`, replacing an older snapshot of the same page view (the later one carries everything). */
+export const queued = (list, id, seq, body, now) =>
+  list.some((e) => e.id == id && e.seq > seq)
+    ? list
+    : list.filter((e) => e.id != id).concat({ id, seq, body, queued: now, tries: 0, next: 0 });
 
 /** The wait after `tries` failed tries: 2 s, 4 s, 8 s … up to 5 minutes. */
-const backoff = (tries) => Math.min(FIRST_BACKOFF_MS * 2 ** Math.min(Math.max(tries - 1, 0), 20), MAX_BACKOFF_MS);
+export const backoff = (tries) => Math.min(FIRST_BACKOFF_MS * 2 ** Math.min(Math.max(tries - 1, 0), 20), MAX_BACKOFF_MS);
 
 /** Notes a failed try of `sent`; returns how long until the earliest entry is due again, ms. */
 const failed = (sent) => {
@@ -104,7 +110,7 @@ const post = (url, body, sent) => {
 
 /** Queues and sends page view `id`'s beacon `seq`; `unloading`: the page is going away. */
 export const deliver = (url, id, seq, body, unloading) => {
-  put(id, seq, body);
+  save(queued(load(), id, seq, body, Date.now()));
   if (!navigator.onLine) return;
   try {
     if (unloading && navigator.sendBeacon(url, body)) return;
@@ -114,28 +120,37 @@ export const deliver = (url, id, seq, body, unloading) => {
   post(url, body, [[id, seq]]);
 };
 
+/**
+ * The entries of `list` due at `now`, in batches whose bodies joined as a
+ * JSON array stay under `MAX_BATCH_BYTES` (the keepalive quota) and
+ * `MAX_BATCH` beacons.
+ */
+export const dueBatches = (list, now) => {
+  const batches = [];
+  let size = 0;
+  list.forEach((e) => {
+    if (e.next > now) return;
+    const last = batches[batches.length - 1];
+    if (last && last.length < MAX_BATCH && size + e.body.length < MAX_BATCH_BYTES) {
+      last.push(e);
+    } else {
+      batches.push([e]);
+      size = 1;
+    }
+    size += e.body.length + 1;
+  });
+  return batches;
+};
+
 /** Sends the outbox entries that are due, in batches; those backing off are tried when due. */
 export const flush = (url) => {
   if (!navigator.onLine) return;
   const now = Date.now();
   const list = load();
-  const waits = list.map((e) => e.next - now).filter((wait) => wait > 0);
-  let batch = [];
-  let size = 1;
-  const send = () => {
-    if (batch.length) {
-      const body = batch.length == 1 ? batch[0].body : '[' + batch.map((e) => e.body).join() + ']';
-      post(url, body, batch.map((e) => [e.id, e.seq]));
-    }
-    batch = [];
-    size = 1;
-  };
-  list.forEach((e) => {
-    if (e.next > now) return;
-    if (batch.length >= MAX_BATCH || size + e.body.length >= MAX_BATCH_BYTES) send();
-    batch.push(e);
-    size += e.body.length + 1;
+  dueBatches(list, now).forEach((batch) => {
+    const body = batch.length == 1 ? batch[0].body : '[' + batch.map((e) => e.body).join() + ']';
+    post(url, body, batch.map((e) => [e.id, e.seq]));
   });
-  send();
+  const waits = list.map((e) => e.next - now).filter((wait) => wait > 0);
   if (waits.length) retryLater(url, Math.min(...waits));
 };
