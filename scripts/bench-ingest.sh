@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Ingest benchmark: wrk POSTs realistic beacons (tests/load/beacon.lua) to the
 # collector's durable POST /b, and, in the same run on the same machine, to
-# nginx answering 204 without doing anything: the ceiling of an HTTP server
-# here. Prints requests/s, p50/p99 latency, the collector's peak RSS, the
-# rows stored, and the collector/nginx ratio.
+# nginx answering 204 without doing anything (the ceiling of an HTTP server
+# here) and to the collector's own HTTP stack answering 204 without doing
+# anything (collector/examples/empty_204.rs: what the framework costs).
+# Prints requests/s, p50/p99 latency, the collector's peak RSS, the rows
+# stored, and the collector/nginx ratio, and writes the table into
+# BENCHMARKS.md between the ingest-table markers.
 #
 #   scripts/bench-ingest.sh [seconds] [connections]
 set -euo pipefail
@@ -22,11 +25,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 cargo build -q --release -p palaute-collector
+cargo build -q --release -p palaute-collector --example empty_204
 bin=target/release/palaute-collector
 
 work=$(mktemp -d)
 cleanup() {
   [ -n "${collector_pid:-}" ] && kill "$collector_pid" 2>/dev/null || true
+  [ -n "${empty_pid:-}" ] && kill "$empty_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.3
   rm -rf "$work"
@@ -50,6 +55,8 @@ http {
 }
 CONF
 nginx -c "$work/nginx.conf" -p "$work/nginx"
+target/release/examples/empty_204 127.0.0.1:18092 &
+empty_pid=$!
 
 # The collector: durable SQLite ingest (WAL, synchronous=FULL, group commit).
 # Every beacon comes from one address, so the per-client limit is raised out
@@ -77,10 +84,12 @@ run() { # name url
 
 echo "warm-up (2 s each)"
 wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18091/b >/dev/null
+wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18092/b >/dev/null
 wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18090/b >/dev/null
 before=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18090/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01" | wc -l)
 
 read -r _ n_rps n_p50 n_p99 n_bad < <(run nginx http://127.0.0.1:18091/b)
+read -r _ e_rps e_p50 e_p99 e_bad < <(run empty http://127.0.0.1:18092/b)
 read -r _ c_rps c_p50 c_p99 c_bad < <(run collector http://127.0.0.1:18090/b)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$collector_pid/status")
 after=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18090/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01" | wc -l)
@@ -90,7 +99,34 @@ echo
 echo "POST /b, wrk -t$threads -c$connections -d${seconds}s, tests/load/beacon.lua ($(nproc) cores)"
 printf '%-28s %12s %10s %10s %8s\n' server requests/s p50 p99 non-2xx
 printf '%-28s %12s %10s %10s %8s\n' "nginx (return 204)" "$n_rps" "$n_p50" "$n_p99" "$n_bad"
+printf '%-28s %12s %10s %10s %8s\n' "axum, empty handler" "$e_rps" "$e_p50" "$e_p99" "$e_bad"
 printf '%-28s %12s %10s %10s %8s\n' "palaute-collector (durable)" "$c_rps" "$c_p50" "$c_p99" "$c_bad"
 awk -v c="$c_rps" -v n="$n_rps" 'BEGIN { printf "collector / nginx: %.2f\n", c / n }'
 echo "collector peak RSS: $((rss_kb / 1024)) MB"
 echo "rows stored during the run: $((after - before)); group commits so far: $commits"
+
+# The table, into BENCHMARKS.md.
+commas() { printf '%d' "${1%.*}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+{
+  echo "<!-- ingest-table:start (scripts/bench-ingest.sh writes this table) -->"
+  echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-ingest.sh $seconds $connections\` (wrk -t$threads -c$connections -d${seconds}s; $(nproc) cores shared by wrk and the server):"
+  echo
+  echo "| server | requests/s | p50 | p99 | non-2xx |"
+  echo "|---|---:|---:|---:|---:|"
+  echo "| nginx (\`return 204\`) | $(commas "$n_rps") | $n_p50 | $n_p99 | $n_bad |"
+  echo "| axum, empty handler (\`collector/examples/empty_204.rs\`) | $(commas "$e_rps") | $e_p50 | $e_p99 | $e_bad |"
+  echo "| palaute-collector (durable) | $(commas "$c_rps") | $c_p50 | $c_p99 | $c_bad |"
+  echo
+  awk -v c="$c_rps" -v n="$n_rps" -v e="$e_rps" 'BEGIN { printf "collector / nginx: **%.2f**; axum empty handler / nginx: %.2f. ", c / n, e / n }'
+  echo "Collector peak RSS: $((rss_kb / 1024)) MB. Rows stored during the run: $(commas $((after - before))), in $(commas "$commits") group commits so far."
+  echo "<!-- ingest-table:end -->"
+} > "$work/table.md"
+python3 - "$work/table.md" <<'PY'
+import re, sys
+table = open(sys.argv[1]).read().rstrip("\n")
+text = open("BENCHMARKS.md").read()
+pattern = re.compile(r"<!-- ingest-table:start.*?<!-- ingest-table:end -->", re.S)
+if not pattern.search(text):
+    raise SystemExit("BENCHMARKS.md lacks the ingest-table markers")
+open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: table, text))
+PY
