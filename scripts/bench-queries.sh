@@ -11,6 +11,7 @@
 #
 #   scripts/bench-queries.sh [views] [runs]
 # The generated stores are kept in target/bench/ and reused by later runs.
+# The table is printed and written into BENCHMARKS.md (query-table markers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 views=${1:-10000000}
@@ -69,36 +70,59 @@ embedded_pid=$(serve 18093 --data "$data"); pids+=("$embedded_pid")
 ch_pid=$(serve 18094 "${ch_args[@]}"); pids+=("$ch_pid")
 sleep 1 # the site lists are read once
 
-rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute('select count(*) from pageviews').fetchone()[0])")
-ch_rows=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT count() FROM bench.pageviews FINAL")
-echo
-echo "analyst API over $rows page views (embedded store, rolled up; $runs runs each) and $ch_rows (ClickHouse $(curl -s "http://127.0.0.1:$ch_port/" --data-binary 'SELECT version()'); $ch_runs runs each), 30 days, $(nproc) cores"
-printf '| %-50s | %14s | %10s | %16s | %12s |\n' query "embedded median ms" "p90 ms" "ClickHouse median ms" "p90 ms"
-printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "-------------------:" "-----------:" "---------------------:" "-------------:"
-for query in "${queries[@]}"; do
-  n=$runs
-  [ "$query" = "summary?from=30d&path=/checkout&device=mobile" ] && n=3 # raw rows in the embedded store: seconds
-  read -r em ep < <(time_query 18093 "$embedded_token" "$query" "$n" | stats)
-  read -r cm cp < <(time_query 18094 "$ch_token" "$query" "$ch_runs" | stats)
-  printf '| %-50s | %18s | %10s | %20s | %12s |\n' "\`$query\`" "$em" "$ep" "$cm" "$cp"
-  [ "$query" = "summary?from=30d" ] && summary_median=$em && ch_summary_median=$cm
-  [ "$query" = "breakdown?by=path&from=30d" ] && path_median=$em
-done
+report() {
+  rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute('select count(*) from pageviews').fetchone()[0])")
+  ch_rows=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT count() FROM bench.pageviews FINAL")
+  echo
+  echo "analyst API over $rows page views (embedded store, rolled up; $runs runs each) and $ch_rows (ClickHouse $(curl -s "http://127.0.0.1:$ch_port/" --data-binary 'SELECT version()'); $ch_runs runs each), 30 days, $(nproc) cores"
+  printf '| %-50s | %14s | %10s | %16s | %12s |\n' query "embedded median ms" "p90 ms" "ClickHouse median ms" "p90 ms"
+  printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "-------------------:" "-----------:" "---------------------:" "-------------:"
+  for query in "${queries[@]}"; do
+    n=$runs
+    [ "$query" = "summary?from=30d&path=/checkout&device=mobile" ] && n=3 # raw rows in the embedded store: seconds
+    read -r em ep < <(time_query 18093 "$embedded_token" "$query" "$n" | stats)
+    read -r cm cp < <(time_query 18094 "$ch_token" "$query" "$ch_runs" | stats)
+    printf '| %-50s | %18s | %10s | %20s | %12s |\n' "\`$query\`" "$em" "$ep" "$cm" "$cp"
+    [ "$query" = "summary?from=30d" ] && summary_median=$em && ch_summary_median=$cm
+    [ "$query" = "breakdown?by=path&from=30d" ] && path_median=$em
+  done
 
-# Baseline (3 runs: it takes seconds).
-since=$(( $(date +%s) * 1000 - 30 * 86400000 ))
-raw_sql=$(for _ in 1 2 3; do python3 - "$data/palaute.db" "$since" <<'PY'
+  # Baseline (3 runs: it takes seconds).
+  since=$(( $(date +%s) * 1000 - 30 * 86400000 ))
+  raw_sql=$(for _ in 1 2 3; do python3 - "$data/palaute.db" "$since" <<'PY'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 started = time.perf_counter()
 db.execute("SELECT count(*), avg(lcp_ms) FROM pageviews WHERE site = 'bench' AND started_at >= ?", (int(sys.argv[2]),)).fetchone()
 print(f"{(time.perf_counter() - started) * 1000:.1f}")
 PY
-done | sort -n | stats)
-read -r raw_sql_median _ <<< "$raw_sql"
-printf '| %-50s | %18s | %10s | %20s | %12s |\n' "baseline: SQLite \`count(*), avg(lcp_ms)\`, raw rows" "$raw_sql_median" "(3 runs)" "" ""
-echo
-awk -v s="$summary_median" -v p="$path_median" -v b="$raw_sql_median" -v c="$ch_summary_median" 'BEGIN {
-  printf "embedded 30-day summary: %.0fx faster than SQLite counting the raw rows; path breakdown: %.0fx\n", b / s, b / p
-  printf "ClickHouse 30-day summary (exact percentiles over every raw row): %.1fx the SQLite raw count, %.1fx the embedded rollups\n", b / c, c / s }'
-echo "collector RSS: embedded $(( $(awk '/VmHWM/ {print $2}' /proc/$embedded_pid/status) / 1024 )) MB, ClickHouse store $(( $(awk '/VmHWM/ {print $2}' /proc/$ch_pid/status) / 1024 )) MB"
+  done | sort -n | stats)
+  read -r raw_sql_median _ <<< "$raw_sql"
+  printf '| %-50s | %18s | %10s | %20s | %12s |\n' "baseline: SQLite \`count(*), avg(lcp_ms)\`, raw rows" "$raw_sql_median" "(3 runs)" "" ""
+  echo
+  awk -v s="$summary_median" -v p="$path_median" -v b="$raw_sql_median" -v c="$ch_summary_median" 'BEGIN {
+    printf "embedded 30-day summary: %.0fx faster than SQLite counting the raw rows; path breakdown: %.0fx\n", b / s, b / p
+    printf "ClickHouse 30-day summary (exact percentiles over every raw row): %.1fx the SQLite raw count, %.1fx the embedded rollups\n", b / c, c / s }'
+  echo "collector RSS: embedded $(( $(awk '/VmHWM/ {print $2}' /proc/$embedded_pid/status) / 1024 )) MB, ClickHouse store $(( $(awk '/VmHWM/ {print $2}' /proc/$ch_pid/status) / 1024 )) MB"
+}
+
+# The table, printed and written into BENCHMARKS.md between the query-table markers.
+out=$(mktemp)
+report | tee "$out"
+python3 - "$out" "$views" "$runs" <<'PY'
+import re, sys, time
+lines = open(sys.argv[1]).read().strip().splitlines()
+title = lines[0]
+rest = "\n".join(lines[1:]).strip()
+table = (
+    "<!-- query-table:start (scripts/bench-queries.sh writes this table) -->\n"
+    f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} by `scripts/bench-queries.sh {sys.argv[2]} {sys.argv[3]}`: {title}\n\n{rest}\n"
+    "<!-- query-table:end -->"
+)
+text = open("BENCHMARKS.md").read()
+pattern = re.compile(r"<!-- query-table:start.*?<!-- query-table:end -->", re.S)
+if not pattern.search(text):
+    raise SystemExit("BENCHMARKS.md lacks the query-table markers")
+open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: table, text))
+PY
+rm -f "$out"
