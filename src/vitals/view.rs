@@ -118,10 +118,12 @@ impl PageView {
         (time > 0.0).then(|| self.since_start(time))
     }
 
-    /// Whether something at `time` happened before the page was first
-    /// hidden (paints in a background tab do not count).
+    /// Whether a paint at `time` belongs to this view: before the page was
+    /// first hidden (paints in a background tab do not count), and, in a
+    /// restored view, not from before the restore (those were the earlier
+    /// view's; a prerendered page's paints before activation count, at 0).
     pub fn seen(&self, time: f64) -> bool {
-        time < self.first_hidden
+        time < self.first_hidden && !(self.restored && time < self.origin)
     }
 
     /// The page was hidden at `time`.
@@ -270,6 +272,9 @@ mod tests {
     #[test]
     fn times_are_relative_to_the_activation_and_clamped() {
         let mut view = PageView::navigation(100.0, f64::INFINITY);
+        // A prerendered page painted before its activation: LCP 0, as web-vitals.
+        assert!(view.largest_contentful_paint(60.0));
+        assert_eq!(view.metric(Metric::Lcp), Some(0.0));
         view.navigation_timing(80.0, 300.0, 0.0);
         assert_eq!(view.metric(Metric::Ttfb), Some(0.0), "before activation: 0");
         assert_eq!(view.metric(Metric::Dcl), Some(200.0));
@@ -313,6 +318,10 @@ mod tests {
         assert_eq!(view.metric(Metric::Ttfb), Some(0.0));
         assert_eq!(view.metric(Metric::Load), None, "the navigation belongs to the first view");
         view.layout_shift(4000.0, 0.3, false);
+        // A paint of the earlier view, delivered late, is not this view's.
+        assert!(!view.largest_contentful_paint(4500.0));
+        view.first_contentful_paint(4400.0);
+        assert_eq!(view.metric(Metric::Fcp), None);
         view.restored_paint(5032.0);
         assert_eq!((view.metric(Metric::Fcp), view.metric(Metric::Lcp)), (Some(32.0), Some(32.0)));
         assert_eq!(view.metric(Metric::Cls), Some(0.0), "an earlier view's shift is not this one's");
