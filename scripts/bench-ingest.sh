@@ -108,7 +108,6 @@ echo "rows stored during the run: $((after - before)); group commits so far: $co
 # The table, into BENCHMARKS.md.
 commas() { printf '%d' "${1%.*}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 {
-  echo "<!-- ingest-table:start (scripts/bench-ingest.sh writes this table) -->"
   echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-ingest.sh $seconds $connections\` (wrk -t$threads -c$connections -d${seconds}s; $(nproc) cores shared by wrk and the server):"
   echo
   echo "| server | requests/s | p50 | p99 | non-2xx |"
@@ -119,14 +118,4 @@ commas() { printf '%d' "${1%.*}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo
   awk -v c="$c_rps" -v n="$n_rps" -v e="$e_rps" 'BEGIN { printf "collector / nginx: **%.2f**; axum empty handler / nginx: %.2f. ", c / n, e / n }'
   echo "Collector peak RSS: $((rss_kb / 1024)) MB. Rows stored during the run: $(commas $((after - before))), in $(commas "$commits") group commits so far."
-  echo "<!-- ingest-table:end -->"
-} > "$work/table.md"
-python3 - "$work/table.md" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read().rstrip("\n")
-text = open("BENCHMARKS.md").read()
-pattern = re.compile(r"<!-- ingest-table:start.*?<!-- ingest-table:end -->", re.S)
-if not pattern.search(text):
-    raise SystemExit("BENCHMARKS.md lacks the ingest-table markers")
-open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: table, text))
-PY
+} | scripts/put-table.py ingest-table

@@ -109,20 +109,10 @@ PY
 # The table, printed and written into BENCHMARKS.md between the query-table markers.
 out=$(mktemp)
 report | tee "$out"
-python3 - "$out" "$views" "$runs" <<'PY'
-import re, sys, time
-lines = open(sys.argv[1]).read().strip().splitlines()
-title = lines[0]
-rest = "\n".join(lines[1:]).strip()
-table = (
-    "<!-- query-table:start (scripts/bench-queries.sh writes this table) -->\n"
-    f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} by `scripts/bench-queries.sh {sys.argv[2]} {sys.argv[3]}`: {title}\n\n{rest}\n"
-    "<!-- query-table:end -->"
-)
-text = open("BENCHMARKS.md").read()
-pattern = re.compile(r"<!-- query-table:start.*?<!-- query-table:end -->", re.S)
-if not pattern.search(text):
-    raise SystemExit("BENCHMARKS.md lacks the query-table markers")
-open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: table, text))
-PY
+{
+  # Its first line is empty, the second the title.
+  echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-queries.sh $views $runs\`: $(sed -n 2p "$out")"
+  echo
+  tail -n +3 "$out"
+} | scripts/put-table.py query-table
 rm -f "$out"

@@ -51,18 +51,7 @@ table=$(
 )
 echo "$table"
 {
-  echo "<!-- size-table:start (scripts/bench-size.sh writes this table; do not edit by hand) -->"
   echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-size.sh\`; each file compressed on its own, as served."
   echo
   echo "$table"
-  echo "<!-- size-table:end -->"
-} > "$work/table.md"
-python3 - "$work/table.md" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read().rstrip("\n")
-text = open("BENCHMARKS.md").read()
-pattern = re.compile(r"<!-- size-table:start.*?<!-- size-table:end -->", re.S)
-if not pattern.search(text):
-    raise SystemExit("BENCHMARKS.md lacks the size-table markers")
-open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: table, text))
-PY
+} | scripts/put-table.py size-table

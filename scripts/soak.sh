@@ -72,12 +72,4 @@ RSS every 10 s (MB): ${samples}
 MD
 )
 echo "$table"
-python3 - "$table" <<'PY'
-import re, sys
-text = open("BENCHMARKS.md").read()
-block = "<!-- soak:start (scripts/soak.sh writes this) -->\n" + sys.argv[1] + "\n<!-- soak:end -->"
-pattern = re.compile(r"<!-- soak:start.*?<!-- soak:end -->", re.S)
-if not pattern.search(text):
-    raise SystemExit("BENCHMARKS.md lacks the soak markers")
-open("BENCHMARKS.md", "w").write(pattern.sub(lambda _: block, text))
-PY
+echo "$table" | scripts/put-table.py soak
