@@ -39,10 +39,15 @@
   // order, so its index of them grows near its end instead of at random
   // places (on a store holding a week of page views, about 5% more beacons
   // per second; BENCHMARKS.md). The time adds nothing: the page view's
-  // start is sent anyway.
-  var bytes = crypto.getRandomValues(new Uint8Array(10));
-  var id = (Date.now() + 0x1000000000000).toString(16).slice(1);
-  for (var i = 0; i < 10; i++) id += (bytes[i] | 256).toString(16).slice(1);
+  // start is sent anyway. The module makes the id of a page view restored
+  // from the back/forward cache with it too (`L.newId`).
+  var newId = function () {
+    var bytes = crypto.getRandomValues(new Uint8Array(10));
+    var made = (Date.now() + 0x1000000000000).toString(16).slice(1);
+    for (var i = 0; i < 10; i++) made += (bytes[i] | 256).toString(16).slice(1);
+    return made;
+  };
+  var id = newId();
   var hidden = function () { return d.visibilityState == 'hidden'; };
 
   // The hand-over state, shared with the module for the page's lifetime.
@@ -50,6 +55,7 @@
     site: site,
     endpoint: (attr('endpoint') || new URL(s.src).origin).replace(/\/+$/, ''),
     id: id,
+    newId: newId,
     seq: 0,
     feedback: attr('feedback') || 'slow',
     scale: attr('feedback-scale') || '',

@@ -225,7 +225,6 @@ impl PageView {
 
     /// A measurement so far; `None` when there is none (never 0 for "unknown").
     pub fn metric(&self, metric: Metric) -> Option<f64> {
-        let inp_subparts = self.inp_subparts();
         match metric {
             Metric::Ttfb => self.ttfb,
             Metric::Fcp => self.fcp,
@@ -236,9 +235,9 @@ impl PageView {
             Metric::Cls => self.fcp.map(|_| self.shifts.value()),
             Metric::Inp => self.inp(),
             Metric::InpInteraction => self.reported().map(|i| i.id as f64),
-            Metric::InpInputDelay => inp_subparts.map(|p| p.0),
-            Metric::InpProcessing => inp_subparts.map(|p| p.1),
-            Metric::InpPresentation => inp_subparts.map(|p| p.2),
+            Metric::InpInputDelay => self.inp_subparts().map(|p| p.0),
+            Metric::InpProcessing => self.inp_subparts().map(|p| p.1),
+            Metric::InpPresentation => self.inp_subparts().map(|p| p.2),
         }
     }
 

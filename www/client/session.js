@@ -45,11 +45,6 @@ const navEntry = () => {
   return e && e.responseStart > 0 && e.responseStart < P.now() ? e : undefined;
 };
 
-/** A new page-view id as the loader makes them: the time in ms (12 hex digits), then 10 random bytes. */
-const newId = () =>
-  (Date.now() + 2 ** 48).toString(16).slice(1) +
-  Array.from(crypto.getRandomValues(new Uint8Array(10)), (x) => (x | 256).toString(16).slice(1)).join('');
-
 /**
  * A new page view starting at `origin` (`performance.now()` time), first
  * hidden at `hid`. A `restored` one (bfcache) counts interactions, visible
@@ -82,9 +77,9 @@ const newView = (id, origin, hid, restored) => {
 
 /** Navigation Timing of the page's own view: its times to the rules; type and status. */
 const readNav = () => {
-  const e = navEntry();
+  const e = rules.loading() && navEntry();
   const b = view.b;
-  if (!e || !rules.loading()) return;
+  if (!e) return;
   rules.navigation_timing(e.responseStart, e.domContentLoadedEventStart || 0, e.loadEventStart || 0);
   b.response_status = e.responseStatus > 0 ? e.responseStatus : undefined;
   b.nav_type =
@@ -206,7 +201,7 @@ const onHidden = (at, unloading) => {
 
 /** A restore from the back/forward cache at `at`: a new page view, which paints on the second frame after `pageshow`. */
 const onRestore = (at) => {
-  newView(newId(), at, Infinity, true);
+  newView(L.newId(), at, Infinity, true);
   view.b.nav_type = 'back_forward_cache';
   sent = 0;
   lastSent = undefined;
@@ -233,7 +228,7 @@ export const start = (loader) => {
   beaconUrl = L.endpoint + '/b';
   sent = L.seq || 0;
   const activation = (navEntry() || {}).activationStart || 0;
-  newView(L.id || newId(), activation, L.hid, false);
+  newView(L.id, activation, L.hid, false);
   readNav();
   // Interactions shorter than 104 ms are not buffered: the loader kept them.
   (L.ev || []).forEach(onEvent);
