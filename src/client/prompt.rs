@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::feedback::policy::{Experience, Mode, Moment, Policy};
 use crate::vitals::view::Metric;
+use crate::wire::Scale;
 
 use super::measure;
 
@@ -19,6 +20,14 @@ fn experience(visible: bool) -> Experience {
         inp_ms: view.metric(Metric::Inp),
         returned_after_abandoning: view.returned_after_abandoning(visible),
     })
+}
+
+/// Whether `rating` is an answer on the site's scale (`five`: 1 to 5, else
+/// thumbs: 0 or 1): the rule the collector validates with.
+#[wasm_bindgen]
+pub fn accepts(five: bool, rating: f64) -> bool {
+    let scale = if five { Scale::Five } else { Scale::Thumbs };
+    rating == f64::from(rating as u8) && scale.accepts(rating as u8)
 }
 
 /// Whether the trigger mode wants to ask after this page view so far,

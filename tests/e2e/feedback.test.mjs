@@ -327,3 +327,18 @@ test('screenshots: light and dark, desktop and mobile, English, Finnish and Germ
     await context.close();
   }
 });
+
+test('palaute.feedback ignores ratings off the scale or not numbers; a valid one is stored', async () => {
+  const context = await visitor({}, { automated: true });
+  const { page, id } = await open(context, '?data-feedback=off');
+  // Thumbs: 0 or 1 only, as numbers.
+  for (const rating of ['1', 2, 0.5, -1, null]) {
+    await page.evaluate((r) => window.palaute.feedback({ rating: r, comment: 'ignored' }), rating);
+  }
+  await page.waitForTimeout(500);
+  assert.equal((await env.collector.rows()).find((r) => r.id === id), undefined, 'nothing was sent for them');
+  await page.evaluate(() => window.palaute.feedback({ rating: 1, comment: 'kept' }));
+  const row = await rowWhere(id, (r) => r.feedback_rating === 1, 'the valid rating stored');
+  assert.equal(row.feedback_comment, 'kept');
+  await context.close();
+});

@@ -7,7 +7,7 @@
  * here: `tag`, `feedback`, `ask`.
  */
 import { view } from './session.js';
-import { record, ask } from './prompt.js';
+import { record, ask, cut } from './prompt.js';
 
 export { default } from 'palaute-rules';
 export { start } from './session.js';
@@ -17,7 +17,6 @@ export { ask };
 const MAX_TAGS = 20;
 const MAX_TAG_KEY = 40;
 const MAX_TAG_VALUE = 200;
-const cut = (text, max) => Array.from(text).slice(0, max).join('');
 
 /** `palaute.tag(key, value)` (the loader makes both strings): a custom dimension of the page view. Past `MAX_TAGS` keys, new keys are ignored. */
 export const tag = (key, value) => {
@@ -28,7 +27,6 @@ export const tag = (key, value) => {
 
 /** `palaute.feedback({rating, comment})`: the visitor's answer without UI, sent at once. Ratings off the site's scale are ignored. */
 export const feedback = (answer) => {
-  const rating = answer && answer.rating;
   const comment = answer && answer.comment;
-  if (view && rating >= 0 && rating <= 5 && rating % 1 == 0) record(rating, typeof comment == 'string' && comment ? comment : undefined);
+  if (view) record(answer && answer.rating, typeof comment == 'string' && comment ? comment : undefined);
 };

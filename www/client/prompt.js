@@ -90,18 +90,21 @@ export const ask = () => view && !open && show();
 /** Records the visitor's answer on the page view and sends it at once; `false` when the rating is not on the site's scale. */
 export const record = (value, comment) => {
   const five = scaleIsFive();
-  if (five ? !(value >= 1 && value <= 5) : !(value == 0 || value == 1)) return false;
+  if (typeof value != 'number' || !rules.accepts(five, value)) return false;
   const earlier = view.b.feedback;
   view.b.feedback = {
     rating: value,
     scale: five ? 'five' : 'thumbs',
-    comment: comment && Array.from(comment).slice(0, MAX_COMMENT).join(''),
+    comment: comment && cut(comment, MAX_COMMENT),
     // A comment for the rating already given keeps the time of the rating.
     at_ms: earlier && earlier.rating == value && comment ? earlier.at_ms : rules.since_start(performance.now()),
   };
   send();
   return true;
 };
+
+/** `text` cut to `max` characters (code points, never half of one). */
+export const cut = (text, max) => Array.from(text).slice(0, max).join('');
 
 const close = () => {
   if (open) open.remove();
