@@ -2,8 +2,11 @@
 # Ingest benchmark: wrk POSTs realistic beacons (tests/load/beacon.lua) to the
 # collector's durable POST /b, and, in the same run on the same machine, to
 # nginx answering 204 without doing anything (the ceiling of an HTTP server
-# here) and to the collector's own HTTP stack answering 204 without doing
-# anything (collector/examples/empty_204.rs: what the framework costs).
+# here), to the collector's own HTTP stack answering 204 without doing
+# anything (collector/examples/empty_204.rs: what the framework costs), and
+# to the least durable ingest can be (collector/examples/durable_log_204.rs:
+# the collector's decoding and validation, then an fdatasync'd append-only
+# log with group commit; no database): the ceiling of any durable design.
 # Prints requests/s, p50/p99 latency, the collector's peak RSS, the rows
 # stored, and the collector/nginx ratio, and writes the table into
 # BENCHMARKS.md between the ingest-table markers.
@@ -26,12 +29,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 cargo build -q --release -p palaute-collector
 cargo build -q --release -p palaute-collector --example empty_204
+cargo build -q --release -p palaute-collector --example durable_log_204
 bin=target/release/palaute-collector
 
 work=$(mktemp -d)
 cleanup() {
   [ -n "${collector_pid:-}" ] && kill "$collector_pid" 2>/dev/null || true
   [ -n "${empty_pid:-}" ] && kill "$empty_pid" 2>/dev/null || true
+  [ -n "${log_pid:-}" ] && kill "$log_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.3
   rm -rf "$work"
@@ -57,6 +62,8 @@ CONF
 nginx -c "$work/nginx.conf" -p "$work/nginx"
 target/release/examples/empty_204 127.0.0.1:18092 &
 empty_pid=$!
+target/release/examples/durable_log_204 127.0.0.1:18093 "$work/durable.log" &
+log_pid=$!
 
 # The collector: durable SQLite ingest (WAL, synchronous=FULL, group commit).
 # Every beacon comes from one address, so the per-client limit is raised out
@@ -85,11 +92,13 @@ run() { # name url
 echo "warm-up (2 s each)"
 wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18091/b >/dev/null
 wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18092/b >/dev/null
+wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18093/b >/dev/null
 wrk -t1 -c8 -d2s -s tests/load/beacon.lua http://127.0.0.1:18090/b >/dev/null
 before=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18090/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01" | wc -l)
 
 read -r _ n_rps n_p50 n_p99 n_bad < <(run nginx http://127.0.0.1:18091/b)
 read -r _ e_rps e_p50 e_p99 e_bad < <(run empty http://127.0.0.1:18092/b)
+read -r _ l_rps l_p50 l_p99 l_bad < <(run log http://127.0.0.1:18093/b)
 read -r _ c_rps c_p50 c_p99 c_bad < <(run collector http://127.0.0.1:18090/b)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$collector_pid/status")
 after=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18090/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01" | wc -l)
@@ -100,8 +109,9 @@ echo "POST /b, wrk -t$threads -c$connections -d${seconds}s, tests/load/beacon.lu
 printf '%-28s %12s %10s %10s %8s\n' server requests/s p50 p99 non-2xx
 printf '%-28s %12s %10s %10s %8s\n' "nginx (return 204)" "$n_rps" "$n_p50" "$n_p99" "$n_bad"
 printf '%-28s %12s %10s %10s %8s\n' "axum, empty handler" "$e_rps" "$e_p50" "$e_p99" "$e_bad"
+printf '%-28s %12s %10s %10s %8s\n' "durable log, no database" "$l_rps" "$l_p50" "$l_p99" "$l_bad"
 printf '%-28s %12s %10s %10s %8s\n' "palaute-collector (durable)" "$c_rps" "$c_p50" "$c_p99" "$c_bad"
-awk -v c="$c_rps" -v n="$n_rps" 'BEGIN { printf "collector / nginx: %.2f\n", c / n }'
+awk -v c="$c_rps" -v n="$n_rps" -v l="$l_rps" 'BEGIN { printf "collector / nginx: %.2f; durable log / nginx: %.2f\n", c / n, l / n }'
 echo "collector peak RSS: $((rss_kb / 1024)) MB"
 echo "rows stored during the run: $((after - before)); group commits so far: $commits"
 
@@ -114,8 +124,9 @@ commas() { printf '%d' "${1%.*}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
   echo "|---|---:|---:|---:|---:|"
   echo "| nginx (\`return 204\`) | $(commas "$n_rps") | $n_p50 | $n_p99 | $n_bad |"
   echo "| axum, empty handler (\`collector/examples/empty_204.rs\`) | $(commas "$e_rps") | $e_p50 | $e_p99 | $e_bad |"
+  echo "| durable log, no database (\`collector/examples/durable_log_204.rs\`) | $(commas "$l_rps") | $l_p50 | $l_p99 | $l_bad |"
   echo "| palaute-collector (durable) | $(commas "$c_rps") | $c_p50 | $c_p99 | $c_bad |"
   echo
-  awk -v c="$c_rps" -v n="$n_rps" -v e="$e_rps" 'BEGIN { printf "collector / nginx: **%.2f**; axum empty handler / nginx: %.2f. ", c / n, e / n }'
+  awk -v c="$c_rps" -v n="$n_rps" -v e="$e_rps" -v l="$l_rps" 'BEGIN { printf "collector / nginx: **%.2f**; durable log / nginx: %.2f; axum empty handler / nginx: %.2f. ", c / n, l / n, e / n }'
   echo "Collector peak RSS: $((rss_kb / 1024)) MB. Rows stored during the run: $(commas $((after - before))), in $(commas "$commits") group commits so far."
 } | scripts/put-table.py ingest-table

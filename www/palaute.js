@@ -18,19 +18,23 @@
  * `make build` minifies this file and replaces __GLUE__ and __WASM__ with the
  * content-hashed names of the module's files.
  */
-(function (w, d) {
-  var s = d.currentScript;
-  var P = w.performance;
+((w, d) => {
+  const s = d.currentScript;
+  const P = w.performance;
   if (!s || (w.palaute && w.palaute.L) || !P || !w.PerformanceObserver) return;
-  var attr = function (n) { return s.getAttribute('data-' + n); };
-  var queue = [];
-  var api = (w.palaute = {});
-  ['ask', 'feedback', 'tag'].forEach(function (m) {
-    api[m] = function () { if (L) queue.push([m, [].slice.call(arguments)]); };
-  });
-  var site = attr('site');
-  var sample = parseFloat(attr('sample') || '1');
-  if (!site || !(Math.random() < sample)) return;
+  const attr = (n) => s.getAttribute('data-' + n);
+  const queue = [];
+  const api = (w.palaute = {});
+  // The hand-over state, shared with the module for the page's lifetime;
+  // unset when this page view is not measured (calls are then dropped).
+  let L;
+  for (const m of ['ask', 'feedback', 'tag']) {
+    api[m] = (...args) => {
+      if (L) queue.push([m, args]);
+    };
+  }
+  const site = attr('site');
+  if (!site || !(Math.random() < +(attr('sample') || 1))) return;
   // Global Privacy Control, when the site asks for it to be honoured.
   if (attr('gpc') == 'honor' && navigator.globalPrivacyControl) return;
 
@@ -41,26 +45,35 @@
   // per second; BENCHMARKS.md). The time adds nothing: the page view's
   // start is sent anyway. The module makes the id of a page view restored
   // from the back/forward cache with it too (`L.newId`).
-  var newId = function () {
-    var bytes = crypto.getRandomValues(new Uint8Array(10));
-    var made = (Date.now() + 0x1000000000000).toString(16).slice(1);
-    for (var i = 0; i < 10; i++) made += (bytes[i] | 256).toString(16).slice(1);
+  const newId = () => {
+    let made = (Date.now() + 2 ** 48).toString(16).slice(1);
+    for (const byte of crypto.getRandomValues(new Uint8Array(10))) made += (byte | 256).toString(16).slice(1);
     return made;
   };
-  var id = newId();
-  var hidden = function () { return d.visibilityState == 'hidden'; };
+  const id = newId();
+  const hidden = () => d.visibilityState == 'hidden';
+  // Uncaught errors and failed resource loads: what the listeners saw, plus
+  // failed loads (status >= 400 in Resource Timing) that ended before the
+  // loader ran and whose error event it did not see.
+  let caught = 0;
+  const seen = {};
+  const begun = P.now();
+  // The latest largest-contentful-paint entry, and whether an image that
+  // would replace it is still loading.
+  let lcp;
+  let pending = false;
 
-  // The hand-over state, shared with the module for the page's lifetime.
-  var L = (api.L = {
-    site: site,
+  L = api.L = {
+    site,
     endpoint: (attr('endpoint') || new URL(s.src).origin).replace(/\/+$/, ''),
-    id: id,
-    newId: newId,
+    id,
+    newId,
     seq: 0,
     feedback: attr('feedback') || 'slow',
     scale: attr('feedback-scale') || '',
     lang: attr('lang') || '',
     days: attr('feedback-days') || '',
+    // Set once the module has taken the page view over.
     started: 0,
     // Event Timing and first-input entries seen before the module ran (the
     // browser buffers only those of 104 ms or more; INP counts from 40 ms).
@@ -71,91 +84,77 @@
     // visible (-1 while hidden).
     vis: 0,
     vs: hidden() ? -1 : 0,
-    // The latest largest-contentful-paint entry.
-    lcp: null,
-  });
+    get err() {
+      return caught + P.getEntriesByType('resource').filter((e) => e.responseStatus >= 400 && e.responseEnd <= begun && !seen[e.name]).length;
+    },
+  };
 
-  var observers = [];
-  var observe = function (type, cb, extra) {
+  const observers = [];
+  const observe = (type, cb) => {
     try {
-      var po = new PerformanceObserver(function (list) { list.getEntries().forEach(cb); });
-      po.observe(Object.assign({ type: type, buffered: true }, extra));
+      const po = new PerformanceObserver((list) => list.getEntries().forEach(cb));
+      // The threshold applies to Event Timing only.
+      po.observe({ type, buffered: true, durationThreshold: 40 });
       observers.push([po, cb]);
     } catch (e) { /* entry type not supported here */ }
   };
-  var keep = function (e) { if (L.ev.length < 2000) L.ev.push(e); };
-  observe('event', keep, { durationThreshold: 40 });
+  const keep = (e) => {
+    if (L.ev.length < 2000) L.ev.push(e);
+  };
+  observe('event', keep);
   observe('first-input', keep);
 
-  // Uncaught errors and failed resource loads: what the listeners saw, plus
-  // failed loads (status >= 400 in Resource Timing) that ended before the
-  // loader ran and whose error event it did not see.
-  var caught = 0;
-  var seen = {};
-  var started = P.now();
-  Object.defineProperty(L, 'err', {
-    enumerable: true,
-    get: function () {
-      return caught + P.getEntriesByType('resource').filter(function (e) {
-        return e.responseStatus >= 400 && e.responseEnd <= started && !seen[e.name];
-      }).length;
-    },
-  });
-  var countError = function (e) {
-    var target = e.target;
-    var url = target && target !== w && (target.currentSrc || target.src || target.href);
+  const countError = (e) => {
+    const t = e.target;
+    const url = t && t !== w && (t.currentSrc || t.src || t.href);
     if (url) seen[url] = 1;
     caught++;
   };
   w.addEventListener('error', countError, true);
   w.addEventListener('unhandledrejection', countError);
 
-  var nav = function () { return P.getEntriesByType('navigation')[0] || {}; };
-
   // Whether an image in the viewport, larger than the LCP candidate so far,
   // is still loading: then the page's real LCP has not happened yet.
-  var lcpPending = function () {
-    var size = L.lcp ? L.lcp.size : 0;
-    for (var i = 0; i < d.images.length; i++) {
-      var img = d.images[i];
+  const lcpPending = () => {
+    for (const img of d.images) {
       if (img.complete) continue;
-      var r = img.getBoundingClientRect();
-      var width = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
-      var height = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
-      if (width > 0 && height > 0 && width * height > size) return true;
+      const r = img.getBoundingClientRect();
+      const width = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+      const height = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+      if (width > 0 && height > 0 && width * height > (lcp ? lcp.size : 0)) return true;
     }
     return false;
   };
   // Kept up to date while loading, because a closing tab cancels its images
   // before `pagehide`. Re-checked on resource loads only while it is set,
   // and only until the module takes over.
-  var pending = false;
-  var checkPending = function () { pending = lcpPending(); };
-  var onResourceLoad = function () { if (pending) checkPending(); };
-  observe('largest-contentful-paint', function (e) { L.lcp = e; checkPending(); });
+  const checkPending = () => (pending = lcpPending());
+  const onResourceLoad = () => pending && checkPending();
+  observe('largest-contentful-paint', (e) => {
+    lcp = e;
+    checkPending();
+  });
   d.addEventListener('DOMContentLoaded', checkPending);
   w.addEventListener('load', onResourceLoad, true);
 
   // The page view as the loader alone knows it, when the visitor leaves
   // before the module has started.
-  var leave = function (e) {
+  const leave = (e) => {
     if (L.started || d.prerendering) return;
-    var n = nav();
-    var act = n.activationStart || 0;
-    var rel = function (t) { return t > 0 ? Math.max(t - act, 0) : undefined; };
-    var fcp = P.getEntriesByName('first-contentful-paint')[0];
-    var before = function (entry) { return entry && entry.startTime < L.hid ? rel(entry.startTime) || 0 : undefined; };
-    var type = d.wasDiscarded ? 'restore' : act > 0 ? 'prerender' : n.type;
-    var ref = d.referrer && new URL(d.referrer).host;
-    var body = JSON.stringify({
-      v: 1, site: site, id: id, seq: ++L.seq, src: 'loader',
+    const n = P.getEntriesByType('navigation')[0] || {};
+    const act = n.activationStart || 0;
+    const rel = (t) => (t > 0 ? Math.max(t - act, 0) : undefined);
+    const before = (entry) => (entry && entry.startTime < L.hid ? rel(entry.startTime) || 0 : undefined);
+    const ref = d.referrer && new URL(d.referrer).host;
+    const body = JSON.stringify({
+      v: 1, site, id, seq: ++L.seq, src: 'loader',
       url: location.pathname + location.search,
       referrer_host: ref && ref != location.host ? ref : undefined,
       start: P.timeOrigin + act,
-      nav_type: type,
+      nav_type: d.wasDiscarded ? 'restore' : act > 0 ? 'prerender' : n.type,
       ttfb_ms: n.responseStart > 0 && n.responseStart < P.now() ? rel(n.responseStart) || 0 : undefined,
-      fcp_ms: before(fcp),
-      lcp_ms: before(L.lcp),
+      fcp_ms: before(P.getEntriesByName('first-contentful-paint')[0]),
+      lcp_ms: before(lcp),
       dcl_ms: rel(n.domContentLoadedEventStart),
       load_ms: rel(n.loadEventStart),
       response_status: n.responseStatus || undefined,
@@ -167,19 +166,17 @@
     // Kept until the module of a later page view has it acknowledged: the
     // collector may be down, and this page cannot read the answer.
     try {
-      var key = 'palaute:outbox';
-      var box = JSON.parse(localStorage.getItem(key) || '[]').filter(function (x) { return x.id != id; });
-      box.push({ id: id, seq: L.seq, body: body, queued: Date.now(), tries: 0, next: 0 });
+      const key = 'palaute:outbox';
+      const box = JSON.parse(localStorage.getItem(key) || '[]').filter((x) => x.id != id);
+      box.push({ id, seq: L.seq, body, queued: Date.now(), tries: 0, next: 0 });
       localStorage.setItem(key, JSON.stringify(box.slice(-30)));
     } catch (x) { /* storage disabled or full: the beacon is still sent */ }
-    var url = L.endpoint + '/b';
-    if (!navigator.onLine) return;
-    if (!navigator.sendBeacon(url, body)) {
-      fetch(url, { method: 'POST', body: body, keepalive: true, mode: 'no-cors', credentials: 'omit' }).catch(function () {});
-    }
+    // No fetch(keepalive) fallback: it shares sendBeacon's in-flight quota,
+    // so it would fail whenever sendBeacon does; the outbox copy remains.
+    navigator.sendBeacon(L.endpoint + '/b', body);
   };
 
-  d.addEventListener('visibilitychange', function (e) {
+  d.addEventListener('visibilitychange', (e) => {
     if (hidden()) {
       if (L.hid == Infinity) L.hid = e.timeStamp;
       if (L.vs >= 0) L.vis += e.timeStamp - L.vs;
@@ -189,7 +186,7 @@
       L.vs = e.timeStamp;
     }
   }, true);
-  w.addEventListener('pagehide', function (e) {
+  w.addEventListener('pagehide', (e) => {
     if (L.vs >= 0) L.vis += e.timeStamp - L.vs;
     L.vs = -1;
     leave(e);
@@ -198,33 +195,35 @@
   // A page restored from the back/forward cache paints on the second frame
   // after `pageshow`. The loader's frame callbacks run first in that frame,
   // so its clock reading is the closest to the paint.
-  w.addEventListener('pageshow', function (e) {
+  w.addEventListener('pageshow', (e) => {
     if (!e.persisted) return;
     L.painted = 0;
-    requestAnimationFrame(function () { requestAnimationFrame(function () { L.painted = P.now(); }); });
+    requestAnimationFrame(() => requestAnimationFrame(() => (L.painted = P.now())));
   }, true);
 
-  var dir = s.src.replace(/[^/]*$/, '');
-  var boot = function () {
+  const dir = s.src.replace(/[^/]*$/, '');
+  const boot = () =>
     import(dir + 'm/__GLUE__')
-      .then(function (m) {
+      .then((m) =>
         // The module is pinned by its Subresource Integrity hash.
-        return m.default({ module_or_path: fetch(dir + 'm/__WASM__', { integrity: '__WASM_SRI__' }) }).then(function () {
+        m.default({ module_or_path: fetch(dir + 'm/__WASM__', { integrity: '__WASM_SRI__' }) }).then(() => {
           // Entries queued but not yet delivered are handed over too.
-          observers.forEach(function (o) { o[0].takeRecords().forEach(o[1]); o[0].disconnect(); });
+          for (const [po, cb] of observers) {
+            po.takeRecords().forEach(cb);
+            po.disconnect();
+          }
           w.removeEventListener('load', onResourceLoad, true);
           m.start(L);
           L.started = 1;
           api.feedback = m.feedback;
-          api.tag = function (key, value) { m.tag(String(key), String(value)); };
+          api.tag = (key, value) => m.tag(String(key), String(value));
           if (m.ask) api.ask = m.ask;
-          queue.forEach(function (call) { api[call[0]].apply(null, call[1]); });
+          for (const [name, args] of queue) api[name](...args);
           queue.length = 0;
-        });
-      })
-      .catch(function () { /* the loader's own beacon still covers this view */ });
-  };
-  var idle = function () { w.requestIdleCallback ? requestIdleCallback(boot, { timeout: 2000 }) : setTimeout(boot, 50); };
+        }),
+      )
+      .catch(() => { /* the loader's own beacon still covers this view */ });
+  const idle = () => (w.requestIdleCallback ? requestIdleCallback(boot, { timeout: 2000 }) : setTimeout(boot, 50));
   if (d.readyState == 'complete') idle();
-  else w.addEventListener('load', function () { setTimeout(idle); });
+  else w.addEventListener('load', () => setTimeout(idle));
 })(window, document);

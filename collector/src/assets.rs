@@ -57,7 +57,11 @@ pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static(MODULE_CACHE),
             )));
-    let router = cross_origin(client).merge(dashboard(&dist.join("dashboard")));
+    // The files are chosen by Accept-Encoding (brotli, gzip or plain), so a
+    // shared cache must key them by it.
+    let router = cross_origin(client)
+        .merge(dashboard(&dist.join("dashboard")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::VARY, HeaderValue::from_static("accept-encoding")));
     if !demo {
         return router;
     }
