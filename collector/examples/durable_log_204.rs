@@ -24,6 +24,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::{routing::post, Router};
 use palaute_collector::ingest::{ua, validate};
 use palaute_collector::model::now_ms;
+use palaute_collector::store::sqlite::next_group;
 use tokio::sync::{mpsc, oneshot};
 
 /// One snapshot's log line and where to say that it is durable.
@@ -69,17 +70,11 @@ async fn ingest(State(appends): State<Arc<mpsc::Sender<Append>>>, headers: Heade
     StatusCode::NO_CONTENT
 }
 
-/// Appends each group of queued lines with one write and one `fdatasync`,
-/// then answers every line of the group.
+/// Appends each group of queued lines (formed as the collector's SQLite
+/// writer forms its commits) with one write and one `fdatasync`, then
+/// answers every line of the group.
 fn write_loop(mut log: File, mut queue: mpsc::Receiver<Append>) {
-    while let Some(first) = queue.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(append) => group.push(append),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = next_group(&mut queue, MAX_GROUP) {
         let bytes: Vec<u8> = group.iter().flat_map(|(line, _)| line.iter().copied()).collect();
         let outcome = log.write_all(&bytes).and_then(|()| log.sync_data());
         for (_, done) in group {

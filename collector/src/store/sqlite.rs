@@ -105,20 +105,27 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 /// stays bounded (about 8 MiB) under constant ingest.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 2_000;
 
+/// One group commit's worth of a writer's queue: waits for the first item,
+/// then takes every item already queued behind it, up to `max`. `None` once
+/// the queue is closed and empty.
+pub fn next_group<T>(queue: &mut mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let mut group = vec![queue.blocking_recv()?];
+    while group.len() < max {
+        match queue.try_recv() {
+            Ok(item) => group.push(item),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
 fn write_loop(
     mut connection: Connection,
     mut jobs: mpsc::Receiver<WriteJob>,
     max_batch: usize,
     commit_seconds: Option<prometheus::Histogram>,
 ) {
-    while let Some(first) = jobs.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_group(&mut jobs, max_batch) {
         let started = std::time::Instant::now();
         let outcomes = write_batch(&mut connection, &batch);
         if let Some(histogram) = &commit_seconds {
