@@ -105,7 +105,8 @@ pub fn keeps(interaction_id: f64) -> bool {
 }
 
 /// A measurement by its [`Metric`] index: TTFB, FCP, LCP, DCL, load, CLS,
-/// INP, INP's interaction id, input delay, processing, presentation.
+/// INP, INP's interaction id, input delay, processing, presentation
+/// (`tests/unit/metric-order.test.mjs` checks the JavaScript against it).
 #[wasm_bindgen]
 pub fn metric(index: u32) -> f64 {
     with(|view| Metric::from_index(index).and_then(|m| view.metric(m)).unwrap_or(f64::NAN))
