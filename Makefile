@@ -58,7 +58,6 @@ lint: setup
 test: client lint
 	cargo test --workspace
 	cargo build -p palaute-collector
-	node --test tests/unit/
 	node --test --test-timeout=120000 tests/e2e/
 
 bench: client

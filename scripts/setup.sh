@@ -21,7 +21,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-for component in clippy rustfmt; do
+# rust-src: the release wasm module builds its own std (scripts/build-client.sh).
+for component in clippy rustfmt rust-src; do
   rustup component list --installed | grep -q "^$component" || rustup component add "$component"
 done
 

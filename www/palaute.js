@@ -12,8 +12,8 @@
  * - if the visitor leaves before the module runs, sends the page view itself
  *   (and keeps it in the outbox, which the module of a later view re-sends);
  * - after the page's `load` event, in idle time, fetches the client module
- *   (`www/client/`, bundled with the glue of its Rust/wasm rules; so it
- *   never competes with the page's own resources) and hands it over.
+ *   (the Rust/wasm module and its wasm-bindgen glue; so it never competes
+ *   with the page's own resources) and hands it over.
  *
  * `make build` minifies this file and replaces __GLUE__ and __WASM__ with the
  * content-hashed names of the module's files.

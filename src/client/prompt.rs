@@ -1,57 +1,281 @@
-//! Whether the feedback prompt asks by itself now
-//! ([`crate::feedback::policy`]), after what the current page view went
-//! through. The JavaScript half draws it.
+//! The one-click feedback prompt on the page: when it asks, what happens on
+//! each answer, and its Shadow DOM.
 //!
-//! The trigger mode (`data-feedback`) arrives as its code
-//! ([`Mode::from_code`]); NaN stands for "none".
+//! It asks by itself once the page has settled ([`SETTLE_MS`] after the
+//! module started), after a slow interaction, or shortly after a visitor
+//! who left during loading comes back, when [`Policy`] says so (trigger
+//! mode, frequency cap, never for robots, never twice). A rating is sent at
+//! once; the optional comment follows in a second beacon of the same page
+//! view. Showing the prompt records the time in
+//! `localStorage['palaute:asked']` (a timestamp and nothing else) for the
+//! per-origin cap.
+//!
+//! On the page it is a `<palaute-prompt>` element at the end of the body
+//! whose Shadow DOM holds the prompt, fixed to a corner of the viewport, so
+//! it shifts nothing and the site's CSS and the prompt's never meet. Its
+//! markup is [`crate::feedback::markup`]'s, from the prompt's own words
+//! only; what a visitor types is read as a value, never put into markup.
 
+use gloo_events::EventListener;
 use wasm_bindgen::prelude::*;
+use web_sys::{
+    CssStyleSheet, Element, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode,
+};
 
-use crate::feedback::policy::{Experience, Mode, Moment, Policy};
+use super::js;
+use super::session::{self, Session};
+use super::transport::storage;
+use crate::feedback::markup::{self, Action, COMMENT_ID, STEP_ID};
+use crate::feedback::policy::{Experience, Moment, Policy};
+use crate::feedback::words::{self, Words};
+use crate::limits::{cut, MAX_COMMENT_CHARS};
 use crate::vitals::view::Metric;
-use crate::wire::Scale;
+use crate::wire::{Feedback, Scale};
 
-use super::measure;
+/// How long after the module starts the page counts as settled, ms.
+pub const SETTLE_MS: u32 = 2000;
+/// Delay before asking a visitor who came back to the page, ms.
+pub const RETURN_DELAY_MS: u32 = 1000;
+/// How long the thanks stay before the prompt goes, ms.
+pub const THANKS_MS: u32 = 3000;
+/// The `localStorage` key of the time the prompt last asked on this origin.
+pub const ASKED_KEY: &str = "palaute:asked";
+/// The prompt's stylesheet (`prompt.css`, minified by `build.rs`), adopted as a constructed sheet.
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/prompt.css"));
 
-fn experience(visible: bool) -> Experience {
-    measure::with(|view| Experience {
-        lcp_ms: view.metric(Metric::Lcp),
-        load_ms: view.metric(Metric::Load),
-        inp_ms: view.metric(Metric::Inp),
-        returned_after_abandoning: view.returned_after_abandoning(visible),
-    })
+/// The prompt's state over the page's life.
+#[derive(Default)]
+pub struct Prompt {
+    /// The page has settled: the prompt may ask by itself.
+    settled: bool,
+    /// Asked (or answered) in this page view: it will not ask by itself again.
+    done: bool,
+    /// The rating given in the prompt, awaiting the optional comment.
+    rating: Option<u8>,
+    /// The prompt while it is on the page.
+    open: Option<Open>,
+    /// Prompts opened in this page's life, so that a timer closes only the
+    /// prompt it was set for.
+    opened: u32,
 }
 
-/// Whether `rating` is an answer on the site's scale (`five`: 1 to 5, else
-/// thumbs: 0 or 1): the rule the collector validates with.
-#[wasm_bindgen]
-pub fn accepts(five: bool, rating: f64) -> bool {
-    let scale = if five { Scale::Five } else { Scale::Thumbs };
-    rating == f64::from(rating as u8) && scale.accepts(rating as u8)
+/// The prompt on the page; dropping it takes it away (and its listeners).
+struct Open {
+    host: Element,
+    root: ShadowRoot,
+    words: &'static Words,
+    _click: EventListener,
+    _escape: EventListener,
 }
 
-/// Whether the trigger mode wants to ask after this page view so far,
-/// before the moment is looked at (so the page's storage is read only then).
-#[wasm_bindgen]
-pub fn wants(mode: u8, visible: bool) -> bool {
-    Policy::new(Mode::from_code(mode), None).wants(&experience(visible))
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.host.remove();
+    }
 }
 
-/// Whether the prompt asks by itself now. `cap_days` is
-/// `data-feedback-days` as `parseFloat` reads it; `last_asked_ms` (NaN:
-/// never asked on this origin) and `now_ms` are epoch times.
-#[wasm_bindgen]
-pub fn asks(
-    mode: u8,
-    cap_days: f64,
-    visible: bool,
-    automated: bool,
-    done_in_view: bool,
-    last_asked_ms: f64,
-    now_ms: f64,
-) -> bool {
-    let known = |value: f64| (!value.is_nan()).then_some(value);
-    let moment =
-        Moment { automated, done_in_view, visible, settled: true, last_asked_ms: known(last_asked_ms), now_ms };
-    Policy::new(Mode::from_code(mode), known(cap_days)).asks(&experience(visible), &moment)
+impl Open {
+    /// Replaces the current step. Focus moves to `focus` only when the
+    /// visitor's focus was already in the prompt (as after rating with the
+    /// keyboard): the prompt never takes focus by itself.
+    fn step(&self, markup: &str, focus: Option<&str>) {
+        let focused = self.root.active_element().is_some();
+        if let Some(step) = self.root.get_element_by_id(STEP_ID) {
+            step.set_inner_html(markup);
+        }
+        if let Some(id) = focus.filter(|_| focused) {
+            if let Some(field) = self.root.get_element_by_id(id) {
+                let _ = field.unchecked_into::<HtmlElement>().focus();
+            }
+        }
+    }
+}
+
+impl Prompt {
+    /// A new page view of the same page (a bfcache restore): still settled,
+    /// nothing asked yet.
+    pub fn new_view(&mut self) {
+        self.done = false;
+        self.rating = None;
+        self.open = None;
+    }
+}
+
+/// Starts the settle clock; called once when the module starts.
+pub fn schedule_settle() {
+    js::after(
+        SETTLE_MS,
+        Box::new(|| {
+            session::with(|s| {
+                s.prompt.settled = true;
+                consider(s);
+            });
+        }),
+    );
+}
+
+/// The page is visible again: a visitor who left while it loaded may be
+/// asked, after a short moment.
+pub fn on_visible() {
+    js::after(
+        RETURN_DELAY_MS,
+        Box::new(|| {
+            session::with(consider);
+        }),
+    );
+}
+
+fn experience(s: &Session, visible: bool) -> Experience {
+    let rules = &s.view.rules;
+    Experience {
+        lcp_ms: rules.metric(Metric::Lcp),
+        load_ms: rules.metric(Metric::Load),
+        inp_ms: rules.metric(Metric::Inp),
+        returned_after_abandoning: rules.returned_after_abandoning(visible),
+    }
+}
+
+/// Asks, if the site's policy says so now.
+pub fn consider(s: &mut Session) {
+    if s.prompt.done || !s.prompt.settled || s.prompt.open.is_some() {
+        return;
+    }
+    s.measure();
+    let w = js::window();
+    let visible = !w.document().is_some_and(|d| d.hidden());
+    let policy = Policy::new(s.settings.mode, s.settings.cap_days);
+    let experience = experience(s, visible);
+    // Called after every batch of performance entries: the storage is read
+    // only when the experience calls for a prompt.
+    if !policy.wants(&experience) {
+        return;
+    }
+    let last = storage().and_then(|s| s.get_item(ASKED_KEY).ok().flatten()).map(|t| js_sys::parse_float(&t));
+    let moment = Moment {
+        automated: js::flag(&w.navigator(), "webdriver") == Some(true),
+        done_in_view: s.view.beacon.feedback.is_some(),
+        visible,
+        settled: true,
+        last_asked_ms: last.and_then(js::known),
+        now_ms: js_sys::Date::now(),
+    };
+    if policy.asks(&experience, &moment) {
+        show(s);
+    }
+}
+
+/// `palaute.ask()`: shows the prompt now. The page's own call is not held
+/// back by the trigger mode or the cap (but counts for the cap).
+pub fn ask(s: &mut Session) {
+    if s.prompt.open.is_none() {
+        show(s);
+    }
+}
+
+/// Records the visitor's answer on the page view and sends it at once;
+/// `false` when the rating is not on the site's scale.
+pub fn record(s: &mut Session, rating: f64, comment: Option<&str>) -> bool {
+    let scale = s.scale();
+    let whole = rating as u8;
+    if f64::from(whole) != rating || !scale.accepts(whole) {
+        return false;
+    }
+    let view = &mut s.view;
+    let earlier = view.beacon.feedback.as_ref();
+    // A comment for the rating already given keeps the time of the rating.
+    let at_ms = match earlier {
+        Some(e) if e.rating == whole && comment.is_some() => e.at_ms,
+        _ => view.rules.since_start(js::now()),
+    };
+    let comment = comment.map(|c| String::from(cut(c, MAX_COMMENT_CHARS)));
+    view.beacon.feedback = Some(Feedback { rating: whole, scale, comment, at_ms });
+    s.send(false);
+    true
+}
+
+fn show(s: &mut Session) {
+    let w = js::window();
+    let languages = w.navigator().languages();
+    let words = words::choose(&s.settings.lang, languages.iter().filter_map(|l| l.as_string()));
+    let five = s.scale() == Scale::Five;
+    let p = &mut s.prompt;
+    p.done = true;
+    p.rating = None;
+    p.opened += 1;
+    p.open = draw(words, five);
+    if let (Some(storage), Ok(now)) = (storage(), js_sys::JSON::stringify(&js_sys::Date::now().into())) {
+        let _ = storage.set_item(ASKED_KEY, &String::from(now));
+    }
+}
+
+fn on_action(s: &mut Session, action: Action) {
+    let Some(words) = s.prompt.open.as_ref().map(|open| open.words) else { return };
+    match action {
+        Action::Rate(value) => {
+            if record(s, f64::from(value), None) {
+                s.prompt.rating = Some(value);
+                if let Some(open) = &s.prompt.open {
+                    open.step(&markup::comment(words), Some(COMMENT_ID));
+                }
+            }
+        }
+        Action::Close => s.prompt.open = None,
+        Action::Send | Action::Skip => {
+            let Some(open) = &s.prompt.open else { return };
+            let field = open.root.get_element_by_id(COMMENT_ID);
+            let typed = field.map(|f| f.unchecked_into::<HtmlTextAreaElement>().value()).unwrap_or_default();
+            open.step(&markup::thanks(words), None);
+            let comment = typed.trim();
+            if let (Some(rating), Action::Send, false) = (s.prompt.rating, action, comment.is_empty()) {
+                record(s, f64::from(rating), Some(comment));
+            }
+            let thanked = s.prompt.opened;
+            js::after(
+                THANKS_MS,
+                Box::new(move || {
+                    session::with(|s| {
+                        if s.prompt.opened == thanked {
+                            s.prompt.open = None;
+                        }
+                    });
+                }),
+            );
+        }
+    }
+}
+
+/// Puts the prompt on the page. It takes no focus.
+fn draw(words: &'static Words, five: bool) -> Option<Open> {
+    let d = js::window().document()?;
+    let host = d.create_element("palaute-prompt").ok()?;
+    let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
+    let mut html = String::new();
+    // A constructed stylesheet, which a strict Content-Security-Policy
+    // allows; without constructable stylesheets, an inline one (needs style-src).
+    match CssStyleSheet::new() {
+        Ok(sheet) => {
+            let _ = sheet.replace_sync(STYLE);
+            root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+        }
+        Err(_) => {
+            html.push_str("<style>");
+            html.push_str(STYLE);
+            html.push_str("</style>");
+        }
+    }
+    html.push_str(&markup::prompt(words, five));
+    root.set_inner_html(&html);
+    let click = EventListener::new(&root, "click", |e| {
+        let button = e.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|t| t.closest("button").ok()?);
+        if let Some(action) = button.and_then(|b| b.get_attribute("data-a")).and_then(|a| Action::parse(&a)) {
+            session::with(|s| on_action(s, action));
+        }
+    });
+    let escape = EventListener::new(&js::window(), "keydown", |e| {
+        if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
+            session::with(|s| on_action(s, Action::Close));
+        }
+    });
+    d.body().map_or_else(|| d.document_element(), |b| Some(b.into()))?.append_child(&host).ok()?;
+    Some(Open { host, root, words, _click: click, _escape: escape })
 }

@@ -4,5 +4,6 @@
 pub mod cls;
 pub mod inp;
 pub mod leave;
+pub mod selector;
 pub mod thresholds;
 pub mod view;

@@ -61,17 +61,6 @@ pub enum Metric {
     InpPresentation,
 }
 
-impl Metric {
-    /// The metric of its index in the declaration order (how the browser
-    /// module receives it).
-    pub fn from_index(index: u32) -> Option<Metric> {
-        use Metric::*;
-        [Ttfb, Fcp, Lcp, Dcl, Load, Cls, Inp, InpInteraction, InpInputDelay, InpProcessing, InpPresentation]
-            .get(index as usize)
-            .copied()
-    }
-}
-
 impl PageView {
     /// The page's own view: it starts at `activation_start` (0 unless
     /// prerendered) and was first hidden at `first_hidden` (infinite while

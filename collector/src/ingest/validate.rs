@@ -218,7 +218,7 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         feedback_scale: feedback.as_ref().map(|f| f.scale.as_str().to_string()),
         feedback_comment: feedback.as_ref().and_then(|f| f.comment.clone()),
         feedback_at_ms: feedback.as_ref().map(|f| f.at_ms),
-        tags: beacon.tags,
+        tags: beacon.tags.into(),
     };
     Snapshot { seq: beacon.seq, received_at: context.received_at, view }
 }

@@ -1,0 +1,70 @@
+// Shortens the names the wasm module imports from wasm-bindgen's glue (such
+// as `__wbg_instanceof_PageTransitionEvent_82193d5b19677567`, mostly hash)
+// to short ones, in the module's import section and in the glue alike.
+// Every name must occur exactly once in the glue, or nothing is changed.
+//   node scripts/shorten-imports.mjs MODULE.wasm GLUE.js
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [wasmPath, gluePath] = process.argv.slice(2);
+const wasm = readFileSync(wasmPath);
+let glue = readFileSync(gluePath, 'utf8');
+
+const leb = (bytes, at) => {
+  let value = 0, shift = 0, byte;
+  do { byte = bytes[at++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+  return [value, at];
+};
+const encodeLeb = (value) => {
+  const out = [];
+  do { let byte = value & 0x7f; value = Math.floor(value / 128); if (value) byte |= 0x80; out.push(byte); } while (value);
+  return Buffer.from(out);
+};
+const name = (bytes, at) => { const [n, start] = leb(bytes, at); return [bytes.subarray(start, start + n).toString('utf8'), start + n]; };
+const encodeName = (text) => Buffer.concat([encodeLeb(Buffer.byteLength(text)), Buffer.from(text)]);
+const limits = (bytes, at) => { const flags = bytes[at++]; [, at] = leb(bytes, at); if (flags & 1) [, at] = leb(bytes, at); return at; };
+
+// Find the import section.
+let at = 8;
+let section;
+while (at < wasm.length) {
+  const id = wasm[at];
+  const [size, body] = leb(wasm, at + 1);
+  if (id === 2) { section = { start: at, body, end: body + size }; break; }
+  at = body + size;
+}
+if (!section) throw new Error('no import section');
+
+const [count, first] = leb(wasm, section.body);
+const entries = [];
+const renamed = new Map();
+at = first;
+for (let i = 0; i < count; i++) {
+  const [module, afterModule] = name(wasm, at);
+  const [field, afterField] = name(wasm, afterModule);
+  const kind = wasm[afterField];
+  let end = afterField + 1;
+  if (kind === 0) [, end] = leb(wasm, end); // function: type index
+  else if (kind === 1) end = limits(wasm, end + 1); // table: reference type, limits
+  else if (kind === 2) end = limits(wasm, end); // memory
+  else if (kind === 3) end += 2; // global: value type, mutability
+  else if (kind === 4) [, end] = leb(wasm, end + 1); // tag
+  else throw new Error(`import kind ${kind}`);
+  let short = field;
+  if ((module === 'wbg' || module.startsWith('./')) && field.length > 3) {
+    short = renamed.get(field) ?? `w${renamed.size.toString(36)}`;
+    renamed.set(field, short);
+  }
+  entries.push(Buffer.concat([encodeName(module), encodeName(short), wasm.subarray(afterField, end)]));
+  at = end;
+}
+
+for (const [long, short] of renamed) {
+  const uses = glue.split(long).length - 1;
+  if (uses !== 1) throw new Error(`${long} occurs ${uses} times in the glue`);
+  glue = glue.replace(long, short);
+}
+const body = Buffer.concat([encodeLeb(count), ...entries]);
+const out = Buffer.concat([wasm.subarray(0, section.start), Buffer.from([2]), encodeLeb(body.length), body, wasm.subarray(section.end)]);
+writeFileSync(wasmPath, out);
+writeFileSync(gluePath, glue);
+console.log(`shortened ${renamed.size} import names`);

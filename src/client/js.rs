@@ -1,0 +1,142 @@
+//! What the module reads from JavaScript beyond web-sys' types: a small
+//! `extern` block for the performance entries web-sys does not type
+//! (`largest-contentful-paint`, `layout-shift`, Event Timing) and
+//! `js_sys::Reflect` for fields that only some browsers have (Network
+//! Information, `deviceMemory`, `activationStart`, `prerendering`) and for
+//! the loader's hand-over object.
+
+use js_sys::Reflect;
+use wasm_bindgen::prelude::*;
+use web_sys::{Node, Performance, PerformanceEntry, Window};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `largest-contentful-paint` entry.
+    #[wasm_bindgen(extends = PerformanceEntry)]
+    pub type LcpEntry;
+    /// The image's URL (empty for text).
+    #[wasm_bindgen(method, getter)]
+    pub fn url(this: &LcpEntry) -> String;
+    /// The element, while it is in the document.
+    #[wasm_bindgen(method, getter)]
+    pub fn element(this: &LcpEntry) -> Option<Node>;
+    /// The element's id attribute at the time of the paint.
+    #[wasm_bindgen(method, getter)]
+    pub fn id(this: &LcpEntry) -> String;
+
+    /// A `layout-shift` entry.
+    #[wasm_bindgen(extends = PerformanceEntry)]
+    pub type ShiftEntry;
+    /// The shift's score.
+    #[wasm_bindgen(method, getter)]
+    pub fn value(this: &ShiftEntry) -> f64;
+    /// Whether it followed an input within 500 ms.
+    #[wasm_bindgen(method, getter, js_name = hadRecentInput)]
+    pub fn had_recent_input(this: &ShiftEntry) -> bool;
+
+    /// An `event` or `first-input` entry (Event Timing).
+    #[wasm_bindgen(extends = PerformanceEntry)]
+    pub type EventEntry;
+    /// The interaction it belongs to (0 or absent: none).
+    #[wasm_bindgen(method, getter, js_name = interactionId)]
+    pub fn interaction_id(this: &EventEntry) -> f64;
+    /// When its handlers started.
+    #[wasm_bindgen(method, getter, js_name = processingStart)]
+    pub fn processing_start(this: &EventEntry) -> f64;
+    /// When its handlers ended.
+    #[wasm_bindgen(method, getter, js_name = processingEnd)]
+    pub fn processing_end(this: &EventEntry) -> f64;
+    /// The event's target, while it is in the document.
+    #[wasm_bindgen(method, getter)]
+    pub fn target(this: &EventEntry) -> Option<Node>;
+}
+
+/// The page's window (the module only runs in one).
+pub fn window() -> Window {
+    // SAFETY of the cast: the loader only starts the module in a window.
+    js_sys::global().unchecked_into()
+}
+
+/// The page's `performance` (the loader checked it exists).
+pub fn performance() -> Performance {
+    get(&window(), "performance").unchecked_into()
+}
+
+/// `performance.now()`.
+pub fn now() -> f64 {
+    performance().now()
+}
+
+/// `target[key]`, `undefined` when it cannot be read.
+pub fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `target[key]` as a number, when it is one (not NaN).
+pub fn num(target: &JsValue, key: &str) -> Option<f64> {
+    get(target, key).as_f64().filter(|n| !n.is_nan())
+}
+
+/// `target[key]` as a non-empty string, when it is one.
+pub fn text(target: &JsValue, key: &str) -> Option<String> {
+    get(target, key).as_string().filter(|s| !s.is_empty())
+}
+
+/// `target[key]` as a boolean, when it is one.
+pub fn flag(target: &JsValue, key: &str) -> Option<bool> {
+    get(target, key).as_bool()
+}
+
+/// Sets `target[key] = value`, ignoring failures.
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// A number the browser gave, `None` for NaN (an absent field read as a number).
+pub fn known(value: f64) -> Option<f64> {
+    (!value.is_nan()).then_some(value)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, for `then` with plain functions (js-sys' `then2` takes
+    /// closures that must outlive the call; the module's are one-shot and
+    /// free themselves once called).
+    pub type Thenable;
+    /// `promise.then(fulfilled, rejected)`.
+    #[wasm_bindgen(method)]
+    pub fn then(this: &Thenable, fulfilled: &JsValue, rejected: &JsValue);
+
+    /// A `PerformanceObserver`, for `observe` with its init as a plain
+    /// object (web-sys' `PerformanceObserverInit` has no `type`,
+    /// `buffered` or `durationThreshold`) and its error caught.
+    pub type Observing;
+    /// `observer.observe(init)`.
+    #[wasm_bindgen(method, catch)]
+    pub fn observe(this: &Observing, init: &js_sys::Object) -> Result<(), JsValue>;
+}
+
+/// Runs `settled` once `promise` settles, with its value or its error
+/// (one function for both, so nothing is left behind either way). Boxed,
+/// as [`after`]'s, so that every callback shares one closure shim.
+pub fn when_settled(promise: &js_sys::Promise, settled: Box<dyn FnOnce(JsValue)>) {
+    let callback = Closure::once_into_js(settled);
+    promise.unchecked_ref::<Thenable>().then(&callback, &callback);
+}
+
+/// Runs `f` once, `ms` from now (a gloo-timers `Timeout`, left to run).
+/// Boxed: every timer of the module shares one closure shim.
+pub fn after(ms: u32, f: Box<dyn FnOnce()>) {
+    gloo_timers::callback::Timeout::new(ms, f).forget();
+}
+
+/// Runs `f` on the second animation frame from now (when a page restored
+/// from the back/forward cache has painted).
+pub fn after_two_frames(f: Box<dyn FnOnce()>) {
+    let outer: Box<dyn FnOnce()> = Box::new(move || {
+        let inner = Closure::once_into_js(f);
+        let _ = window().request_animation_frame(inner.unchecked_ref());
+    });
+    let outer = Closure::once_into_js(outer);
+    let _ = window().request_animation_frame(outer.unchecked_ref());
+}

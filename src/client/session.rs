@@ -1,0 +1,546 @@
+//! The page view and the page lifecycle: what is read from the browser, and
+//! when it is sent. Hidden → send, visible again → the visitor is back,
+//! `pagehide` → send, back/forward-cache restore → a new page view with its
+//! own id.
+//!
+//! What the readings mean is [`PageView`]'s (time origin, paints before the
+//! page was hidden, CLS windows, INP, LCP sub-parts, by the web-vitals
+//! library's rules). Here: the observers and listeners, the strings (URL,
+//! selectors, navigation type) and the snapshot, a [`Beacon`].
+
+use std::cell::RefCell;
+
+use gloo_events::{EventListener, EventListenerOptions};
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, Event, Node, PageTransitionEvent, PerformanceEntry, PerformanceResourceTiming};
+
+use super::js::{self, EventEntry, LcpEntry, ShiftEntry};
+use super::observe::Observer;
+use super::{prompt, transport};
+use crate::feedback::policy::Mode;
+use crate::vitals::inp::EventTiming;
+use crate::vitals::selector::{self, Part};
+use crate::vitals::view::{Metric, PageView};
+use crate::wire::{Beacon, InpSubparts, LcpSubparts, NavType, Scale, Source, WIRE_VERSION};
+
+/// The module's one session, in a `static` rather than a `thread_local!`
+/// (whose every access carries a panic path, measured at 0.6 KB brotli).
+struct Global(RefCell<Option<Session>>);
+
+// SAFETY: the module runs on the page's one thread (wasm32 without the
+// `atomics` feature has no threads), so the cell is never shared between
+// threads.
+unsafe impl Sync for Global {}
+
+static SESSION: Global = Global(RefCell::new(None));
+
+/// Runs `f` on the session, once the module has started. A call made while
+/// the session is in use (a page's handler run synchronously by something
+/// the module did) is dropped rather than panicking.
+pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Option<R> {
+    SESSION.0.try_borrow_mut().ok()?.as_mut().map(f)
+}
+
+/// Event Timing entries kept for INP's target, at most (pruned to the
+/// longest interactions past it).
+const MAX_HELD: usize = 20;
+
+/// The script tag's settings, read once from the loader's hand-over object.
+pub struct Settings {
+    /// `data-feedback`.
+    pub mode: Mode,
+    /// `data-feedback-days` as `parseFloat` reads it.
+    pub cap_days: Option<f64>,
+    /// `data-lang`.
+    pub lang: String,
+    /// `data-feedback-scale`: the tag's choice of scale, if any.
+    pub scale: Option<Scale>,
+}
+
+/// One page view: its snapshot and what its values are measured against.
+pub struct View {
+    /// The snapshot to send, brought up to date by [`Session::refresh`].
+    pub beacon: Beacon,
+    /// The view's measurements.
+    pub rules: PageView,
+    /// Its start, `performance.now()` time.
+    origin: f64,
+    /// Event Timing entries that set an interaction's latency, by interaction id.
+    held: Vec<(u64, EventEntry)>,
+    lcp_entry: Option<LcpEntry>,
+    visible_before: f64,
+    errors_before: f64,
+}
+
+/// The page's session: the loader's hand-over, the current page view, and
+/// everything the module holds while the page lives.
+pub struct Session {
+    /// The loader's hand-over object (`window.palaute.L`), shared for the
+    /// page's lifetime: visibility, errors and early entries are its.
+    pub loader: JsValue,
+    /// `POST` URL of beacons.
+    pub beacon_url: String,
+    /// The script tag's settings.
+    pub settings: Settings,
+    /// The current page view.
+    pub view: View,
+    /// The site's default scale on the collector is five-point.
+    pub site_five: bool,
+    /// The prompt's state.
+    pub prompt: prompt::Prompt,
+    /// Beacons sent for the current view (its last `seq`).
+    sent: u32,
+    /// The last snapshot sent, encoded with `seq` 0, to skip repeats.
+    last: Option<String>,
+    observers: Vec<Observer>,
+    _listeners: Vec<EventListener>,
+}
+
+fn document() -> Document {
+    js::window().document().unwrap_throw()
+}
+
+fn hidden() -> bool {
+    document().hidden()
+}
+
+fn prerendering(d: &Document) -> bool {
+    js::flag(d, "prerendering") == Some(true)
+}
+
+fn interaction_count() -> f64 {
+    js::num(&js::performance(), "interactionCount").unwrap_or(0.0)
+}
+
+/// The navigation entry when it is valid, as web-vitals: `responseStart`
+/// positive and not in the future.
+fn nav_entry() -> Option<PerformanceResourceTiming> {
+    let p = js::performance();
+    let entry: PerformanceResourceTiming = p.get_entries_by_type("navigation").get(0).dyn_into().ok()?;
+    let start = entry.response_start();
+    (start > 0.0 && start < p.now()).then_some(entry)
+}
+
+/// The short selector of `node` and its ancestors ([`selector::selector`]).
+pub fn selector_of(node: Option<Node>) -> Option<String> {
+    let mut node = node;
+    selector::selector(|| {
+        let here = node.take().filter(|n| n.node_type() != Node::DOCUMENT_NODE)?;
+        let element = here.node_type() == Node::ELEMENT_NODE;
+        let mut part = Part { element, name: here.node_name(), ..Part::default() };
+        if element {
+            let el: &Element = here.unchecked_ref();
+            part.id = el.id();
+            part.classes = el.class_list().value();
+        }
+        node = here.parent_node();
+        Some(part)
+    })
+}
+
+impl Session {
+    fn loader_num(&self, key: &str) -> f64 {
+        js::num(&self.loader, key).unwrap_or(0.0)
+    }
+
+    /// Total visible time of the page up to `now` (the loader tracks it from the start).
+    fn visible_until(&self, now: f64) -> f64 {
+        let since = self.loader_num("vs");
+        self.loader_num("vis") + if since >= 0.0 { (now - since).max(0.0) } else { 0.0 }
+    }
+
+    /// A new page view starting at `origin` (`performance.now()` time),
+    /// first hidden at `hid`. A `restored` one (bfcache) counts
+    /// interactions, visible time and errors from its own start.
+    fn new_view(&self, id: String, origin: f64, hid: f64, restored: bool) -> View {
+        let rules =
+            if restored { PageView::restored(origin, interaction_count()) } else { PageView::navigation(origin, hid) };
+        let d = document();
+        let location = js::window().location();
+        let mut url = location.pathname().unwrap_or_default();
+        url.push_str(&location.search().unwrap_or_default());
+        let host = location.host().unwrap_or_default();
+        let referrer_host =
+            web_sys::Url::new(&d.referrer()).ok().map(|u| u.host()).filter(|h| !h.is_empty() && *h != host);
+        let beacon = Beacon {
+            v: WIRE_VERSION,
+            site: js::text(&self.loader, "site").unwrap_or_default(),
+            id,
+            src: Source::Module,
+            url,
+            referrer_host,
+            start: js::performance().time_origin() + origin,
+            ..Beacon::default()
+        };
+        View {
+            beacon,
+            rules,
+            origin,
+            held: Vec::new(),
+            lcp_entry: None,
+            visible_before: if restored { self.visible_until(origin) } else { 0.0 },
+            errors_before: if restored { self.loader_num("err") } else { 0.0 },
+        }
+    }
+
+    /// Navigation Timing of the page's own view: its times to the rules; type and status.
+    fn read_nav(&mut self) {
+        let view = &mut self.view;
+        if !view.rules.loading() {
+            return;
+        }
+        let Some(e) = nav_entry() else { return };
+        let (dcl, load) = (js::num(&e, "domContentLoadedEventStart"), js::num(&e, "loadEventStart"));
+        view.rules.navigation_timing(e.response_start(), dcl.unwrap_or(0.0), load.unwrap_or(0.0));
+        let b = &mut view.beacon;
+        b.response_status = js::num(&e, "responseStatus").filter(|s| *s > 0.0).map(|s| s as u16);
+        let d = document();
+        b.nav_type = Some(if view.origin > 0.0 || prerendering(&d) {
+            NavType::Prerender
+        } else if js::flag(&d, "wasDiscarded") == Some(true) {
+            NavType::Restore
+        } else {
+            match js::text(&e, "type").as_deref() {
+                Some("reload") => NavType::Reload,
+                Some("back_forward") => NavType::BackForward,
+                _ => NavType::Navigate,
+            }
+        });
+    }
+
+    fn on_paint(&mut self, e: JsValue) {
+        let e: PerformanceEntry = e.unchecked_into();
+        if e.name() == "first-contentful-paint" {
+            self.view.rules.first_contentful_paint(e.start_time());
+        }
+    }
+
+    /// An LCP candidate; when the rules take it (painted while visible),
+    /// its element and URL are the attribution.
+    fn on_lcp(&mut self, e: JsValue) {
+        let e: LcpEntry = e.unchecked_into();
+        let view = &mut self.view;
+        if !view.rules.largest_contentful_paint(e.start_time()) {
+            return;
+        }
+        let b = &mut view.beacon;
+        b.lcp_url = Some(e.url()).filter(|u| !u.is_empty());
+        b.lcp_element = selector_of(e.element()).or_else(|| {
+            let id = e.id();
+            (!id.is_empty()).then(|| {
+                let mut sel = String::from("#");
+                sel.push_str(&id);
+                sel
+            })
+        });
+        view.lcp_entry = Some(e);
+    }
+
+    fn on_shift(&mut self, e: JsValue) {
+        let e: ShiftEntry = e.unchecked_into();
+        self.view.rules.layout_shift(e.start_time(), e.value(), e.had_recent_input());
+    }
+
+    fn on_event(&mut self, e: JsValue) {
+        let e: EventEntry = e.unchecked_into();
+        let start = e.start_time();
+        let id = js::known(e.interaction_id()).unwrap_or(0.0) as u64;
+        let processing = |t: f64| js::known(t).filter(|t| *t > 0.0).unwrap_or(start);
+        let timing = EventTiming {
+            interaction_id: id,
+            duration: e.duration(),
+            processing_start: processing(e.processing_start()),
+            processing_end: processing(e.processing_end()),
+        };
+        let view = &mut self.view;
+        if view.rules.event_timing(timing, start) {
+            view.held.retain(|(held, _)| *held != id);
+            view.held.push((id, e));
+        }
+        view.rules.interaction_count(interaction_count());
+        // Only the entries of the longest interactions (and the reported one) are worth keeping.
+        if view.held.len() > MAX_HELD {
+            let rules = &view.rules;
+            view.held.retain(|(id, _)| rules.keeps(*id));
+        }
+    }
+
+    /// LCP's sub-parts, from the navigation and the latest resource entry
+    /// that loaded the LCP's URL before it painted.
+    fn lcp_subparts(&self) -> Option<LcpSubparts> {
+        let view = &self.view;
+        let response_start = nav_entry().map_or(0.0, |n| n.response_start());
+        let request_start = |r: &PerformanceResourceTiming| {
+            let start = r.request_start();
+            if start > 0.0 {
+                start
+            } else {
+                r.start_time()
+            }
+        };
+        let resource = view.lcp_entry.as_ref().and_then(|e| {
+            let url = e.url();
+            if url.is_empty() {
+                return None;
+            }
+            let resources = js::performance().get_entries_by_type("resource");
+            resources
+                .iter()
+                .rev()
+                .map(|r| r.unchecked_into::<PerformanceResourceTiming>())
+                .find(|r| r.name() == url && request_start(r) <= e.start_time())
+                .map(|r| (request_start(&r), r.response_end()))
+        });
+        let [ttfb, load_delay, load_duration, render_delay] = view.rules.lcp_subparts(response_start, resource)?;
+        Some(LcpSubparts { ttfb, load_delay, load_duration, render_delay })
+    }
+
+    /// Hands the rules every reading the browser has queued (before a
+    /// decision or a snapshot).
+    pub fn measure(&mut self) {
+        let observers = std::mem::take(&mut self.observers);
+        for observer in &observers {
+            observer.flush(self);
+        }
+        self.observers = observers;
+        self.read_nav();
+        self.view.rules.interaction_count(interaction_count());
+    }
+
+    /// Brings the fields that change over the view's life up to date, so
+    /// that the view's beacon is the snapshot to send.
+    fn refresh(&mut self) {
+        self.measure();
+        let visible = (self.visible_until(js::now()) - self.view.visible_before).max(0.0);
+        let errors = (self.loader_num("err") - self.view.errors_before).max(0.0);
+        let lcp_subparts = self.lcp_subparts();
+        let view = &mut self.view;
+        let metric = |m| view.rules.metric(m);
+        let inp_target = metric(Metric::InpInteraction)
+            .and_then(|id| view.held.iter().find(|(held, _)| *held == id as u64))
+            .and_then(|(_, entry)| selector_of(entry.target()));
+        let inp_subparts = metric(Metric::InpInputDelay).map(|input_delay| InpSubparts {
+            input_delay,
+            processing: metric(Metric::InpProcessing).unwrap_or(0.0),
+            presentation: metric(Metric::InpPresentation).unwrap_or(0.0),
+        });
+        let b = &mut view.beacon;
+        b.ttfb_ms = metric(Metric::Ttfb);
+        b.fcp_ms = metric(Metric::Fcp);
+        b.lcp_ms = metric(Metric::Lcp);
+        b.dcl_ms = metric(Metric::Dcl);
+        b.load_ms = metric(Metric::Load);
+        b.cls = metric(Metric::Cls);
+        b.inp_ms = metric(Metric::Inp);
+        b.inp_target = inp_target;
+        b.inp_subparts = inp_subparts;
+        b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
+        b.visible_ms = Some(visible);
+        b.errors = Some(errors as u32);
+        let n = js::window().navigator();
+        let c = js::get(&n, "connection");
+        if !c.is_undefined() {
+            b.effective_type = js::text(&c, "effectiveType");
+            b.downlink_mbps = js::num(&c, "downlink");
+            b.rtt_ms = js::num(&c, "rtt");
+            b.save_data = js::flag(&c, "saveData");
+        }
+        b.device_memory = js::num(&n, "deviceMemory");
+        b.cpu_cores = Some(n.hardware_concurrency()).filter(|c| *c > 0.0).map(|c| c as u16);
+    }
+
+    /// Sends the current snapshot of the page view, unless it was just
+    /// sent; `unloading`: the page is going away.
+    pub fn send(&mut self, unloading: bool) {
+        self.refresh();
+        let b = &mut self.view.beacon;
+        b.seq = 0;
+        let unchanged = encode(b);
+        if unchanged.is_none() || unchanged == self.last {
+            return;
+        }
+        self.sent += 1;
+        b.seq = self.sent;
+        if let Some(body) = encode(b) {
+            transport::deliver(&self.beacon_url, &b.id, b.seq, body, unloading);
+            self.last = unchanged;
+        }
+    }
+
+    /// Whether ratings are on the five-point scale: the script tag's
+    /// choice, else the site's, else thumbs.
+    pub fn scale(&self) -> Scale {
+        match self.settings.scale {
+            Some(scale) => scale,
+            None if self.site_five => Scale::Five,
+            None => Scale::Thumbs,
+        }
+    }
+
+    /// `palaute.tag(key, value)`: a custom dimension of the page view.
+    /// Past [`MAX_TAGS`](crate::limits::MAX_TAGS) keys, new keys are ignored.
+    pub fn tag(&mut self, key: &str, value: &str) {
+        use crate::limits::{cut, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
+        let key = cut(key, MAX_TAG_KEY_CHARS);
+        if !key.is_empty() {
+            self.view.beacon.tags.set(key, cut(value, MAX_TAG_VALUE_CHARS), MAX_TAGS);
+        }
+    }
+
+    fn on_hidden(&mut self, at: f64, unloading: bool) {
+        self.view.rules.hidden(at);
+        self.view.beacon.left_at_ms = Some(self.view.rules.since_start(at));
+        self.send(unloading);
+    }
+
+    /// A restore from the back/forward cache at `at`: a new page view,
+    /// which paints on the second frame after `pageshow`.
+    fn on_restore(&mut self, at: f64) {
+        let new_id = js::get(&self.loader, "newId").unchecked_into::<Function>().call0(&self.loader);
+        let id = new_id.ok().and_then(|id| id.as_string()).unwrap_or_default();
+        self.view = self.new_view(id.clone(), at, f64::INFINITY, true);
+        self.view.beacon.nav_type = Some(NavType::BackForwardCache);
+        self.sent = 0;
+        self.last = None;
+        self.prompt.new_view();
+        js::after_two_frames(Box::new(move || {
+            with(|s| {
+                // The loader's own frame callbacks ran first: its reading is the closest to the paint.
+                if s.view.beacon.id == id {
+                    let painted = s.loader_num("painted");
+                    s.view.rules.restored_paint(if painted > 0.0 { painted } else { js::now() });
+                }
+            });
+        }));
+    }
+}
+
+/// The beacon as JSON, by its one definition ([`Beacon`]'s `Serialize`):
+/// serde-wasm-bindgen makes the object (absent fields `undefined`, tags a
+/// plain object), `JSON.stringify` the text, dropping what is `undefined`.
+pub fn encode<T: serde::Serialize>(value: &T) -> Option<String> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let object = value.serialize(&serializer).ok()?;
+    js_sys::JSON::stringify(&object).ok().map(String::from)
+}
+
+fn listen(target: &web_sys::EventTarget, event: &'static str, f: impl FnMut(&Event) + 'static) -> EventListener {
+    EventListener::new_with_options(target, event, EventListenerOptions::run_in_capture_phase(), f)
+}
+
+/// Takes the page view over from the loader. Nothing is measured while the
+/// page is prerendering: it starts when the page is shown.
+pub fn start(loader: JsValue) {
+    let d = document();
+    if prerendering(&d) {
+        EventListener::once(&d, "prerenderingchange", move |_| start(loader)).forget();
+        return;
+    }
+    let scale = match js::text(&loader, "scale").as_deref() {
+        Some("five") => Some(Scale::Five),
+        Some(_) => Some(Scale::Thumbs),
+        None => None,
+    };
+    let days = js::text(&loader, "days").map(|d| js_sys::parse_float(&d));
+    let settings = Settings {
+        mode: Mode::parse(js::text(&loader, "feedback").as_deref()),
+        cap_days: days.and_then(js::known),
+        lang: js::text(&loader, "lang").unwrap_or_default(),
+        scale,
+    };
+    let endpoint = js::text(&loader, "endpoint").unwrap_or_default();
+    let mut beacon_url = endpoint.clone();
+    beacon_url.push_str("/b");
+    let activation = nav_entry().and_then(|n| js::num(&n, "activationStart")).unwrap_or(0.0);
+    let w = js::window();
+    let listeners = vec![
+        listen(&d, "visibilitychange", |e| {
+            let at = e.time_stamp();
+            with(|s| {
+                if hidden() {
+                    s.on_hidden(at, false);
+                } else {
+                    s.view.beacon.left_at_ms = None;
+                    prompt::on_visible();
+                }
+            });
+        }),
+        listen(&w, "pagehide", |e| {
+            let persisted = e.unchecked_ref::<PageTransitionEvent>().persisted();
+            with(|s| s.on_hidden(e.time_stamp(), !persisted));
+        }),
+        listen(&w, "pageshow", |e| {
+            if e.unchecked_ref::<PageTransitionEvent>().persisted() {
+                with(|s| s.on_restore(e.time_stamp()));
+            }
+        }),
+        EventListener::new(&w, "online", |_| {
+            with(|s| transport::flush(&s.beacon_url));
+        }),
+    ];
+    let mut session = Session {
+        beacon_url,
+        settings,
+        view: View {
+            beacon: Beacon::default(),
+            rules: PageView::navigation(0.0, f64::INFINITY),
+            origin: 0.0,
+            held: Vec::new(),
+            lcp_entry: None,
+            visible_before: 0.0,
+            errors_before: 0.0,
+        },
+        site_five: false,
+        prompt: prompt::Prompt::default(),
+        sent: js::num(&loader, "seq").unwrap_or(0.0) as u32,
+        last: None,
+        observers: Vec::new(),
+        _listeners: listeners,
+        loader,
+    };
+    let id = js::text(&session.loader, "id").unwrap_or_default();
+    let hid = js::num(&session.loader, "hid").unwrap_or(f64::INFINITY);
+    session.view = session.new_view(id, activation, hid, false);
+    session.read_nav();
+    // Interactions shorter than 104 ms are not buffered: the loader kept them.
+    if let Ok(early) = js::get(&session.loader, "ev").dyn_into::<Array>() {
+        for entry in early.iter() {
+            session.on_event(entry);
+        }
+    }
+    let observed: [(&str, super::observe::Handler); 5] = [
+        ("paint", Session::on_paint),
+        ("largest-contentful-paint", Session::on_lcp),
+        ("layout-shift", Session::on_shift),
+        ("event", Session::on_event),
+        ("first-input", Session::on_event),
+    ];
+    session.observers = observed.into_iter().filter_map(|(kind, handler)| Observer::new(kind, handler)).collect();
+    let site_scale = session.settings.scale.is_none().then(|| {
+        let mut url = endpoint;
+        url.push_str("/s/");
+        url.push_str(&session.view.beacon.site);
+        url
+    });
+    if let Ok(mut cell) = SESSION.0.try_borrow_mut() {
+        *cell = Some(session);
+    }
+    // Beacons earlier page views could not deliver.
+    with(|s| transport::flush(&s.beacon_url));
+    // The site's default scale (`GET /s/{site}`), when the script tag leaves it to the collector.
+    if let Some(url) = site_scale {
+        transport::get_json(
+            &url,
+            Box::new(|settings| {
+                let five = js::text(&settings, "feedback_scale").as_deref() == Some("five");
+                with(|s| s.site_five = five);
+            }),
+        );
+    }
+    prompt::schedule_settle();
+    // The visitor may already have gone while the module loaded.
+    if hidden() {
+        with(|s| s.send(false));
+    }
+}
