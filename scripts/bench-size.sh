@@ -8,7 +8,9 @@
 #   - Boomerang (npm boomerangjs): boomerang.js with the plugins that give the
 #     same data (vitals, navigation and resource timing, paint, events,
 #     connection and device, errors), minified by esbuild.
-# Writes the table into BENCHMARKS.md between the size-table markers.
+# Writes the table into BENCHMARKS.md between the size-table markers, and
+# where the module's code goes (by crate, largest functions; from the same
+# build with its names kept) between the module-table markers.
 #   scripts/bench-size.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,3 +57,12 @@ echo "$table"
   echo
   echo "$table"
 } | scripts/put-table.py size-table
+
+# Where the module's code goes: the same build with its names kept
+# (target/client/palaute_named.wasm, made by scripts/build-client.sh).
+[ -f target/client/palaute_named.wasm ] || scripts/build-client.sh >/dev/null
+{
+  echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-size.sh\` (\`scripts/wasm-sizes.py\` on the release module with its names kept): code bytes before compression."
+  echo
+  python3 scripts/wasm-sizes.py target/client/palaute_named.wasm 15
+} | tee /dev/stderr | scripts/put-table.py module-table

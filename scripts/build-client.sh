@@ -37,9 +37,15 @@ if [ "$profile" = wasm-release ]; then
   # binaryen from npm: Debian's (108) cannot parse the reference-types code wasm-bindgen needs.
   # --low-memory-unused: Rust's data and stack start at 1 MiB, so offsets
   # below 1 KiB can be folded into loads and stores.
-  npx --no-install wasm-opt -Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
-    -o "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
+  optimize() { # in out [wasm-opt options]: the module as shipped, or (--debuginfo) with its names
+    local in=$1 out=$2; shift 2
+    npx --no-install wasm-opt -Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$@" -o "$out" "$in"
+  }
+  optimize "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm_bg.opt.wasm" --strip-debug --strip-producers
+  # The same module with its names, for scripts/bench-size.sh's table of where the bytes go.
+  wasm-bindgen --target web --no-typescript --keep-debug --out-name named --out-dir "$work/named" "$built"
+  optimize "$work/named/named_bg.wasm" "$work/palaute_named.wasm" --debuginfo
   mv "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
 fi
 node scripts/bundle-client.mjs "$work/palaute_wasm.js" "$work/palaute.min.js"

@@ -19,39 +19,46 @@ macro_rules! thumb {
     };
 }
 
-/// Where [`fill`] puts its values, in order.
-const HOLE: char = '\u{1}';
-const PROMPT: &str = concat!(
-    "<section class=box aria-label=\"\u{1}\" lang=\u{1}><button class=x data-a=close aria-label=\"\u{1}\" title=\"\u{1}\">",
-    svg!(),
-    "<path d=\"M6 6l12 12M18 6L6 18\"/></svg></button><div id=s aria-live=polite>\u{1}</div></section>"
-);
-const QUESTION: &str = "<p id=q>\u{1}</p><div class=\"row\u{1}\" role=group aria-labelledby=q>\u{1}</div>";
-const FACE: &str = concat!(
-    "<button data-a=r\u{1} aria-label=\"\u{1}\" title=\"\u{1}\">",
-    svg!(),
-    "<circle cx=12 cy=12 r=10 /><path d=\"M9 9.5v.5M15 9.5v.5M8 16q4 \u{1} 8 0\"/></svg></button>"
-);
-const THUMBS: &str = concat!(
-    "<button class=up data-a=r1>",
-    thumb!(),
-    "\u{1}</button><button class=down data-a=r0>",
-    thumb!(),
-    "\u{1}</button>"
-);
-const COMMENT: &str = "<label for=c>\u{1}</label><textarea id=c rows=3 maxlength=1000></textarea><div class=row><button class=primary data-a=send>\u{1}</button><button data-a=skip>\u{1}</button></div>";
-const THANKS: &str = "<p role=status>\u{1}</p>";
+// Each template is its pieces of fixed markup, with one value between
+// every two ([`fill`]).
+const PROMPT: [&str; 6] = [
+    "<section class=box aria-label=\"",
+    "\" lang=",
+    "><button class=x data-a=close aria-label=\"",
+    "\" title=\"",
+    concat!("\">", svg!(), "<path d=\"M6 6l12 12M18 6L6 18\"/></svg></button><div id=s aria-live=polite>"),
+    "</div></section>",
+];
+const QUESTION: [&str; 4] = ["<p id=q>", "</p><div class=\"row", "\" role=group aria-labelledby=q>", "</div>"];
+const FACE: [&str; 5] = [
+    "<button data-a=r",
+    " aria-label=\"",
+    "\" title=\"",
+    concat!("\">", svg!(), "<circle cx=12 cy=12 r=10 /><path d=\"M9 9.5v.5M15 9.5v.5M8 16q4 "),
+    " 8 0\"/></svg></button>",
+];
+const THUMBS: [&str; 3] = [
+    concat!("<button class=up data-a=r1>", thumb!()),
+    concat!("</button><button class=down data-a=r0>", thumb!()),
+    "</button>",
+];
+const COMMENT: [&str; 4] = [
+    "<label for=c>",
+    "</label><textarea id=c rows=3 maxlength=1000></textarea><div class=row><button class=primary data-a=send>",
+    "</button><button data-a=skip>",
+    "</button></div>",
+];
+const THANKS: [&str; 2] = ["<p role=status>", "</p>"];
 /// Mouth curvature of the five faces, worst to best.
 const MOUTHS: [&str; 5] = ["-3", "-1.5", "0", "1.5", "3"];
 const DIGITS: [&str; 5] = ["1", "2", "3", "4", "5"];
 
-/// `template` with its holes filled by `values`, in order.
-fn fill(template: &str, values: &[&str]) -> String {
-    let mut out = String::with_capacity(template.len() + values.iter().map(|v| v.len()).sum::<usize>());
-    let mut values = values.iter();
-    for (n, piece) in template.split(HOLE).enumerate() {
+/// The markup of `pieces` with `values` between them, in order.
+fn fill(pieces: &[&str], values: &[&str]) -> String {
+    let mut out = String::new();
+    for (n, piece) in pieces.iter().enumerate() {
         if n > 0 {
-            out.push_str(values.next().copied().unwrap_or_default());
+            out.push_str(values.get(n - 1).copied().unwrap_or_default());
         }
         out.push_str(piece);
     }
@@ -93,29 +100,29 @@ impl Action {
 
 /// The whole prompt: its frame, the close button, and the question.
 pub fn prompt(words: &Words, five: bool) -> String {
-    fill(PROMPT, &[words.label, words.lang, words.close, words.close, &question(words, five)])
+    fill(&PROMPT, &[words.label, words.lang, words.close, words.close, &question(words, five)])
 }
 
 /// The question and its answer buttons.
 pub fn question(words: &Words, five: bool) -> String {
     let answers = if five {
         let faces = words.five.iter().zip(MOUTHS).zip(DIGITS);
-        faces.map(|((answer, mouth), digit)| fill(FACE, &[digit, answer, answer, mouth])).collect()
+        faces.map(|((answer, mouth), digit)| fill(&FACE, &[digit, answer, answer, mouth])).collect()
     } else {
-        fill(THUMBS, &[words.good, words.poor])
+        fill(&THUMBS, &[words.good, words.poor])
     };
-    fill(QUESTION, &[words.question, if five { " five" } else { "" }, &answers])
+    fill(&QUESTION, &[words.question, if five { " five" } else { "" }, &answers])
 }
 
 /// The optional comment, after a rating (its `maxlength` is
 /// [`MAX_COMMENT_CHARS`](crate::limits::MAX_COMMENT_CHARS), checked by a test).
 pub fn comment(words: &Words) -> String {
-    fill(COMMENT, &[words.comment, words.send, words.skip])
+    fill(&COMMENT, &[words.comment, words.send, words.skip])
 }
 
 /// The thanks, announced to screen readers.
 pub fn thanks(words: &Words) -> String {
-    fill(THANKS, &[words.thanks])
+    fill(&THANKS, &[words.thanks])
 }
 
 #[cfg(test)]
@@ -147,8 +154,8 @@ mod tests {
         }
         assert!(comment(en).contains("maxlength=1000>") && comment(en).contains("data-a=send"));
         assert_eq!(thanks(en), "<p role=status>Thank you for your feedback!</p>");
-        assert!(COMMENT.contains(&format!("maxlength={MAX_COMMENT_CHARS}>")));
-        assert_eq!(fill("a\u{1}b\u{1}", &["1", "2"]), "a1b2");
+        assert!(COMMENT[1].contains(&format!("maxlength={MAX_COMMENT_CHARS}>")));
+        assert_eq!(fill(&["a", "b", ""], &["1", "2"]), "a1b2");
     }
 
     #[test]

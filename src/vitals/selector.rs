@@ -24,6 +24,7 @@ pub struct Part {
 impl Part {
     /// The node's part of the selector: `#id`, else the name (lowercase for
     /// elements; `#text` → `TEXT` for other nodes) and its sorted classes.
+    #[expect(clippy::single_char_add_str, reason = "push(char) costs UTF-8 encoding code in the browser module")]
     pub fn text(&self) -> String {
         if !self.id.is_empty() {
             let mut part = String::from("#");
@@ -45,7 +46,7 @@ impl Part {
             }
         }
         for class in classes {
-            part.push('.');
+            part.push_str(".");
             part.push_str(class);
         }
         part
@@ -59,6 +60,7 @@ fn js_len(text: &str) -> usize {
 /// Builds the selector from the parts of a node and its ancestors, nearest
 /// first (`next` is asked for one more, up to the document); `None` when
 /// there is none.
+#[expect(clippy::single_char_add_str, reason = "push(char) costs UTF-8 encoding code in the browser module")]
 pub fn selector(mut next: impl FnMut() -> Option<Part>) -> Option<String> {
     let mut sel = String::new();
     while let Some(node) = next() {
@@ -70,7 +72,7 @@ pub fn selector(mut next: impl FnMut() -> Option<Part>) -> Option<String> {
             part
         } else {
             let mut joined = part;
-            joined.push('>');
+            joined.push_str(">");
             joined.push_str(&sel);
             joined
         };
