@@ -88,14 +88,14 @@ def read(path):
 
 
 def crate(name):
-    name = re.sub(r"^[<&]+", "", name)
+    name = re.sub(r"^(?:[<&]|mut )+", "", name)
     first = re.split(r"::|\[| as |<|>", name)[0]
     first = "core" if first == "str" else first
     return first if first and "::" in name or "[" in name else "(runtime glue)"
 
 
 def clean(name):
-    name = re.sub(r"\[[0-9a-f]{16}\]", "", name)
+    name = re.sub(r"\[[0-9a-f]{8,16}\]", "", name)
     name = re.sub(r"::h[0-9a-f]{16}$", "", name)
     return name if len(name) < 90 else name[:87] + "..."
 

@@ -214,3 +214,23 @@ async fn a_burst_of_server_errors_alerts_once_then_recovers_once() {
     assert_eq!(counts, (1, 1), "{:?}", seen.lock().unwrap());
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_visitors_comment_cannot_ping_a_slack_channel_or_disguise_a_link() {
+    let status = Arc::new(Mutex::new(204u16));
+    let (url, seen) = receiver(status).await;
+    let slack = AlertHook { id: 0, site: "shop".into(), url: format!("{url}/slack"), format: "slack".into() };
+    let config = Config { alert_batch_ms: 300, rate_limit_per_second: 0, alerts: vec![slack], ..Config::default() };
+    let collector = Collector::start_with(config).await;
+    let hostile = r#"<!channel> <https://evil.example/login|Log in> & <@U123>"#;
+    assert_eq!(collector.beacon(&answered(9, 1, 0, Some(&hostile.replace('"', "\\\"")))).await.0, 204);
+    until(&seen, "the Slack message", |s| delivered(s, "/slack").len() == 1).await;
+    let message: Value = serde_json::from_str(&delivered(&seen.lock().unwrap(), "/slack")[0]).unwrap();
+    let text = message["text"].as_str().unwrap();
+    assert!(
+        text.contains("&lt;!channel&gt; &lt;https://evil.example/login|Log in&gt; &amp; &lt;@U123&gt;"),
+        "the comment shown as text: {text}"
+    );
+    assert!(!text.contains("<!channel>") && !text.contains("<https://") && !text.contains("<@"), "{text}");
+    collector.stop().await;
+}

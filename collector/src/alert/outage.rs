@@ -146,6 +146,7 @@ async fn check(store: &Arc<dyn Store>, configured: &[AlertHook], rules: &Rules, 
 fn message(format: &str, event: &str, site: &str, opened_at: i64, now: i64, reason: &str) -> String {
     let (opened, at) = (format_time(opened_at), format_time(now));
     if format == "slack" {
+        let site = super::message::slack_escaped(site);
         let text = match event {
             "outage" => format!(":rotating_light: *{site}*: {reason} (since {opened})"),
             _ => format!(":white_check_mark: *{site}* recovered at {at} (incident since {opened}: {reason})"),

@@ -91,10 +91,25 @@ fn encode(view: &PageView, format: Format) -> Vec<u8> {
             let value = serde_json::to_value(view).unwrap_or_default();
             csv_line(FIELDS.iter().map(|field| match &value[*field] {
                 Value::Null => String::new(),
-                Value::String(s) => s.clone(),
+                Value::String(s) => neutralised(s),
                 other => other.to_string(),
             }))
         }
+    }
+}
+
+/// A text cell as a spreadsheet will not run it: one that begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, as OWASP's
+/// CSV injection advice says. Numbers are written as numbers, and NDJSON
+/// stays verbatim.
+fn neutralised(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        let mut cell = String::with_capacity(text.len() + 1);
+        cell.push('\'');
+        cell.push_str(text);
+        cell
+    } else {
+        text.to_string()
     }
 }
 

@@ -87,6 +87,14 @@ fn check_text(field: &str, value: &Option<String>, max_chars: usize) -> Result<(
     }
 }
 
+/// What no tag key or value may hold: control characters (NUL, ESC, CR,
+/// LF, tab…; tags are one line) and the bidirectional formatting
+/// characters that make text read other than it is (U+202A-U+202E,
+/// U+2066-U+2069, U+200E, U+200F, U+061C).
+fn is_forbidden_in_a_tag(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 fn check_range(field: &str, value: Option<f64>, max: f64) -> Result<()> {
     match value {
         Some(x) if !x.is_finite() || !(0.0..=max).contains(&x) => {
@@ -156,6 +164,9 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     for (key, value) in &beacon.tags {
         if key.is_empty() || key.chars().count() > MAX_TAG_KEY || value.chars().count() > MAX_TAG_VALUE {
             return Err(invalid(format!("tags: keys 1-{MAX_TAG_KEY} and values 0-{MAX_TAG_VALUE} characters")));
+        }
+        if key.chars().chain(value.chars()).any(is_forbidden_in_a_tag) {
+            return Err(invalid("tags: control or bidirectional formatting characters"));
         }
     }
     if !beacon.start.is_finite() || beacon.start < 0.0 {
