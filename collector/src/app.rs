@@ -3,15 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use palaute::wire::MAX_BEACON_BYTES;
-use std::convert::Infallible;
-use std::time::Duration;
 
 use tower_http::compression::CompressionLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -32,6 +27,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Where stored unhappy answers are announced.
     pub alerts: crate::alert::FeedbackAlerts,
+    /// The per-client beacon rate limit (`None`: off).
+    pub beacon_limit: Option<ingest::rate_limit::BeaconLimit>,
 }
 
 impl AppState {
@@ -39,7 +36,8 @@ impl AppState {
     /// alert workers (it needs a Tokio runtime).
     pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Arc<AppState> {
         let alerts = crate::alert::spawn(store.clone(), &config, metrics.clone());
-        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics, alerts })
+        let beacon_limit = ingest::rate_limit::layer(&config, metrics.clone());
+        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics, alerts, beacon_limit })
     }
 }
 
@@ -48,12 +46,11 @@ impl AppState {
 /// needs the peer address.
 pub fn app(state: Arc<AppState>) -> Router {
     let www = state.config.www_dir();
-    let mut beacon_route =
-        post(ingest::ingest).layer::<_, Infallible>(DefaultBodyLimit::max(MAX_BEACON_BYTES)).layer::<_, Infallible>(
-            RequestBodyTimeoutLayer::new(Duration::from_millis(state.config.ingest_body_timeout_ms)),
-        );
-    if let Some(limiter) = ingest::rate_limit::layer(&state.config, state.metrics.clone()) {
-        beacon_route = beacon_route.layer(limiter);
+    // The handler reads the body itself: at most MAX_BEACON_BYTES, whole
+    // within `ingest_body_timeout_ms`.
+    let mut beacon_route = post(ingest::ingest);
+    if let Some(limit) = &state.beacon_limit {
+        beacon_route = beacon_route.layer(limit.layer.clone());
     }
     Router::new()
         .route("/b", beacon_route)

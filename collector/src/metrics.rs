@@ -22,6 +22,10 @@ pub struct Metrics {
     /// Alerts by kind and outcome (`noticed`, `dropped`, `queued`,
     /// `delivered`, `failed`).
     pub alerts: IntCounterVec,
+    /// Connections and requests the server cut short, by why:
+    /// `refused_at_cap`, `evicted_at_cap` (idle, to make room),
+    /// `header_timeout`, `idle_timeout`, `body_timeout`, `shutdown`.
+    pub connections_closed: IntCounterVec,
 }
 
 impl Metrics {
@@ -46,6 +50,11 @@ impl Metrics {
         let alerts =
             IntCounterVec::new(Opts::new("palaute_alerts_total", "alerts by kind and outcome"), &["kind", "outcome"])
                 .expect("valid metric definition");
+        let connections_closed = IntCounterVec::new(
+            Opts::new("palaute_connections_closed_total", "connections and requests cut short, by reason"),
+            &["reason"],
+        )
+        .expect("valid metric definition");
         // Registering distinct names in a fresh registry cannot fail.
         for collector in [
             Box::new(ingest.clone()) as Box<dyn prometheus::core::Collector>,
@@ -55,6 +64,7 @@ impl Metrics {
             Box::new(query_rollup_hours.clone()),
             Box::new(query_raw_rows.clone()),
             Box::new(alerts.clone()),
+            Box::new(connections_closed.clone()),
         ] {
             registry.register(collector).expect("distinct metric names");
         }
@@ -67,6 +77,7 @@ impl Metrics {
             query_rollup_hours,
             query_raw_rows,
             alerts,
+            connections_closed,
         }
     }
 

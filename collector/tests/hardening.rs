@@ -5,6 +5,7 @@
 mod common;
 
 use common::{beacon, Collector};
+use palaute_collector::config::Config;
 
 /// A beacon of page view `id` whose tags are the JSON object `tags`.
 fn tagged(id: &str, tags: &str) -> String {
@@ -62,7 +63,10 @@ async fn the_bearer_scheme_is_case_insensitive() {
     let collector = Collector::start().await;
     let path = "/api/v1/sites/shop/summary?from=7d";
     for scheme in ["Bearer", "bearer", "BEARER"] {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {scheme} {}\r\nConnection: close\r\n\r\n", collector.token);
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {scheme} {}\r\nConnection: close\r\n\r\n",
+            collector.token
+        );
         let (status, body) = collector.raw(request.as_bytes()).await;
         assert_eq!(status, 200, "{scheme}: {body}");
     }
@@ -70,5 +74,80 @@ async fn the_bearer_scheme_is_case_insensitive() {
         let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {header}\r\nConnection: close\r\n\r\n");
         assert_eq!(collector.raw(request.as_bytes()).await.0, 401, "{header}");
     }
+    collector.stop().await;
+}
+
+/// Resident memory of this process, bytes.
+fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[tokio::test]
+async fn huge_distinct_user_agents_do_not_stay_in_memory() {
+    let collector = Collector::start_with(Config { rate_limit_per_second: 0, ..Config::default() }).await;
+    let padding = "x".repeat(200 * 1024);
+    // Warm up (the allocator's first arenas, the store), then measure.
+    for n in 0..20 {
+        let headers = format!("User-Agent: Mozilla/5.0 {n} {padding}\r\n");
+        collector.beacon_with(&beacon(&format!("{n:0>16}-warm"), 1), &headers).await;
+    }
+    let before = rss();
+    for n in 0..1_000 {
+        let headers = format!("User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 {n} {padding}\r\n");
+        let (status, body) = collector.beacon_with(&beacon(&format!("{n:0>16}-huge"), 1), &headers).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    let grown = rss().saturating_sub(before);
+    // 1,000 distinct 200 KB user agents are 200 MB if kept; cut to 512 B, under 1 MB.
+    assert!(grown < 40 * 1024 * 1024, "RSS grew by {} MB", grown / 1024 / 1024);
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn the_rate_limit_counts_beacons_not_requests() {
+    let config = Config { rate_limit_per_second: 1, rate_limit_burst: 10, ..Config::default() };
+    let collector = Collector::start_with(config).await;
+    let batch = |from: usize, n: usize| {
+        let beacons: Vec<String> = (from..from + n).map(|i| beacon(&format!("{i:0>16}-batch"), 1)).collect();
+        format!("[{}]", beacons.join(","))
+    };
+    assert_eq!(collector.beacon(&batch(0, 50)).await.0, 429, "50 beacons are over a burst of 10");
+    assert_eq!(collector.beacon(&batch(100, 5)).await.0, 204, "5 fit in what is left");
+    assert_eq!(collector.beacon(&batch(200, 6)).await.0, 429, "6 more do not");
+    let stored = collector.export().await;
+    assert_eq!(stored.len(), 5, "a refused batch stores nothing");
+    assert_eq!(collector.metric("palaute_ingest_total{outcome=\"rate_limited\"}").await, Some(2.0));
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_trickled_past_the_deadline_is_refused_whatever_its_pieces() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let collector = Collector::start_with(Config { ingest_body_timeout_ms: 1_000, ..Config::default() }).await;
+    let body = beacon("trickled-00000001", 1);
+    let head = format!(
+        "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {}\r\nUser-Agent: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        common::ORIGIN,
+        common::BROWSER_UA,
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(collector.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let third = body.len() / 3;
+    let started = std::time::Instant::now();
+    for piece in [&body[..third], &body[third..2 * third], &body[2 * third..]] {
+        // Each gap is under the deadline; together they are over it.
+        let _ = stream.write_all(piece.as_bytes()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("not complete within 1000 ms"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert!(collector.export().await.is_empty());
+    assert_eq!(collector.metric("palaute_connections_closed_total{reason=\"body_timeout\"}").await, Some(1.0));
     collector.stop().await;
 }

@@ -1,14 +1,19 @@
 //! The `POST /b` handler: one beacon or a batch of them per request.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
+use http_body_util::BodyExt;
 use palaute::wire::Beacon;
+use palaute::wire::MAX_BEACON_BYTES;
 
 use super::ua;
 use super::validate::{self, Context};
@@ -16,6 +21,20 @@ use crate::app::AppState;
 use crate::error::{AppError, Result};
 use crate::model::now_ms;
 use crate::store::Snapshot;
+
+/// The peer's address, when the server was started with connect info.
+pub struct Peer(Option<SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        Ok(Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0)))
+    }
+}
 
 /// What became of one beacon that passed validation.
 enum Accepted {
@@ -33,13 +52,20 @@ enum Accepted {
 /// ones are kept). Each beacon is counted by outcome. The answer carries
 /// `Access-Control-Allow-Origin` for an origin the site allows, so the
 /// client can read the status and retry.
-pub async fn ingest(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: std::result::Result<Bytes, BytesRejection>,
-) -> Response {
+pub async fn ingest(State(state): State<Arc<AppState>>, Peer(peer): Peer, headers: HeaderMap, body: Body) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
-    let beacons = match decode(body) {
+    let limit = |beacons: Vec<Beacon>| match &state.beacon_limit {
+        Some(limit) => limit.charge(&headers, peer, beacons.len()).map(|()| beacons),
+        None => Ok(beacons),
+    };
+    let deadline = Duration::from_millis(state.config.ingest_body_timeout_ms);
+    let body = read_body(body, deadline).await;
+    if let Err(AppError::Invalid(reason)) = &body {
+        if reason.starts_with(BODY_TIMED_OUT) {
+            state.metrics.connections_closed.with_label_values(&["body_timeout"]).inc();
+        }
+    }
+    let beacons = match body.and_then(|body| validate::decode_batch(&body)).and_then(limit) {
         Ok(beacons) => beacons,
         Err(error) => {
             state.metrics.ingest.with_label_values(&[error.outcome()]).inc();
@@ -64,12 +90,20 @@ pub async fn ingest(
     response
 }
 
-fn decode(body: std::result::Result<Bytes, BytesRejection>) -> Result<Vec<Beacon>> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
-        _ => AppError::Invalid(format!("body: {}", rejection.body_text())),
-    })?;
-    validate::decode_batch(&body)
+const BODY_TIMED_OUT: &str = "body: not complete within";
+
+/// The whole body, at most [`MAX_BEACON_BYTES`], arrived within `deadline`
+/// of the handler's start: a deadline for the body as a whole, not for
+/// each of its chunks (a client trickling a body in pieces does not hold a
+/// connection longer).
+async fn read_body(body: Body, deadline: Duration) -> Result<Bytes> {
+    let limited = http_body_util::Limited::new(body, MAX_BEACON_BYTES);
+    match tokio::time::timeout(deadline, limited.collect()).await {
+        Err(_) => Err(AppError::Invalid(format!("{BODY_TIMED_OUT} {} ms", deadline.as_millis()))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(AppError::TooLarge),
+        Ok(Err(error)) => Err(AppError::Invalid(format!("body: {error}"))),
+    }
 }
 
 /// Validates one beacon against its site, the request's origin and the

@@ -1,6 +1,9 @@
 //! Per-client rate limiting of `POST /b` (tower_governor, a keyed GCRA
-//! limiter): a client that sends faster than `rate_limit_per_second`, after a
-//! burst of `rate_limit_burst`, is answered `429` with `Retry-After`.
+//! limiter): a client that sends faster than `rate_limit_per_second`
+//! beacons, after a burst of `rate_limit_burst`, is answered `429` with
+//! `Retry-After`. The layer counts each request as one beacon before its
+//! body is read; the handler charges a batch's other beacons
+//! ([`BeaconLimit::charge`]), so a batch of 50 counts 50.
 //!
 //! The client is its IP address (an IPv6 address by its /64, which is what
 //! one household or phone gets), read from the socket or, behind a trusted
@@ -8,6 +11,7 @@
 //! limiter's memory, forgotten once the client is idle, and never stored.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,17 +37,56 @@ pub struct ClientKey {
     pub trust_forwarded_for: bool,
 }
 
+impl ClientKey {
+    /// The client of a request with `headers` from `peer`.
+    pub fn of(&self, headers: &axum::http::HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        let forwarded = || {
+            let header = headers.get("x-forwarded-for")?.to_str().ok()?;
+            header.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        };
+        let peer = || peer.map(|p| p.ip());
+        let ip = if self.trust_forwarded_for { forwarded().or_else(peer) } else { peer() };
+        ip.map(client_prefix)
+    }
+}
+
 impl KeyExtractor for ClientKey {
     type Key = IpAddr;
 
     fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
-        let forwarded = || {
-            let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
-            header.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+        self.of(request.headers(), peer).ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// The limiter's layer for `POST /b`, and the limiter itself, shared, for
+/// the beacons of a batch beyond its first.
+#[derive(Clone)]
+pub struct BeaconLimit {
+    /// Counts each request as one beacon, before its body is read.
+    pub layer: GovernorLayer<ClientKey, governor::middleware::NoOpMiddleware, Body>,
+    limiter: tower_governor::governor::SharedRateLimiter<IpAddr, governor::middleware::NoOpMiddleware>,
+    key: ClientKey,
+}
+
+impl BeaconLimit {
+    /// Charges a request's `beacons` beyond the one its layer counted;
+    /// `Err(RateLimited)` when the client is over its rate (the whole
+    /// request is refused: nothing of it is stored).
+    pub fn charge(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<SocketAddr>,
+        beacons: usize,
+    ) -> Result<(), AppError> {
+        let Some(more) = NonZeroU32::new(u32::try_from(beacons.saturating_sub(1)).unwrap_or(u32::MAX)) else {
+            return Ok(());
         };
-        let peer = || request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        let ip = if self.trust_forwarded_for { forwarded().or_else(peer) } else { peer() };
-        ip.map(client_prefix).ok_or(GovernorError::UnableToExtractKey)
+        let Some(key) = self.key.of(headers, peer) else { return Ok(()) };
+        match self.limiter.check_key_n(&key, more) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(AppError::RateLimited),
+        }
     }
 }
 
@@ -65,27 +108,26 @@ pub fn client_prefix(ip: IpAddr) -> IpAddr {
 /// is 0 (limiting off). Every refusal is counted as outcome `rate_limited`.
 /// Must run inside a tokio runtime: it starts the task that forgets idle
 /// clients.
-pub fn layer(
-    config: &Config,
-    metrics: Arc<Metrics>,
-) -> Option<GovernorLayer<ClientKey, governor::middleware::NoOpMiddleware, Body>> {
+pub fn layer(config: &Config, metrics: Arc<Metrics>) -> Option<BeaconLimit> {
     if config.rate_limit_per_second == 0 {
         return None;
     }
+    let key = ClientKey { trust_forwarded_for: config.trust_forwarded_for };
     let governor = GovernorConfigBuilder::default()
-        .key_extractor(ClientKey { trust_forwarded_for: config.trust_forwarded_for })
+        .key_extractor(key)
         .period(Duration::from_secs(1) / config.rate_limit_per_second)
         .burst_size(config.rate_limit_burst.max(1))
         .finish()?;
     let limiter = governor.limiter().clone();
+    let forgetting = limiter.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
         loop {
             every.tick().await;
-            limiter.retain_recent();
+            forgetting.retain_recent();
         }
     });
-    Some(GovernorLayer::new(governor).error_handler(move |error| {
+    let layer = GovernorLayer::new(governor).error_handler(move |error| {
         let answer = match error {
             GovernorError::TooManyRequests { .. } => AppError::RateLimited,
             GovernorError::UnableToExtractKey => AppError::Internal("no client address".into()),
@@ -93,7 +135,8 @@ pub fn layer(
         };
         metrics.ingest.with_label_values(&[answer.outcome()]).inc();
         answer.into_response()
-    }))
+    });
+    Some(BeaconLimit { layer, limiter, key })
 }
 
 #[cfg(test)]

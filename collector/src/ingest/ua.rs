@@ -16,9 +16,25 @@ pub struct UaClasses {
 /// few hundred browsers, and parsing one takes dozens of regex searches.
 const CACHED_USER_AGENTS: usize = 4_096;
 
-/// Classifies a user agent string, from a bounded cache when it was seen
-/// lately.
+/// The part of a user agent that is classified and cached, bytes. Real
+/// browsers' are under 300 (every class is decided within it); a client
+/// sending 380 KB headers then holds at most this much per cache entry,
+/// so the cache stays under 4,096 × 512 B, about 2 MB.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+
+/// `user_agent` cut to [`MAX_USER_AGENT_BYTES`], at a character boundary.
+fn truncated(user_agent: &str) -> &str {
+    let mut end = user_agent.len().min(MAX_USER_AGENT_BYTES);
+    while !user_agent.is_char_boundary(end) {
+        end -= 1;
+    }
+    &user_agent[..end]
+}
+
+/// Classifies a user agent string (its first [`MAX_USER_AGENT_BYTES`]),
+/// from a bounded cache when it was seen lately.
 pub fn classify(user_agent: &str) -> UaClasses {
+    let user_agent = truncated(user_agent);
     static CACHE: std::sync::OnceLock<quick_cache::sync::Cache<String, UaClasses>> = std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(|| quick_cache::sync::Cache::new(CACHED_USER_AGENTS));
     if let Some(classes) = cache.get(user_agent) {
@@ -76,6 +92,15 @@ impl UaClasses {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_first_512_bytes_are_classified_and_cut_between_characters() {
+        let long =
+            format!("{}{}", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 ", "é".repeat(400));
+        assert!(truncated(&long).len() <= MAX_USER_AGENT_BYTES && truncated(&long).len() >= MAX_USER_AGENT_BYTES - 1);
+        assert_eq!(classify(&long).device, "mobile");
+        assert_eq!(truncated("short"), "short");
+    }
 
     fn check(ua: &str, device: &str, browser: &str, os: &str) {
         let got = classify(ua);

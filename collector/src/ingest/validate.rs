@@ -92,7 +92,8 @@ fn check_text(field: &str, value: &Option<String>, max_chars: usize) -> Result<(
 /// characters that make text read other than it is (U+202A-U+202E,
 /// U+2066-U+2069, U+200E, U+200F, U+061C).
 fn is_forbidden_in_a_tag(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 fn check_range(field: &str, value: Option<f64>, max: f64) -> Result<()> {
