@@ -115,3 +115,51 @@ async fn a_full_store_answers_503_keeps_what_it_acknowledged_and_keeps_serving_r
     assert_eq!(collector.metric("palaute_ingest_total{outcome=\"unavailable\"}").await, Some(20.0));
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_full_quota_under_concurrent_beacons_names_its_cause_stores_exactly_what_it_acknowledged_and_counts_the_wal()
+{
+    let config = Config { max_store_mb: 1, rate_limit_per_second: 0, ..Default::default() };
+    let collector = Collector::start_with(config).await;
+    let padding = "p".repeat(190);
+    let (mut acknowledged, mut refused) = (Vec::new(), Vec::new());
+    'filling: for round in 0..200 {
+        // Fifty at once: the writer commits them in groups, as under real traffic.
+        let sends = (0..50).map(|k| {
+            let n = round * 50 + k;
+            let tags: Vec<String> = (0..8).map(|t| format!(r#""t{t}":"{padding}""#)).collect();
+            let body = beacon(&id(n), 1).replace(r#""ab":"b""#, &tags.join(","));
+            let collector = &collector;
+            async move { (id(n), collector.beacon(&body).await) }
+        });
+        for (sent, (status, text)) in futures_util::future::join_all(sends).await {
+            match status {
+                204 => acknowledged.push(sent),
+                503 => {
+                    assert!(text.contains("store full: max_store_mb (1 MB)"), "the real cause: {text}");
+                    refused.push(sent);
+                }
+                other => panic!("{sent}: {other} {text}"),
+            }
+        }
+        if refused.len() >= 100 {
+            break 'filling;
+        }
+    }
+    assert!(refused.len() >= 100 && acknowledged.len() > 100, "{} / {}", acknowledged.len(), refused.len());
+    let stored: Vec<String> = collector.export().await.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    assert_eq!(sorted(stored.clone()), sorted(acknowledged.clone()), "every 204 stored, no 503 stored");
+    assert!(refused.iter().all(|r| !stored.contains(r)));
+    let on_disk: u64 = std::fs::read_dir(collector.data.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("palaute.db"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(on_disk <= 1024 * 1024 * 11 / 10, "database and WAL take {on_disk} B under a 1 MiB quota");
+    collector.stop().await;
+}

@@ -65,14 +65,22 @@ impl SqliteStore {
         sqlite_schema::migrate(&mut connection)?;
         if let Some(max_bytes) = options.max_bytes {
             let page_size: u64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
-            connection.pragma_update(None, "max_page_count", (max_bytes / page_size).max(1))?;
+            // The WAL is on disk too: a quarter of the quota (at most the
+            // usual checkpoint size) is kept for it, it is checkpointed at
+            // that size and truncated back to it, and the database itself
+            // gets the rest.
+            let wal_pages = (max_bytes / 4 / page_size).clamp(16, WAL_AUTOCHECKPOINT_PAGES as u64);
+            connection.pragma_update(None, "wal_autocheckpoint", wal_pages)?;
+            connection.pragma_update(None, "journal_size_limit", wal_pages * page_size)?;
+            let database_pages = max_bytes.saturating_sub(wal_pages * page_size) / page_size;
+            connection.pragma_update(None, "max_page_count", database_pages.max(1))?;
         }
         let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
         let max_batch = options.max_batch.max(1);
         let commit_seconds = options.commit_seconds;
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(connection, jobs, max_batch, commit_seconds))
+            .spawn(move || write_loop(connection, jobs, max_batch, commit_seconds, options.max_bytes))
             .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(SqliteStore { path, writer })
     }
@@ -124,10 +132,11 @@ fn write_loop(
     mut jobs: mpsc::Receiver<WriteJob>,
     max_batch: usize,
     commit_seconds: Option<prometheus::Histogram>,
+    quota: Option<u64>,
 ) {
     while let Some(batch) = next_group(&mut jobs, max_batch) {
         let started = std::time::Instant::now();
-        let outcomes = write_batch(&mut connection, &batch);
+        let outcomes = write_batch(&mut connection, &batch, quota);
         if let Some(histogram) = &commit_seconds {
             histogram.observe(started.elapsed().as_secs_f64());
         }
@@ -138,18 +147,25 @@ fn write_loop(
 }
 
 /// Writes a batch in one transaction; one outcome per snapshot. A snapshot
-/// that fails alone does not fail the others; a failed commit fails all.
-fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<(), String>> {
+/// that fails alone does not fail the others; a failed commit fails all,
+/// and so does an error after which SQLite rolled the transaction back (a
+/// full disk or quota): then nothing of the batch is stored, and every
+/// snapshot is answered with that error, its real cause.
+fn write_batch(connection: &mut Connection, batch: &[WriteJob], quota: Option<u64>) -> Vec<Result<(), String>> {
     let mut attempt = || -> rusqlite::Result<Vec<Result<(), String>>> {
         let transaction = connection.transaction()?;
-        let outcomes = {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        {
             let mut upsert = transaction.prepare_cached(&upsert_sql())?;
-            batch
-                .iter()
-                .map(|(snapshot, _)| upsert.execute(rusqlite::params_from_iter(row_values(snapshot))).map(drop))
-                .map(|r| r.map_err(|e| e.to_string()))
-                .collect()
-        };
+            for (snapshot, _) in batch {
+                match upsert.execute(rusqlite::params_from_iter(row_values(snapshot))) {
+                    Ok(_) => outcomes.push(Ok(())),
+                    // Rolled back: the statements after it would run outside any transaction.
+                    Err(error) if transaction.is_autocommit() => return Err(error),
+                    Err(error) => outcomes.push(Err(cause(&error, quota))),
+                }
+            }
+        }
         // The hours these page views fall in need their rollups redone.
         let mut hours: Vec<(&str, i64)> = batch
             .iter()
@@ -169,7 +185,7 @@ fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<()
         transaction.commit()?;
         Ok(outcomes)
     };
-    let outcomes = attempt().unwrap_or_else(|error| vec![Err(error.to_string()); batch.len()]);
+    let outcomes = attempt().unwrap_or_else(|error| vec![Err(cause(&error, quota)); batch.len()]);
     let failed = outcomes.iter().filter(|o| o.is_err()).count();
     if let Some(Err(error)) = outcomes.iter().find(|o| o.is_err()) {
         // A full disk (or store quota) and a read-only data directory are the
@@ -177,6 +193,17 @@ fn write_batch(connection: &mut Connection, batch: &[WriteJob]) -> Vec<Result<()
         tracing::error!(message = "beacons not stored, answered 503", %error, failed, batch = batch.len());
     }
     outcomes
+}
+
+/// What a failed write says: a full store names its quota.
+fn cause(error: &rusqlite::Error, quota: Option<u64>) -> String {
+    match (error.sqlite_error_code(), quota) {
+        (Some(rusqlite::ErrorCode::DiskFull), Some(bytes)) => {
+            format!("store full: max_store_mb ({} MB) or the disk is full", bytes / 1024 / 1024)
+        }
+        (Some(rusqlite::ErrorCode::DiskFull), None) => "store full: the disk is full".into(),
+        _ => error.to_string(),
+    }
 }
 
 /// Columns stored besides the exported [`FIELDS`], in insert order after them.
