@@ -46,9 +46,18 @@ pub struct Config {
     pub ingest_queue: usize,
     /// Most beacons per commit.
     pub ingest_batch: usize,
-    /// A beacon body must arrive within this long (ms), or the request is
-    /// answered 400: a slow sender cannot hold a connection open.
+    /// A beacon body must arrive whole within this long (ms), or the
+    /// request is answered 400: a slow sender cannot hold a connection open.
     pub ingest_body_timeout_ms: u64,
+    /// A request head must arrive within this long (ms), and so must the
+    /// next one on a kept-alive connection, or the connection is closed.
+    pub header_timeout_ms: u64,
+    /// Most connections at once (lowered to fit the open-file limit); at the
+    /// cap the connection idle longest is closed to make room.
+    pub max_connections: usize,
+    /// On shutdown, how long requests in flight may take (ms) before their
+    /// connections are closed.
+    pub shutdown_grace_ms: u64,
     /// Beacons per second one client (IP address, IPv6 /64) may send after
     /// its burst; 0 turns rate limiting off.
     pub rate_limit_per_second: u32,
@@ -95,6 +104,9 @@ impl Default for Config {
             ingest_queue: 20_000,
             ingest_batch: 2_000,
             ingest_body_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
+            max_connections: 10_000,
+            shutdown_grace_ms: 10_000,
             rate_limit_per_second: 100,
             rate_limit_burst: 500,
             trust_forwarded_for: false,

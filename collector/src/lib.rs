@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod rollup;
+pub mod serve;
 pub mod sites;
 pub mod stats;
 pub mod store;
@@ -40,7 +41,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use config::{Config, StoreKind};
-use error::{AppError, Result};
+use error::Result;
 use metrics::Metrics;
 use store::clickhouse::{ClickhouseOptions, ClickhouseStore};
 use store::sqlite::{SqliteOptions, SqliteStore};
@@ -76,7 +77,16 @@ pub async fn run(
     if config.rollup_interval_ms > 0 {
         rollup::build::spawn(store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
     }
-    let state = app::AppState::new(config, store, metrics);
-    let service = app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.map_err(|e| AppError::Internal(e.to_string()))
+    let fits = serve::raise_file_limit().unwrap_or(u64::MAX);
+    let bounds = serve::Bounds {
+        header_timeout: std::time::Duration::from_millis(config.header_timeout_ms.max(1)),
+        max_connections: (config.max_connections as u64).min(fits).max(1) as usize,
+        shutdown_grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
+    };
+    if (bounds.max_connections as u64) < config.max_connections as u64 {
+        tracing::warn!(max_connections = bounds.max_connections, "lowered to fit the open-file limit");
+    }
+    let state = app::AppState::new(config, store, metrics.clone());
+    serve::serve(listener, app::app(state), bounds, metrics, shutdown).await;
+    Ok(())
 }

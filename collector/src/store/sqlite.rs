@@ -63,24 +63,19 @@ impl SqliteStore {
         let path = data_dir.join(DB_FILE);
         let mut connection = connect(&path)?;
         sqlite_schema::migrate(&mut connection)?;
-        if let Some(max_bytes) = options.max_bytes {
-            let page_size: u64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
-            // The WAL is on disk too: a quarter of the quota (at most the
-            // usual checkpoint size) is kept for it, it is checkpointed at
-            // that size and truncated back to it, and the database itself
-            // gets the rest.
-            let wal_pages = (max_bytes / 4 / page_size).clamp(16, WAL_AUTOCHECKPOINT_PAGES as u64);
-            connection.pragma_update(None, "wal_autocheckpoint", wal_pages)?;
-            connection.pragma_update(None, "journal_size_limit", wal_pages * page_size)?;
-            let database_pages = max_bytes.saturating_sub(wal_pages * page_size) / page_size;
-            connection.pragma_update(None, "max_page_count", database_pages.max(1))?;
-        }
+        drop(connection);
+        warn_if_read_only(data_dir);
+        let connection = open_writer(&path, options.max_bytes)?;
         let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
-        let max_batch = options.max_batch.max(1);
-        let commit_seconds = options.commit_seconds;
+        let writer_options = WriterOptions {
+            path: path.clone(),
+            max_batch: options.max_batch.max(1),
+            commit_seconds: options.commit_seconds,
+            quota: options.max_bytes,
+        };
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(connection, jobs, max_batch, commit_seconds, options.max_bytes))
+            .spawn(move || write_loop(connection, jobs, writer_options))
             .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(SqliteStore { path, writer })
     }
@@ -94,6 +89,40 @@ impl SqliteStore {
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
             .map_err(AppError::from)
+    }
+}
+
+/// The writer's connection: [`connect`], and the store quota when there is
+/// one. The WAL is on disk too: a quarter of the quota (at most the usual
+/// checkpoint size) is kept for it, it is checkpointed at that size and
+/// truncated back to it, and the database itself gets the rest.
+fn open_writer(path: &Path, quota: Option<u64>) -> rusqlite::Result<Connection> {
+    let connection = connect(path)?;
+    if let Some(max_bytes) = quota {
+        let page_size: u64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+        let wal_pages = (max_bytes / 4 / page_size).clamp(16, WAL_AUTOCHECKPOINT_PAGES as u64);
+        connection.pragma_update(None, "wal_autocheckpoint", wal_pages)?;
+        connection.pragma_update(None, "journal_size_limit", wal_pages * page_size)?;
+        let database_pages = max_bytes.saturating_sub(wal_pages * page_size) / page_size;
+        connection.pragma_update(None, "max_page_count", database_pages.max(1))?;
+    }
+    Ok(connection)
+}
+
+/// Warns at start when the store cannot be written (SQLite then opens the
+/// database read-only, without an error): reads work, but beacons are
+/// answered 503 until it can be, when the writer opens it anew.
+fn warn_if_read_only(data_dir: &Path) {
+    let probe = data_dir.join(".palaute-write-check");
+    let database = data_dir.join(DB_FILE);
+    let writable = std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .and_then(|()| std::fs::OpenOptions::new().write(true).open(&database).map(drop));
+    if let Err(error) = writable {
+        tracing::warn!(
+            data = %data_dir.display(), %error,
+            "the store is not writable: beacons are answered 503 until it is"
+        );
     }
 }
 
@@ -127,17 +156,49 @@ pub fn next_group<T>(queue: &mut mpsc::Receiver<T>, max: usize) -> Option<Vec<T>
     Some(group)
 }
 
-fn write_loop(
-    mut connection: Connection,
-    mut jobs: mpsc::Receiver<WriteJob>,
+/// What the writer thread needs besides its connection and queue.
+struct WriterOptions {
+    path: PathBuf,
     max_batch: usize,
     commit_seconds: Option<prometheus::Histogram>,
     quota: Option<u64>,
-) {
-    while let Some(batch) = next_group(&mut jobs, max_batch) {
+}
+
+/// After a failed group, the writer opens its connection anew before the
+/// next one, at most this often: a connection that failed on a read-only
+/// or vanished file keeps failing after the disk is writable again.
+const REOPEN_AFTER_FAILURE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn write_loop(connection: Connection, mut jobs: mpsc::Receiver<WriteJob>, options: WriterOptions) {
+    let mut connection = Some(connection);
+    let mut failed_at: Option<std::time::Instant> = None;
+    while let Some(batch) = next_group(&mut jobs, options.max_batch) {
+        if let Some(at) = failed_at.filter(|at| at.elapsed() >= REOPEN_AFTER_FAILURE_EVERY) {
+            // Closed first: SQLite shares a file's WAL index among the
+            // connections of a process, so a new one opened beside the old
+            // would inherit its read-only state.
+            drop(connection.take());
+            match open_writer(&options.path, options.quota) {
+                Ok(fresh) => {
+                    connection = Some(fresh);
+                    failed_at = None;
+                    tracing::info!("the store's writer reopened its connection after a failure");
+                }
+                Err(error) => {
+                    failed_at = Some(std::time::Instant::now());
+                    tracing::warn!(%error, since_ms = at.elapsed().as_millis() as u64, "the store cannot be reopened yet");
+                }
+            }
+        }
         let started = std::time::Instant::now();
-        let outcomes = write_batch(&mut connection, &batch, quota);
-        if let Some(histogram) = &commit_seconds {
+        let outcomes = match connection.as_mut() {
+            Some(connection) => write_batch(connection, &batch, options.quota),
+            None => vec![Err("the store cannot be opened".to_string()); batch.len()],
+        };
+        if outcomes.iter().all(|o| o.is_err()) && failed_at.is_none() {
+            failed_at = Some(started);
+        }
+        if let Some(histogram) = &options.commit_seconds {
             histogram.observe(started.elapsed().as_secs_f64());
         }
         for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
