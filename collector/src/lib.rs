@@ -6,6 +6,7 @@
 //! - [`cli`]: command-line parsing and the admin commands (`site`, `token`).
 //! - [`config`]: the one `Config` (flags > `PALAUTE_*` > TOML file > defaults).
 //! - [`app`]: shared state and the router.
+//! - [`serve`]: the HTTP server: timeouts, the connection cap, a bounded shutdown.
 //! - [`ingest`]: `POST /b`: decode, validate, classify the user agent, store.
 //! - [`api`]: `/api/v1`: bearer auth, periods and filters, the raw export.
 //! - [`assets`]: the client files and demo pages.
