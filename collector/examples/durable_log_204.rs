@@ -43,7 +43,11 @@ async fn main() -> std::io::Result<()> {
     std::thread::Builder::new().name("log-writer".into()).spawn(move || write_loop(log, queue))?;
     let app = Router::new().route("/b", post(ingest)).with_state(Arc::new(appends));
     let listener = tokio::net::TcpListener::bind(&address).await?;
-    axum::serve(listener, app).await
+    // The collector's own server (timeouts, connection cap), as `serve` runs it.
+    let bounds = palaute_collector::serve::Bounds::of(&palaute_collector::config::Config::default());
+    let metrics = std::sync::Arc::new(palaute_collector::metrics::Metrics::new());
+    palaute_collector::serve::serve(listener, app, bounds, metrics, std::future::pending()).await;
+    Ok(())
 }
 
 /// Validates every beacon of the body, then waits until each is durable.

@@ -78,15 +78,7 @@ pub async fn run(
     if config.rollup_interval_ms > 0 {
         rollup::build::spawn(store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
     }
-    let fits = serve::raise_file_limit().unwrap_or(u64::MAX);
-    let bounds = serve::Bounds {
-        header_timeout: std::time::Duration::from_millis(config.header_timeout_ms.max(1)),
-        max_connections: (config.max_connections as u64).min(fits).max(1) as usize,
-        shutdown_grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
-    };
-    if (bounds.max_connections as u64) < config.max_connections as u64 {
-        tracing::warn!(max_connections = bounds.max_connections, "lowered to fit the open-file limit");
-    }
+    let bounds = serve::Bounds::of(&config);
     let state = app::AppState::new(config, store, metrics.clone());
     serve::serve(listener, app::app(state), bounds, metrics, shutdown).await;
     Ok(())

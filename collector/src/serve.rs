@@ -51,6 +51,23 @@ pub struct Bounds {
     pub shutdown_grace: Duration,
 }
 
+impl Bounds {
+    /// The bounds `config` sets; the connection cap lowered to fit the
+    /// open-file limit, once its soft value is raised to the hard one.
+    pub fn of(config: &crate::config::Config) -> Bounds {
+        let fits = raise_file_limit().unwrap_or(u64::MAX);
+        let max_connections = (config.max_connections as u64).min(fits).max(1) as usize;
+        if max_connections < config.max_connections {
+            tracing::warn!(max_connections, "max_connections lowered to fit the open-file limit");
+        }
+        Bounds {
+            header_timeout: Duration::from_millis(config.header_timeout_ms.max(1)),
+            max_connections,
+            shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
+        }
+    }
+}
+
 /// Files kept for everything but connections: the store, its WAL, the
 /// client files, logs.
 const FILES_FOR_OTHER_USES: u64 = 128;
