@@ -121,15 +121,18 @@ impl Registry {
     /// Makes room for one more under `cap`: `true` when there is room (the
     /// connection idle longest was closed if needed).
     fn make_room(&self, cap: usize, metrics: &Metrics, warn: &Warn) -> bool {
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if open.len() < cap {
             return true;
         }
         let idle = open
-            .values()
-            .filter(|c| c.in_flight.load(Ordering::Acquire) == 0)
-            .min_by_key(|c| *c.idle_since.lock().unwrap_or_else(|e| e.into_inner()));
-        match idle {
+            .iter()
+            .filter(|(_, c)| c.in_flight.load(Ordering::Acquire) == 0)
+            .min_by_key(|(_, c)| *c.idle_since.lock().unwrap_or_else(|e| e.into_inner()))
+            .map(|(id, _)| *id);
+        // Out of the registry at once, so that it is not chosen again
+        // while its task is being cancelled.
+        match idle.and_then(|id| open.remove(&id)) {
             Some(connection) => {
                 connection.close.abort();
                 metrics.connections_closed.with_label_values(&["evicted_at_cap"]).inc();

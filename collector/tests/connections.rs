@@ -24,6 +24,21 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
     }
 }
 
+/// Connections the server on `port` holds open: its ends of established
+/// TCP connections (`/proc/net/tcp`: local port `port`, state 01).
+fn established_to(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let local = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            columns.len() > 3 && columns[1].ends_with(&local) && columns[3] == "01"
+        })
+        .count()
+}
+
 fn quick(config: Config) -> Config {
     Config { rate_limit_per_second: 0, ..config }
 }
@@ -65,6 +80,9 @@ async fn at_the_cap_idle_sockets_make_room_and_healthz_and_beacons_still_get_thr
         idle.push(TcpStream::connect(collector.addr).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server keeps at most its cap open; the others it closed.
+    let served = established_to(collector.addr.port());
+    assert!(served <= 100, "{served} connections open on the server, over its cap of 100");
     let started = Instant::now();
     assert_eq!(collector.get("/healthz", None).await.0, 200);
     let (status, body) = collector.beacon(&common::beacon("capped-0000000001", 1)).await;
