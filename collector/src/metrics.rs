@@ -24,7 +24,8 @@ pub struct Metrics {
     pub alerts: IntCounterVec,
     /// Connections and requests the server cut short, by why:
     /// `refused_at_cap`, `evicted_at_cap` (idle, to make room),
-    /// `header_timeout`, `idle_timeout`, `body_timeout`, `shutdown`.
+    /// `header_timeout` (also an idle keep-alive connection), `body_timeout`,
+    /// `shutdown`.
     pub connections_closed: IntCounterVec,
 }
 

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -91,20 +91,31 @@ pub fn raise_file_limit() -> Option<u64> {
     Some(limit.rlim_cur.saturating_sub(FILES_FOR_OTHER_USES))
 }
 
-/// One connection as the cap sees it.
-struct Tracked {
+/// `mutex` locked; a panic elsewhere while it was held does not matter
+/// to what it guards here (counters and times).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a connection's requests tell the cap: shared by its task (which
+/// counts requests) and the registry (which chooses whom to close).
+struct Activity {
     /// Requests whose response is not yet complete.
     in_flight: AtomicUsize,
     /// When it last went idle (or was accepted), for choosing which to close.
     idle_since: Mutex<Instant>,
-    /// Closes it at once.
+}
+
+/// One open connection: its activity, and what closes it at once.
+struct Tracked {
+    activity: Arc<Activity>,
     close: tokio::task::AbortHandle,
 }
 
 /// The open connections, by number.
 #[derive(Default)]
 struct Registry {
-    open: Mutex<HashMap<u64, Arc<Tracked>>>,
+    open: Mutex<HashMap<u64, Tracked>>,
 }
 
 /// Takes a connection out of the registry when its task ends, however it
@@ -113,7 +124,7 @@ struct Deregister(Arc<Registry>, u64);
 
 impl Drop for Deregister {
     fn drop(&mut self) {
-        self.0.open.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.1);
+        lock(&self.0.open).remove(&self.1);
     }
 }
 
@@ -121,14 +132,14 @@ impl Registry {
     /// Makes room for one more under `cap`: `true` when there is room (the
     /// connection idle longest was closed if needed).
     fn make_room(&self, cap: usize, metrics: &Metrics, warn: &Warn) -> bool {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = lock(&self.open);
         if open.len() < cap {
             return true;
         }
         let idle = open
             .iter()
-            .filter(|(_, c)| c.in_flight.load(Ordering::Acquire) == 0)
-            .min_by_key(|(_, c)| *c.idle_since.lock().unwrap_or_else(|e| e.into_inner()))
+            .filter(|(_, c)| c.activity.in_flight.load(Ordering::Acquire) == 0)
+            .min_by_key(|(_, c)| *lock(&c.activity.idle_since))
             .map(|(id, _)| *id);
         // Out of the registry at once, so that it is not chosen again
         // while its task is being cancelled.
@@ -156,7 +167,7 @@ struct Warn {
 
 impl Warn {
     fn once_a_minute(&self, message: &'static str) {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = lock(&self.last);
         if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
             *last = Some(Instant::now());
             tracing::warn!(message, "connection cap");
@@ -166,19 +177,19 @@ impl Warn {
 
 /// Counts a request in flight on its connection until its response body
 /// is done (or dropped).
-struct InFlight(Arc<Tracked>);
+struct InFlight(Arc<Activity>);
 
 impl InFlight {
-    fn new(connection: &Arc<Tracked>) -> InFlight {
-        connection.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(connection.clone())
+    fn new(activity: &Arc<Activity>) -> InFlight {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(activity.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            *lock(&self.0.idle_since) = Instant::now();
         }
     }
 }
@@ -247,15 +258,15 @@ pub async fn serve(
         let id = next_id;
         let (router, registry_for_task, metrics, mut stop) =
             (router.clone(), registry.clone(), metrics.clone(), stop.clone());
-        // The task is registered under its abort handle before it can run
-        // (the registry lock is held across the spawn).
-        let mut open = registry.open.lock().unwrap_or_else(|e| e.into_inner());
+        let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()) });
+        let counted = activity.clone();
+        // The task is registered under its abort handle before it can end
+        // and deregister (the registry lock is held across the spawn).
+        let mut open = lock(&registry.open);
         let close = connections.spawn(async move {
-            let tracked = registry_for_task.open.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
             let _deregister = Deregister(registry_for_task, id);
-            let Some(tracked) = tracked else { return };
             let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                let in_flight = InFlight::new(&tracked);
+                let in_flight = InFlight::new(&counted);
                 request.extensions_mut().insert(ConnectInfo(peer));
                 let router = router.clone();
                 async move {
@@ -282,10 +293,7 @@ pub async fn serve(
                 }
             }
         });
-        open.insert(
-            id,
-            Arc::new(Tracked { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()), close }),
-        );
+        open.insert(id, Tracked { activity, close });
         drop(open);
     }
     // Shutdown: no new connections; those open finish their requests in

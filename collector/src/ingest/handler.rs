@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +21,7 @@ use crate::error::{AppError, Result};
 use crate::model::now_ms;
 use crate::store::Snapshot;
 
-/// The peer's address, when the server was started with connect info.
+/// The peer's address, when the server gave it ([`super::rate_limit::peer`]).
 pub struct Peer(Option<SocketAddr>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
@@ -32,7 +31,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> std::result::Result<Self, Self::Rejection> {
-        Ok(Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0)))
+        Ok(Peer(super::rate_limit::peer(&parts.extensions)))
     }
 }
 
@@ -58,13 +57,7 @@ pub async fn ingest(State(state): State<Arc<AppState>>, Peer(peer): Peer, header
         Some(limit) => limit.charge(&headers, peer, beacons.len()).map(|()| beacons),
         None => Ok(beacons),
     };
-    let deadline = Duration::from_millis(state.config.ingest_body_timeout_ms);
-    let body = read_body(body, deadline).await;
-    if let Err(AppError::Invalid(reason)) = &body {
-        if reason.starts_with(BODY_TIMED_OUT) {
-            state.metrics.connections_closed.with_label_values(&["body_timeout"]).inc();
-        }
-    }
+    let body = read_body(&state, body).await;
     let beacons = match body.and_then(|body| validate::decode_batch(&body)).and_then(limit) {
         Ok(beacons) => beacons,
         Err(error) => {
@@ -90,16 +83,19 @@ pub async fn ingest(State(state): State<Arc<AppState>>, Peer(peer): Peer, header
     response
 }
 
-const BODY_TIMED_OUT: &str = "body: not complete within";
-
-/// The whole body, at most [`MAX_BEACON_BYTES`], arrived within `deadline`
-/// of the handler's start: a deadline for the body as a whole, not for
-/// each of its chunks (a client trickling a body in pieces does not hold a
-/// connection longer).
-async fn read_body(body: Body, deadline: Duration) -> Result<Bytes> {
+/// The whole body, at most [`MAX_BEACON_BYTES`], arrived within
+/// `ingest_body_timeout_ms` of the handler's start: a deadline for the body
+/// as a whole, not for each of its chunks (a client trickling a body in
+/// pieces does not hold a connection longer). A body past it is counted as
+/// `body_timeout` in `palaute_connections_closed_total`.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes> {
+    let deadline = Duration::from_millis(state.config.ingest_body_timeout_ms);
     let limited = http_body_util::Limited::new(body, MAX_BEACON_BYTES);
     match tokio::time::timeout(deadline, limited.collect()).await {
-        Err(_) => Err(AppError::Invalid(format!("{BODY_TIMED_OUT} {} ms", deadline.as_millis()))),
+        Err(_) => {
+            state.metrics.connections_closed.with_label_values(&["body_timeout"]).inc();
+            Err(AppError::Invalid(format!("body: not complete within {} ms", deadline.as_millis())))
+        }
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(AppError::TooLarge),
         Ok(Err(error)) => Err(AppError::Invalid(format!("body: {error}"))),

@@ -50,12 +50,17 @@ impl ClientKey {
     }
 }
 
+/// The peer's address of a request, as the server puts it there
+/// (`ConnectInfo`, `serve.rs`).
+pub fn peer(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0)
+}
+
 impl KeyExtractor for ClientKey {
     type Key = IpAddr;
 
     fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-        self.of(request.headers(), peer).ok_or(GovernorError::UnableToExtractKey)
+        self.of(request.headers(), peer(request.extensions())).ok_or(GovernorError::UnableToExtractKey)
     }
 }
 

@@ -63,9 +63,8 @@ impl SqliteStore {
         let path = data_dir.join(DB_FILE);
         let mut connection = connect(&path)?;
         sqlite_schema::migrate(&mut connection)?;
-        drop(connection);
+        apply_quota(&connection, options.max_bytes)?;
         warn_if_read_only(data_dir);
-        let connection = open_writer(&path, options.max_bytes)?;
         let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
         let writer_options = WriterOptions {
             path: path.clone(),
@@ -92,21 +91,18 @@ impl SqliteStore {
     }
 }
 
-/// The writer's connection: [`connect`], and the store quota when there is
-/// one. The WAL is on disk too: a quarter of the quota (at most the usual
+/// Sets the store quota, when there is one, on the writer's connection.
+/// The WAL is on disk too: a quarter of the quota (at most the usual
 /// checkpoint size) is kept for it, it is checkpointed at that size and
 /// truncated back to it, and the database itself gets the rest.
-fn open_writer(path: &Path, quota: Option<u64>) -> rusqlite::Result<Connection> {
-    let connection = connect(path)?;
-    if let Some(max_bytes) = quota {
-        let page_size: u64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
-        let wal_pages = (max_bytes / 4 / page_size).clamp(16, WAL_AUTOCHECKPOINT_PAGES as u64);
-        connection.pragma_update(None, "wal_autocheckpoint", wal_pages)?;
-        connection.pragma_update(None, "journal_size_limit", wal_pages * page_size)?;
-        let database_pages = max_bytes.saturating_sub(wal_pages * page_size) / page_size;
-        connection.pragma_update(None, "max_page_count", database_pages.max(1))?;
-    }
-    Ok(connection)
+fn apply_quota(connection: &Connection, quota: Option<u64>) -> rusqlite::Result<()> {
+    let Some(max_bytes) = quota else { return Ok(()) };
+    let page_size: u64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+    let wal_pages = (max_bytes / 4 / page_size).clamp(16, WAL_AUTOCHECKPOINT_PAGES as u64);
+    connection.pragma_update(None, "wal_autocheckpoint", wal_pages)?;
+    connection.pragma_update(None, "journal_size_limit", wal_pages * page_size)?;
+    let database_pages = max_bytes.saturating_sub(wal_pages * page_size) / page_size;
+    connection.pragma_update(None, "max_page_count", database_pages.max(1))
 }
 
 /// Warns at start when the store cannot be written (SQLite then opens the
@@ -178,7 +174,8 @@ fn write_loop(connection: Connection, mut jobs: mpsc::Receiver<WriteJob>, option
             // connections of a process, so a new one opened beside the old
             // would inherit its read-only state.
             drop(connection.take());
-            match open_writer(&options.path, options.quota) {
+            let reopened = connect(&options.path).and_then(|c| apply_quota(&c, options.quota).map(|()| c));
+            match reopened {
                 Ok(fresh) => {
                     connection = Some(fresh);
                     failed_at = None;
