@@ -142,7 +142,7 @@ pub fn consider(s: &mut Session) {
     }
     s.measure();
     let w = js::window();
-    let visible = !w.document().is_some_and(|d| d.hidden());
+    let visible = !session::hidden();
     let policy = Policy::new(s.settings.mode, s.settings.cap_days);
     let experience = experience(s, visible);
     // Called after every batch of performance entries: the storage is read

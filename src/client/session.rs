@@ -101,7 +101,8 @@ fn document() -> Document {
     js::window().document().unwrap_throw()
 }
 
-fn hidden() -> bool {
+/// Whether the page is hidden now.
+pub fn hidden() -> bool {
     document().hidden()
 }
 
@@ -139,21 +140,22 @@ pub fn selector_of(node: Option<Node>) -> Option<String> {
     })
 }
 
-impl Session {
-    fn loader_num(&self, key: &str) -> f64 {
-        js::num(&self.loader, key).unwrap_or(0.0)
-    }
+/// A number the loader keeps (`L[key]`), 0 when it has none.
+fn loader_num(loader: &JsValue, key: &str) -> f64 {
+    js::num(loader, key).unwrap_or(0.0)
+}
 
-    /// Total visible time of the page up to `now` (the loader tracks it from the start).
-    fn visible_until(&self, now: f64) -> f64 {
-        let since = self.loader_num("vs");
-        self.loader_num("vis") + if since >= 0.0 { (now - since).max(0.0) } else { 0.0 }
-    }
+/// Total visible time of the page up to `now` (the loader tracks it from the start).
+fn visible_until(loader: &JsValue, now: f64) -> f64 {
+    let since = loader_num(loader, "vs");
+    loader_num(loader, "vis") + if since >= 0.0 { (now - since).max(0.0) } else { 0.0 }
+}
 
+impl View {
     /// A new page view starting at `origin` (`performance.now()` time),
     /// first hidden at `hid`. A `restored` one (bfcache) counts
     /// interactions, visible time and errors from its own start.
-    fn new_view(&self, id: String, origin: f64, hid: f64, restored: bool) -> View {
+    fn new(loader: &JsValue, id: String, origin: f64, hid: f64, restored: bool) -> View {
         let rules =
             if restored { PageView::restored(origin, interaction_count()) } else { PageView::navigation(origin, hid) };
         let d = document();
@@ -165,7 +167,7 @@ impl Session {
             web_sys::Url::new(&d.referrer()).ok().map(|u| u.host()).filter(|h| !h.is_empty() && *h != host);
         let beacon = Beacon {
             v: WIRE_VERSION,
-            site: js::text(&self.loader, "site").unwrap_or_default(),
+            site: js::text(loader, "site").unwrap_or_default(),
             id,
             src: Source::Module,
             url,
@@ -179,11 +181,13 @@ impl Session {
             origin,
             held: Vec::new(),
             lcp_entry: None,
-            visible_before: if restored { self.visible_until(origin) } else { 0.0 },
-            errors_before: if restored { self.loader_num("err") } else { 0.0 },
+            visible_before: if restored { visible_until(loader, origin) } else { 0.0 },
+            errors_before: if restored { loader_num(loader, "err") } else { 0.0 },
         }
     }
+}
 
+impl Session {
     /// Navigation Timing of the page's own view: its times to the rules; type and status.
     fn read_nav(&mut self) {
         let view = &mut self.view;
@@ -312,8 +316,8 @@ impl Session {
     /// that the view's beacon is the snapshot to send.
     fn refresh(&mut self) {
         self.measure();
-        let visible = (self.visible_until(js::now()) - self.view.visible_before).max(0.0);
-        let errors = (self.loader_num("err") - self.view.errors_before).max(0.0);
+        let visible = (visible_until(&self.loader, js::now()) - self.view.visible_before).max(0.0);
+        let errors = (loader_num(&self.loader, "err") - self.view.errors_before).max(0.0);
         let lcp_subparts = self.lcp_subparts();
         let view = &mut self.view;
         let metric = |m| view.rules.metric(m);
@@ -399,7 +403,7 @@ impl Session {
     fn on_restore(&mut self, at: f64) {
         let new_id = js::get(&self.loader, "newId").unchecked_into::<Function>().call0(&self.loader);
         let id = new_id.ok().and_then(|id| id.as_string()).unwrap_or_default();
-        self.view = self.new_view(id.clone(), at, f64::INFINITY, true);
+        self.view = View::new(&self.loader, id.clone(), at, f64::INFINITY, true);
         self.view.beacon.nav_type = Some(NavType::BackForwardCache);
         self.sent = 0;
         self.last = None;
@@ -408,7 +412,7 @@ impl Session {
             with(|s| {
                 // The loader's own frame callbacks ran first: its reading is the closest to the paint.
                 if s.view.beacon.id == id {
-                    let painted = s.loader_num("painted");
+                    let painted = loader_num(&s.loader, "painted");
                     s.view.rules.restored_paint(if painted > 0.0 { painted } else { js::now() });
                 }
             });
@@ -479,18 +483,12 @@ pub fn start(loader: JsValue) {
             with(|s| transport::flush(&s.beacon_url));
         }),
     ];
+    let id = js::text(&loader, "id").unwrap_or_default();
+    let hid = js::num(&loader, "hid").unwrap_or(f64::INFINITY);
     let mut session = Session {
         beacon_url,
         settings,
-        view: View {
-            beacon: Beacon::default(),
-            rules: PageView::navigation(0.0, f64::INFINITY),
-            origin: 0.0,
-            held: Vec::new(),
-            lcp_entry: None,
-            visible_before: 0.0,
-            errors_before: 0.0,
-        },
+        view: View::new(&loader, id, activation, hid, false),
         site_five: false,
         prompt: prompt::Prompt::default(),
         sent: js::num(&loader, "seq").unwrap_or(0.0) as u32,
@@ -499,9 +497,6 @@ pub fn start(loader: JsValue) {
         _listeners: listeners,
         loader,
     };
-    let id = js::text(&session.loader, "id").unwrap_or_default();
-    let hid = js::num(&session.loader, "hid").unwrap_or(f64::INFINITY);
-    session.view = session.new_view(id, activation, hid, false);
     session.read_nav();
     // Interactions shorter than 104 ms are not buffered: the loader kept them.
     if let Ok(early) = js::get(&session.loader, "ev").dyn_into::<Array>() {
