@@ -2,11 +2,17 @@
 // (no hand-written JavaScript goes into it: the browser work is the Rust
 // module's).
 //   node scripts/bundle-client.mjs GLUE.js OUT.js
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const [glue, outfile] = process.argv.slice(2);
+// Only what the loader calls is exported, so that the rest of the glue's
+// entry points (`initSync` and its warnings) are left out.
 await build({
-  entryPoints: [glue],
+  stdin: {
+    contents: `export { default, start, tag, feedback, ask } from ${JSON.stringify(resolve(glue))};`,
+    resolveDir: process.cwd(),
+  },
   bundle: true,
   minify: true,
   format: 'esm',

@@ -1,6 +1,7 @@
 // Shortens the names the wasm module imports from wasm-bindgen's glue (such
 // as `__wbg_instanceof_PageTransitionEvent_82193d5b19677567`, mostly hash)
-// to short ones, in the module's import section and in the glue alike.
+// and the long names of the closures' entry points it exports, to short
+// ones, in the module and in the glue alike.
 // Every name must occur exactly once in the glue, or nothing is changed.
 //   node scripts/shorten-imports.mjs MODULE.wasm GLUE.js
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -64,7 +65,40 @@ for (const [long, short] of renamed) {
   glue = glue.replace(long, short);
 }
 const body = Buffer.concat([encodeLeb(count), ...entries]);
-const out = Buffer.concat([wasm.subarray(0, section.start), Buffer.from([2]), encodeLeb(body.length), body, wasm.subarray(section.end)]);
+let out = Buffer.concat([wasm.subarray(0, section.start), Buffer.from([2]), encodeLeb(body.length), body, wasm.subarray(section.end)]);
+
+// The closures' entry points the module exports to the glue
+// (`wasm_bindgen_<hash>___convert__closures_____invoke___…`, over 100
+// characters each) get short names the same way.
+at = 8;
+let exports;
+while (at < out.length) {
+  const id = out[at];
+  const [size, body] = leb(out, at + 1);
+  if (id === 7) { exports = { start: at, body, end: body + size }; break; }
+  at = body + size;
+}
+if (exports) {
+  const [n, firstExport] = leb(out, exports.body);
+  const kept = [];
+  let shortened = 0;
+  at = firstExport;
+  for (let i = 0; i < n; i++) {
+    const [field, after] = name(out, at);
+    const [, end] = leb(out, after + 1); // kind, index
+    let short = field;
+    if (field.startsWith('wasm_bindgen_') && field.length > 20) {
+      short = `x${(shortened++).toString(36)}`;
+      const uses = glue.split(`.${field}(`).length - 1;
+      if (uses !== 1) throw new Error(`${field} is called ${uses} times in the glue`);
+      glue = glue.replace(`.${field}(`, `.${short}(`);
+    }
+    kept.push(Buffer.concat([encodeName(short), out.subarray(after, end)]));
+    at = end;
+  }
+  const exportBody = Buffer.concat([encodeLeb(n), ...kept]);
+  out = Buffer.concat([out.subarray(0, exports.start), Buffer.from([7]), encodeLeb(exportBody.length), exportBody, out.subarray(exports.end)]);
+}
 writeFileSync(wasmPath, out);
 writeFileSync(gluePath, glue);
 console.log(`shortened ${renamed.size} import names`);

@@ -11,7 +11,7 @@
 //! quota. The collector stores each (page view, seq) once: at-least-once
 //! on the wire, exactly-once in the store.
 
-use serde::Serialize;
+use crate::wire::object::wire_object;
 
 /// The `localStorage` key of the outbox (the loader writes it too).
 pub const KEY: &str = "palaute:outbox";
@@ -31,21 +31,23 @@ pub const FIRST_BACKOFF_MS: f64 = 2000.0;
 /// The longest wait between tries, ms.
 pub const MAX_BACKOFF_MS: f64 = 300_000.0;
 
-/// One beacon waiting for the collector's acknowledgement. Times are epoch ms.
-#[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// The page view's id.
-    pub id: String,
-    /// The snapshot's `seq`.
-    pub seq: u32,
-    /// The beacon's JSON.
-    pub body: String,
-    /// When it was queued.
-    pub queued: f64,
-    /// Failed tries so far.
-    pub tries: u32,
-    /// When it is due again (0: now).
-    pub next: f64,
+wire_object! {
+    /// One beacon waiting for the collector's acknowledgement. Times are epoch ms.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Entry {
+        /// The page view's id.
+        pub id: String,
+        /// The snapshot's `seq`.
+        pub seq: u32,
+        /// The beacon's JSON.
+        pub body: String,
+        /// When it was queued.
+        pub queued: f64,
+        /// Failed tries so far.
+        pub tries: u32,
+        /// When it is due again (0: now).
+        pub next: f64,
+    }
 }
 
 /// A beacon sent: its page view and `seq`.

@@ -51,10 +51,17 @@ extern "C" {
     pub fn target(this: &EventEntry) -> Option<Node>;
 }
 
-/// The page's window (the module only runs in one).
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `window` (the loader only starts the module in one),
+    /// read once: `js_sys::global()` tries four names for the global object.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Window;
+}
+
+/// The page's window.
 pub fn window() -> Window {
-    // SAFETY of the cast: the loader only starts the module in a window.
-    js_sys::global().unchecked_into()
+    WINDOW.with(Window::clone)
 }
 
 /// The page's `performance` (the loader checked it exists).

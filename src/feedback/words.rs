@@ -130,7 +130,7 @@ pub const LANGUAGES: [Words; 7] = [
 /// The words of the language `tag` asks for, when the prompt speaks it
 /// (`fi-FI` and `FI_fi` → `fi`).
 pub fn spoken(tag: &str) -> Option<&'static Words> {
-    let tag = tag.trim().as_bytes();
+    let tag = tag.trim_ascii().as_bytes();
     // Every language it speaks has a two-letter primary subtag.
     let primary = match tag {
         [a, b] | [a, b, b'-' | b'_', ..] => [a.to_ascii_lowercase(), b.to_ascii_lowercase()],

@@ -13,87 +13,93 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use object::{serialize_fields, wire_object, Field, Fields, ToValue, Value};
+
+pub mod object;
+
 /// Version of this format, sent as `v` in every beacon.
 pub const WIRE_VERSION: u8 = 1;
 
 /// Largest beacon body the collector accepts, in bytes.
 pub const MAX_BEACON_BYTES: usize = 64 * 1024;
 
-/// One snapshot of a page view, as posted by the loader or the wasm module.
-#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
-#[serde(default)]
-pub struct Beacon {
-    /// Wire format version ([`WIRE_VERSION`]).
-    pub v: u8,
-    /// Site id registered on the collector (`data-site`).
-    pub site: String,
-    /// Random page-view id (not a visitor id): 16 to 64 URL-safe characters.
-    pub id: String,
-    /// Sequence number within the page view; a higher one replaces a lower.
-    pub seq: u32,
-    /// Which part of the client sent it.
-    pub src: Source,
-    /// Page path and query, without the fragment.
-    pub url: String,
-    /// Host of `document.referrer` when it is another site.
-    pub referrer_host: Option<String>,
-    /// Start of the page view (navigation, activation or bfcache restore) in
-    /// milliseconds since the Unix epoch, by the browser's clock.
-    pub start: f64,
-    /// How the page view started.
-    pub nav_type: Option<NavType>,
-    /// Time to first byte, ms.
-    pub ttfb_ms: Option<f64>,
-    /// First contentful paint, ms.
-    pub fcp_ms: Option<f64>,
-    /// Largest contentful paint, ms.
-    pub lcp_ms: Option<f64>,
-    /// Interaction to next paint, ms.
-    pub inp_ms: Option<f64>,
-    /// Cumulative layout shift (unitless).
-    pub cls: Option<f64>,
-    /// `DOMContentLoaded` event start, ms.
-    pub dcl_ms: Option<f64>,
-    /// `load` event start, ms.
-    pub load_ms: Option<f64>,
-    /// CSS-like selector of the LCP element.
-    pub lcp_element: Option<String>,
-    /// URL of the LCP resource (image, video poster, background).
-    pub lcp_url: Option<String>,
-    /// The four parts LCP is made of.
-    pub lcp_subparts: Option<LcpSubparts>,
-    /// CSS-like selector of the INP interaction's target.
-    pub inp_target: Option<String>,
-    /// The three parts INP is made of.
-    pub inp_subparts: Option<InpSubparts>,
-    /// HTTP status of the navigation response, where the browser exposes it.
-    pub response_status: Option<u16>,
-    /// How long the page was visible, ms.
-    pub visible_ms: Option<f64>,
-    /// When the visitor left (page hidden or unloaded), ms; absent while the
-    /// page is still in front of them.
-    pub left_at_ms: Option<f64>,
-    /// When the visitor left, an image in the viewport larger than the LCP
-    /// candidate so far was still loading: the real LCP had not happened.
-    pub lcp_pending: Option<bool>,
-    /// Network Information API `effectiveType` (`4g`, `3g`, ...).
-    pub effective_type: Option<String>,
-    /// Network Information API `downlink`, Mbit/s.
-    pub downlink_mbps: Option<f64>,
-    /// Network Information API `rtt`, ms.
-    pub rtt_ms: Option<f64>,
-    /// Network Information API `saveData`.
-    pub save_data: Option<bool>,
-    /// `navigator.deviceMemory`, GiB.
-    pub device_memory: Option<f64>,
-    /// `navigator.hardwareConcurrency`.
-    pub cpu_cores: Option<u16>,
-    /// Uncaught JS errors and failed resource loads during the view.
-    pub errors: Option<u32>,
-    /// The visitor's answer to the feedback prompt or `palaute.feedback()`.
-    pub feedback: Option<Feedback>,
-    /// Custom dimensions from `palaute.tag(key, value)`.
-    pub tags: Tags,
+wire_object! {
+    /// One snapshot of a page view, as posted by the loader or the wasm module.
+    #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+    #[serde(default)]
+    pub struct Beacon {
+        /// Wire format version ([`WIRE_VERSION`]).
+        pub v: u8,
+        /// Site id registered on the collector (`data-site`).
+        pub site: String,
+        /// Random page-view id (not a visitor id): 16 to 64 URL-safe characters.
+        pub id: String,
+        /// Sequence number within the page view; a higher one replaces a lower.
+        pub seq: u32,
+        /// Which part of the client sent it.
+        pub src: Source,
+        /// Page path and query, without the fragment.
+        pub url: String,
+        /// Host of `document.referrer` when it is another site.
+        pub referrer_host: Option<String>,
+        /// Start of the page view (navigation, activation or bfcache restore) in
+        /// milliseconds since the Unix epoch, by the browser's clock.
+        pub start: f64,
+        /// How the page view started.
+        pub nav_type: Option<NavType>,
+        /// Time to first byte, ms.
+        pub ttfb_ms: Option<f64>,
+        /// First contentful paint, ms.
+        pub fcp_ms: Option<f64>,
+        /// Largest contentful paint, ms.
+        pub lcp_ms: Option<f64>,
+        /// Interaction to next paint, ms.
+        pub inp_ms: Option<f64>,
+        /// Cumulative layout shift (unitless).
+        pub cls: Option<f64>,
+        /// `DOMContentLoaded` event start, ms.
+        pub dcl_ms: Option<f64>,
+        /// `load` event start, ms.
+        pub load_ms: Option<f64>,
+        /// CSS-like selector of the LCP element.
+        pub lcp_element: Option<String>,
+        /// URL of the LCP resource (image, video poster, background).
+        pub lcp_url: Option<String>,
+        /// The four parts LCP is made of.
+        pub lcp_subparts: Option<LcpSubparts>,
+        /// CSS-like selector of the INP interaction's target.
+        pub inp_target: Option<String>,
+        /// The three parts INP is made of.
+        pub inp_subparts: Option<InpSubparts>,
+        /// HTTP status of the navigation response, where the browser exposes it.
+        pub response_status: Option<u16>,
+        /// How long the page was visible, ms.
+        pub visible_ms: Option<f64>,
+        /// When the visitor left (page hidden or unloaded), ms; absent while the
+        /// page is still in front of them.
+        pub left_at_ms: Option<f64>,
+        /// When the visitor left, an image in the viewport larger than the LCP
+        /// candidate so far was still loading: the real LCP had not happened.
+        pub lcp_pending: Option<bool>,
+        /// Network Information API `effectiveType` (`4g`, `3g`, ...).
+        pub effective_type: Option<String>,
+        /// Network Information API `downlink`, Mbit/s.
+        pub downlink_mbps: Option<f64>,
+        /// Network Information API `rtt`, ms.
+        pub rtt_ms: Option<f64>,
+        /// Network Information API `saveData`.
+        pub save_data: Option<bool>,
+        /// `navigator.deviceMemory`, GiB.
+        pub device_memory: Option<f64>,
+        /// `navigator.hardwareConcurrency`.
+        pub cpu_cores: Option<u16>,
+        /// Uncaught JS errors and failed resource loads during the view.
+        pub errors: Option<u32>,
+        /// The visitor's answer to the feedback prompt or `palaute.feedback()`.
+        pub feedback: Option<Feedback>,
+        /// Custom dimensions from `palaute.tag(key, value)`.
+        pub tags: Tags,
+    }
 }
 
 /// Custom dimensions: a JSON object of strings on the wire, in the order
@@ -164,11 +170,35 @@ impl From<Tags> for BTreeMap<String, String> {
     }
 }
 
-impl Serialize for Tags {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
+impl Fields for Tags {
+    fn fields(&self) -> Vec<Field<'_>> {
+        self.0.iter().map(|(k, v)| (k.as_str(), Some(Value::Text(v)))).collect()
     }
 }
+
+impl ToValue for Tags {
+    fn value(&self) -> Option<Value<'_>> {
+        Some(Value::Object(self))
+    }
+}
+
+impl Serialize for Tags {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_fields(self, serializer)
+    }
+}
+
+/// The wire's names of [`Source`], [`NavType`] and [`Scale`] (their `as_str`).
+macro_rules! named_values {
+    ($($ty:ty),*) => {
+        $(impl ToValue for $ty {
+            fn value(&self) -> Option<Value<'_>> {
+                Some(Value::Text(self.as_str()))
+            }
+        })*
+    };
+}
+named_values!(Source, NavType, Scale);
 
 impl<'de> Deserialize<'de> for Tags {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tags, D::Error> {
@@ -229,44 +259,50 @@ impl NavType {
     }
 }
 
-/// LCP broken into its parts (they add up to LCP).
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
-#[serde(default)]
-pub struct LcpSubparts {
-    /// Time to first byte, ms.
-    pub ttfb: f64,
-    /// From first byte until the LCP resource started loading, ms.
-    pub load_delay: f64,
-    /// How long the LCP resource took to load, ms.
-    pub load_duration: f64,
-    /// From the resource loaded until the element was painted, ms.
-    pub render_delay: f64,
+wire_object! {
+    /// LCP broken into its parts (they add up to LCP).
+    #[derive(Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+    #[serde(default)]
+    pub struct LcpSubparts {
+        /// Time to first byte, ms.
+        pub ttfb: f64,
+        /// From first byte until the LCP resource started loading, ms.
+        pub load_delay: f64,
+        /// How long the LCP resource took to load, ms.
+        pub load_duration: f64,
+        /// From the resource loaded until the element was painted, ms.
+        pub render_delay: f64,
+    }
 }
 
-/// INP broken into its parts (they add up to INP).
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
-#[serde(default)]
-pub struct InpSubparts {
-    /// From the input until its handlers started, ms.
-    pub input_delay: f64,
-    /// Time spent in the event handlers, ms.
-    pub processing: f64,
-    /// From the handlers' end until the next frame was presented, ms.
-    pub presentation: f64,
+wire_object! {
+    /// INP broken into its parts (they add up to INP).
+    #[derive(Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+    #[serde(default)]
+    pub struct InpSubparts {
+        /// From the input until its handlers started, ms.
+        pub input_delay: f64,
+        /// Time spent in the event handlers, ms.
+        pub processing: f64,
+        /// From the handlers' end until the next frame was presented, ms.
+        pub presentation: f64,
+    }
 }
 
-/// A visitor's feedback on the page view.
-#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
-#[serde(default)]
-pub struct Feedback {
-    /// `1` satisfied / `0` not on `thumbs`; `1`-`5` on `five`.
-    pub rating: u8,
-    /// The rating scale.
-    pub scale: Scale,
-    /// Optional free text, plain text only.
-    pub comment: Option<String>,
-    /// When the answer was given, ms from the page view's start.
-    pub at_ms: f64,
+wire_object! {
+    /// A visitor's feedback on the page view.
+    #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+    #[serde(default)]
+    pub struct Feedback {
+        /// `1` satisfied / `0` not on `thumbs`; `1`-`5` on `five`.
+        pub rating: u8,
+        /// The rating scale.
+        pub scale: Scale,
+        /// Optional free text, plain text only.
+        pub comment: Option<String>,
+        /// When the answer was given, ms from the page view's start.
+        pub at_ms: f64,
+    }
 }
 
 /// A feedback rating scale.
