@@ -2,7 +2,7 @@
 //! disconnects on drop, and is flushed (`takeRecords`) before each snapshot
 //! and decision so that nothing the browser has queued is left out.
 
-use js_sys::{Array, Object};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use web_sys::{PerformanceObserver, PerformanceObserverEntryList};
 
@@ -27,7 +27,10 @@ impl Observer {
     pub fn new(entry_type: &str, handler: Handler) -> Option<Observer> {
         let callback = Closure::new(move |list: PerformanceObserverEntryList| {
             session::with(|s| {
-                feed(s, handler, list.get_entries());
+                // Soft navigations first: entries of their views wait for them.
+                s.flush_soft();
+                s.take(handler, list.get_entries());
+                s.measure();
                 // A slow interaction may be the moment to ask for feedback.
                 prompt::consider(s);
             });
@@ -45,18 +48,12 @@ impl Observer {
 
     /// Hands `session` the entries the browser has queued but not yet delivered.
     pub fn flush(&self, session: &mut Session) {
-        feed(session, self.handler, self.observer.take_records());
+        session.take(self.handler, self.observer.take_records());
     }
 }
 
 impl Drop for Observer {
     fn drop(&mut self) {
         self.observer.disconnect();
-    }
-}
-
-fn feed(session: &mut Session, handler: Handler, entries: Array) {
-    for entry in entries.iter() {
-        handler(session, entry);
     }
 }

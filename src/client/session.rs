@@ -1,7 +1,11 @@
 //! The page view and the page lifecycle: what is read from the browser, and
 //! when it is sent. Hidden → send, visible again → the visitor is back,
 //! `pagehide` → send, back/forward-cache restore → a new page view with its
-//! own id.
+//! own id, and so does a single-page app's soft navigation (the Soft
+//! Navigation API): the view before is finalised and sent at that moment,
+//! entries go to the view of their `navigationId` ([`Navigations`]), and
+//! the view's tags carry over. Browsers without the API see one view per
+//! page load, as before.
 //!
 //! What the readings mean is [`PageView`]'s (time origin, paints before the
 //! page was hidden, CLS windows, INP, LCP sub-parts, by the web-vitals
@@ -16,12 +20,14 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, Node, PageTransitionEvent, PerformanceEntry, PerformanceResourceTiming};
 
 use super::js::{self, EventEntry, LcpEntry, ShiftEntry};
-use super::observe::Observer;
+use super::observe::{Handler, Observer};
 use super::{prompt, transport};
 use crate::feedback::policy::Mode;
 use crate::vitals::inp::EventTiming;
+use crate::vitals::navigations::{Navigations, Owner};
+use crate::vitals::script::{self, MAX_PENDING_FRAMES};
 use crate::vitals::selector::{self, Part};
-use crate::vitals::view::{Metric, PageView};
+use crate::vitals::view::{Metric, PageView, Start};
 use crate::wire::{Beacon, InpSubparts, LcpSubparts, NavType, Scale, Source, WIRE_VERSION};
 
 /// The module's one session, in a `static` rather than a `thread_local!`
@@ -46,6 +52,9 @@ pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Option<R> {
 /// longest interactions past it).
 const MAX_HELD: usize = 20;
 
+/// Entries that wait for a soft navigation's view to start, at most.
+const MAX_WAITING: usize = 100;
+
 /// The script tag's settings, read once from the loader's hand-over object.
 pub struct Settings {
     /// `data-feedback`.
@@ -68,6 +77,10 @@ pub struct View {
     origin: f64,
     /// Event Timing entries that set an interaction's latency, by interaction id.
     held: Vec<(u64, EventEntry)>,
+    /// Long Animation Frames that may overlap INP: `(startTime, duration, entry)`.
+    frames: Vec<(f64, f64, JsValue)>,
+    /// A soft view's `interactionId` (its contentful paints carry it).
+    soft_interaction: Option<f64>,
     lcp_entry: Option<LcpEntry>,
     visible_before: f64,
     errors_before: f64,
@@ -93,6 +106,14 @@ pub struct Session {
     sent: u32,
     /// The last snapshot sent, encoded with `seq` 0, to skip repeats.
     last: Option<String>,
+    /// Whose entries are whose.
+    navs: Navigations,
+    /// `soft-navigation` entries whose views are to start.
+    soft_pending: Vec<JsValue>,
+    /// Entries waiting for their soft navigation's view: `(navigationId, handler, entry)`.
+    waiting: Vec<(f64, Handler, JsValue)>,
+    /// The `soft-navigation` observer, flushed before the others.
+    soft: Option<Observer>,
     observers: Vec<Observer>,
     _listeners: Vec<EventListener>,
 }
@@ -151,20 +172,31 @@ fn visible_until(loader: &JsValue, now: f64) -> f64 {
     loader_num(loader, "vis") + if since >= 0.0 { (now - since).max(0.0) } else { 0.0 }
 }
 
+/// The path and query of `url` (absolute), else of the page's location.
+fn path_of(url: Option<&str>) -> String {
+    let location = js::window().location();
+    let (mut path, search) = match url.and_then(|u| web_sys::Url::new(u).ok()) {
+        Some(u) => (u.pathname(), u.search()),
+        None => (location.pathname().unwrap_or_default(), location.search().unwrap_or_default()),
+    };
+    path.push_str(&search);
+    path
+}
+
 impl View {
     /// A new page view starting at `origin` (`performance.now()` time),
-    /// first hidden at `hid`. A `restored` one (bfcache) counts
-    /// interactions, visible time and errors from its own start.
-    fn new(loader: &JsValue, id: String, origin: f64, hid: f64, restored: bool) -> View {
-        let rules =
-            if restored { PageView::restored(origin, interaction_count()) } else { PageView::navigation(origin, hid) };
-        let d = document();
-        let location = js::window().location();
-        let mut url = location.pathname().unwrap_or_default();
-        url.push_str(&location.search().unwrap_or_default());
-        let host = location.host().unwrap_or_default();
-        let referrer_host =
-            web_sys::Url::new(&d.referrer()).ok().map(|u| u.host()).filter(|h| !h.is_empty() && *h != host);
+    /// measured by `rules`; `soft_url`: a soft navigation's URL. A view
+    /// that is not the page's own navigation counts visible time and errors
+    /// from its own start, and a soft one has no referrer (the visitor came
+    /// from the route before).
+    fn new(loader: &JsValue, id: String, origin: f64, rules: PageView, soft_url: Option<&str>) -> View {
+        let start = rules.start();
+        let url = path_of(soft_url);
+        let host = js::window().location().host().unwrap_or_default();
+        let referrer_host = web_sys::Url::new(&document().referrer())
+            .ok()
+            .map(|u| u.host())
+            .filter(|h| !h.is_empty() && *h != host && start != Start::Soft);
         let beacon = Beacon {
             v: WIRE_VERSION,
             site: js::text(loader, "site").unwrap_or_default(),
@@ -180,9 +212,11 @@ impl View {
             rules,
             origin,
             held: Vec::new(),
+            frames: Vec::new(),
+            soft_interaction: None,
             lcp_entry: None,
-            visible_before: if restored { visible_until(loader, origin) } else { 0.0 },
-            errors_before: if restored { loader_num(loader, "err") } else { 0.0 },
+            visible_before: if start == Start::Navigation { 0.0 } else { visible_until(loader, origin) },
+            errors_before: if start == Start::Navigation { 0.0 } else { loader_num(loader, "err") },
         }
     }
 }
@@ -220,12 +254,30 @@ impl Session {
         }
     }
 
-    /// An LCP candidate; when the rules take it (painted while visible),
-    /// its element and URL are the attribution.
+    /// An LCP candidate of the page's own view or a restore's.
     fn on_lcp(&mut self, e: JsValue) {
-        let e: LcpEntry = e.unchecked_into();
+        if self.view.rules.start() != Start::Soft {
+            let e: LcpEntry = e.unchecked_into();
+            self.take_lcp(e.start_time(), e);
+        }
+    }
+
+    /// An `interaction-contentful-paint` entry: a soft view's LCP candidate
+    /// when it belongs to the view's interaction (as web-vitals).
+    fn on_icp(&mut self, e: JsValue) {
+        let ours = self.view.soft_interaction.is_some_and(|id| js::num(&e, "interactionId") == Some(id));
+        let lcp = js::get(&e, "largestContentfulPaint");
+        if ours && lcp.is_object() {
+            let render = js::num(&lcp, "renderTime").unwrap_or(0.0);
+            self.take_lcp(render, lcp.unchecked_into());
+        }
+    }
+
+    /// An LCP candidate painted at `time`; when the rules take it (painted
+    /// while visible), its element and URL are the attribution.
+    fn take_lcp(&mut self, time: f64, e: LcpEntry) {
         let view = &mut self.view;
-        if !view.rules.largest_contentful_paint(e.start_time()) {
+        if !view.rules.largest_contentful_paint(time) {
             return;
         }
         let b = &mut view.beacon;
@@ -270,6 +322,106 @@ impl Session {
         }
     }
 
+    /// A Long Animation Frame: kept while it may overlap INP.
+    fn on_frame(&mut self, e: JsValue) {
+        let start = js::num(&e, "startTime").unwrap_or(0.0);
+        let duration = js::num(&e, "duration").unwrap_or(0.0);
+        let view = &mut self.view;
+        view.frames.push((start, duration, e));
+        let (rules, count) = (&view.rules, view.frames.len());
+        let mut index = 0;
+        view.frames.retain(|(start, duration, _)| {
+            index += 1;
+            index + MAX_PENDING_FRAMES > count || rules.windows().any(|w| w.overlaps(*start, *duration))
+        });
+    }
+
+    /// A `soft-navigation` entry: its view starts once the entries queued
+    /// for the view before have been handed to it ([`Session::measure`]).
+    fn on_soft_navigation(&mut self, e: JsValue) {
+        if let Some(id) = js::num(&e, "navigationId") {
+            self.navs.announce(id);
+        }
+        self.soft_pending.push(e);
+    }
+
+    /// Hands `entries` of one observed type to `handler`, each to the view
+    /// it belongs to.
+    pub fn take(&mut self, handler: Handler, entries: Array) {
+        for entry in entries.iter() {
+            let nav = js::num(&entry, "navigationId");
+            match self.navs.owner(nav) {
+                Owner::Current => handler(self, entry),
+                Owner::Next if self.waiting.len() < MAX_WAITING => {
+                    self.waiting.push((nav.unwrap_or(0.0), handler, entry));
+                }
+                Owner::Next | Owner::Ended => {}
+            }
+        }
+    }
+
+    /// Starts the views of the soft navigations announced, in order: the
+    /// view before gets its final snapshot sent, the new one the entries
+    /// that waited for it and its largest contentful paint so far.
+    fn start_soft_views(&mut self) {
+        while !self.soft_pending.is_empty() {
+            let soft = self.soft_pending.remove(0);
+            self.send(false);
+            let nav = js::num(&soft, "navigationId");
+            self.navs.begin(nav);
+            let start = js::num(&soft, "startTime").unwrap_or_else(js::now);
+            let painted = js::num(&soft, "presentationTime").filter(|t| *t > 0.0);
+            let painted = painted.or_else(|| js::num(&soft, "paintTime")).unwrap_or(0.0);
+            let rules = PageView::soft(start, painted, interaction_count(), hidden());
+            let id = self.new_id();
+            let mut view = View::new(&self.loader, id, start, rules, js::text(&soft, "name").as_deref());
+            view.beacon.nav_type = Some(NavType::SoftNavigation);
+            view.soft_interaction = js::num(&soft, "interactionId");
+            view.beacon.tags = std::mem::take(&mut self.view.beacon.tags);
+            self.view = view;
+            self.sent = 0;
+            self.last = None;
+            self.prompt.new_view();
+            let waiting = std::mem::take(&mut self.waiting);
+            for (id, handler, entry) in waiting {
+                if Some(id) == nav {
+                    handler(self, entry);
+                } else {
+                    self.waiting.push((id, handler, entry));
+                }
+            }
+            let largest = js::get(&soft, "getLargestInteractionContentfulPaint");
+            if let Some(largest) = largest.dyn_ref::<Function>() {
+                if let Ok(icp) = largest.call0(&soft) {
+                    self.on_icp(icp);
+                }
+            }
+        }
+    }
+
+    /// A new page-view id, from the loader (the one source of ids).
+    fn new_id(&self) -> String {
+        let new_id = js::get(&self.loader, "newId").unchecked_into::<Function>().call0(&self.loader);
+        new_id.ok().and_then(|id| id.as_string()).unwrap_or_default()
+    }
+
+    /// The longest script of INP's interaction, from the frames that
+    /// overlap it: the script's entry, how long it ran, and where.
+    fn inp_script(&self) -> Option<(JsValue, f64, crate::wire::InpPart)> {
+        let view = &self.view;
+        let window = view.rules.inp_window()?;
+        let mut scripts = Vec::new();
+        for (_, _, frame) in view.frames.iter().filter(|(start, duration, _)| window.overlaps(*start, *duration)) {
+            if let Ok(list) = js::get(frame, "scripts").dyn_into::<Array>() {
+                scripts.extend(list.iter());
+            }
+        }
+        let times =
+            scripts.iter().map(|s| (js::num(s, "startTime").unwrap_or(0.0), js::num(s, "duration").unwrap_or(0.0)));
+        let (index, ms, part) = script::longest(&window, times)?;
+        Some((scripts.get(index)?.clone(), ms, part))
+    }
+
     /// LCP's sub-parts, from the navigation and the latest resource entry
     /// that loaded the LCP's URL before it painted.
     fn lcp_subparts(&self) -> Option<LcpSubparts> {
@@ -301,8 +453,16 @@ impl Session {
     }
 
     /// Hands the rules every reading the browser has queued (before a
-    /// decision or a snapshot).
+    /// decision or a snapshot), and starts the views of soft navigations.
     pub fn measure(&mut self) {
+        self.collect();
+        self.start_soft_views();
+    }
+
+    /// Hands the current view every reading queued for it: soft
+    /// navigations first, so that the entries of their views wait for them.
+    fn collect(&mut self) {
+        self.flush_soft();
         let observers = std::mem::take(&mut self.observers);
         for observer in &observers {
             observer.flush(self);
@@ -312,10 +472,18 @@ impl Session {
         self.view.rules.interaction_count(interaction_count());
     }
 
+    /// Takes the queued `soft-navigation` entries (before any other kind).
+    pub fn flush_soft(&mut self) {
+        if let Some(soft) = self.soft.take() {
+            soft.flush(self);
+            self.soft = Some(soft);
+        }
+    }
+
     /// Brings the fields that change over the view's life up to date, so
     /// that the view's beacon is the snapshot to send.
     fn refresh(&mut self) {
-        self.measure();
+        self.collect();
         let visible = (visible_until(&self.loader, js::now()) - self.view.visible_before).max(0.0);
         let errors = (loader_num(&self.loader, "err") - self.view.errors_before).max(0.0);
         let lcp_subparts = self.lcp_subparts();
@@ -339,6 +507,15 @@ impl Session {
         b.inp_ms = metric(Metric::Inp);
         b.inp_target = inp_target;
         b.inp_subparts = inp_subparts;
+        let script = self.inp_script();
+        let b = &mut self.view.beacon;
+        let text = |key| script.as_ref().and_then(|(s, ..)| js::text(s, key));
+        b.inp_script_url =
+            text("sourceURL").map(|url| String::from(script::source_url(&url))).filter(|u| !u.is_empty());
+        b.inp_script_function = text("sourceFunctionName");
+        b.inp_script_invoker = text("invokerType");
+        b.inp_script_ms = script.as_ref().map(|s| s.1);
+        b.inp_script_subpart = script.as_ref().map(|s| s.2);
         b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
         b.visible_ms = Some(visible);
         b.errors = Some(errors as u32);
@@ -393,6 +570,7 @@ impl Session {
     }
 
     fn on_hidden(&mut self, at: f64, unloading: bool) {
+        self.measure();
         self.view.rules.hidden(at);
         self.view.beacon.left_at_ms = Some(self.view.rules.since_start(at));
         self.send(unloading);
@@ -401,10 +579,11 @@ impl Session {
     /// A restore from the back/forward cache at `at`: a new page view,
     /// which paints on the second frame after `pageshow`.
     fn on_restore(&mut self, at: f64) {
-        let new_id = js::get(&self.loader, "newId").unchecked_into::<Function>().call0(&self.loader);
-        let id = new_id.ok().and_then(|id| id.as_string()).unwrap_or_default();
-        self.view = View::new(&self.loader, id.clone(), at, f64::INFINITY, true);
+        let id = self.new_id();
+        let rules = PageView::restored(at, interaction_count());
+        self.view = View::new(&self.loader, id.clone(), at, rules, None);
         self.view.beacon.nav_type = Some(NavType::BackForwardCache);
+        self.navs.begin(None);
         self.sent = 0;
         self.last = None;
         self.prompt.new_view();
@@ -488,11 +667,15 @@ pub fn start(loader: JsValue) {
     let mut session = Session {
         beacon_url,
         settings,
-        view: View::new(&loader, id, activation, hid, false),
+        view: View::new(&loader, id, activation, PageView::navigation(activation, hid), None),
         site_five: false,
         prompt: prompt::Prompt::default(),
         sent: js::num(&loader, "seq").unwrap_or(0.0) as u32,
         last: None,
+        navs: Navigations::current(nav_entry().and_then(|n| js::num(&n, "navigationId"))),
+        soft_pending: Vec::new(),
+        waiting: Vec::new(),
+        soft: None,
         observers: Vec::new(),
         _listeners: listeners,
         loader,
@@ -504,14 +687,17 @@ pub fn start(loader: JsValue) {
             session.on_event(entry);
         }
     }
-    let observed: [(&str, super::observe::Handler); 5] = [
+    let observed: [(&str, Handler); 7] = [
         ("paint", Session::on_paint),
         ("largest-contentful-paint", Session::on_lcp),
         ("layout-shift", Session::on_shift),
         ("event", Session::on_event),
         ("first-input", Session::on_event),
+        ("interaction-contentful-paint", Session::on_icp),
+        ("long-animation-frame", Session::on_frame),
     ];
     session.observers = observed.into_iter().filter_map(|(kind, handler)| Observer::new(kind, handler)).collect();
+    session.soft = Observer::new("soft-navigation", Session::on_soft_navigation);
     let site_scale = session.settings.scale.is_none().then(|| {
         let mut url = endpoint;
         url.push_str("/s/");

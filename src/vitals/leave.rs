@@ -48,6 +48,9 @@ pub struct Milestones {
     pub lcp_pending: bool,
     /// The view is a restore from the back/forward cache: already loaded.
     pub restored: bool,
+    /// The view is a single-page app's soft navigation: the visitor stayed
+    /// in the app, so it is never an abandonment.
+    pub soft: bool,
 }
 
 /// How a visit ended, derived from its [`Milestones`].
@@ -70,10 +73,13 @@ impl Milestones {
 
     /// Classifies the visit, or `None` while it is not known when the visitor
     /// left. `dwell_ms` is the slow-bounce dwell.
+    ///
+    /// A soft navigation's view is never abandoned, whether its visitor
+    /// left the page or moved on to the next route: [`Milestones::abandoned`].
     pub fn leave(&self, dwell_ms: f64) -> Option<Leave> {
         let left = self.left_at_ms?;
         let reached = |milestone: Option<f64>| milestone.is_some_and(|t| t <= left);
-        if !self.restored && !reached(self.load_ms) {
+        if !self.restored && !self.soft && !reached(self.load_ms) {
             let phase = if !reached(self.fcp_ms) {
                 AbandonPhase::BeforeFcp
             } else if self.lcp_pending || !reached(self.lcp_ms) {
@@ -86,6 +92,13 @@ impl Milestones {
         let loaded_at = self.load_ms.into_iter().chain(self.lcp_ms).fold(0.0, f64::max);
         let slow_bounce = self.is_slow() && left - loaded_at <= dwell_ms;
         Some(Leave { abandoned: false, phase: None, slow_bounce })
+    }
+
+    /// Whether the visitor abandoned the view: [`Leave::abandoned`] once
+    /// known; `false` for a soft navigation's view even before (it may end
+    /// with the next route, not with the visitor leaving).
+    pub fn abandoned(&self, leave: Option<&Leave>) -> Option<bool> {
+        leave.map(|l| l.abandoned).or(self.soft.then_some(false))
     }
 }
 
@@ -133,6 +146,10 @@ mod tests {
         let restored =
             Milestones { fcp_ms: Some(20.0), left_at_ms: Some(900.0), restored: true, ..Milestones::default() };
         assert!(!restored.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).unwrap().abandoned);
+        let soft = Milestones { fcp_ms: Some(20.0), soft: true, ..Milestones::default() };
+        assert_eq!(soft.abandoned(soft.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).as_ref()), Some(false), "not left yet");
+        let left = Milestones { left_at_ms: Some(10.0), ..soft };
+        assert_eq!(left.abandoned(left.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).as_ref()), Some(false), "left before LCP");
     }
 
     #[test]

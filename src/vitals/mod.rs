@@ -4,6 +4,8 @@
 pub mod cls;
 pub mod inp;
 pub mod leave;
+pub mod navigations;
+pub mod script;
 pub mod selector;
 pub mod thresholds;
 pub mod view;

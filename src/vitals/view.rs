@@ -5,13 +5,33 @@
 //! back/forward-cache restore), what happened before the page was first
 //! hidden, CLS once there was a first paint, INP by its interactions, and
 //! LCP's sub-parts.
+//!
+//! A view starts in one of three ways ([`Start`]): the page's own
+//! navigation, a back/forward-cache restore, or a single-page app's soft
+//! navigation (the Soft Navigation API, measured as web-vitals'
+//! `reportSoftNavs`): FCP from the soft navigation entry's paint, LCP from
+//! its `interaction-contentful-paint` entries, CLS and INP from what
+//! happens after it, no TTFB.
 
 use super::cls::SessionWindows;
 use super::inp::{EventTiming, Interaction, Interactions};
+use super::script::Window;
 
-/// INP that web-vitals reports for a page restored from the back/forward
-/// cache whose interactions were all too quick to be delivered, ms.
+/// INP that web-vitals reports for a view restored from the back/forward
+/// cache, or started by a soft navigation, whose interactions were all too
+/// quick to be delivered, ms.
 pub const RESTORED_QUICK_INP_MS: f64 = 8.0;
+
+/// How a page view started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The page's own navigation (or its prerender's activation).
+    Navigation,
+    /// A restore from the back/forward cache.
+    Restore,
+    /// A single-page app's route change (a `soft-navigation` entry).
+    Soft,
+}
 
 /// A page view being measured. Times in and out of [`PageView::metric`] are
 /// ms: readings on the `performance.now()` scale, results relative to the
@@ -20,7 +40,7 @@ pub const RESTORED_QUICK_INP_MS: f64 = 8.0;
 pub struct PageView {
     origin: f64,
     first_hidden: f64,
-    restored: bool,
+    start: Start,
     ttfb: Option<f64>,
     fcp: Option<f64>,
     lcp: Option<f64>,
@@ -66,23 +86,35 @@ impl PageView {
     /// prerendered) and was first hidden at `first_hidden` (infinite while
     /// it has always been visible).
     pub fn navigation(activation_start: f64, first_hidden: f64) -> PageView {
-        PageView::new(activation_start, first_hidden, false, 0.0)
+        PageView::new(activation_start, first_hidden, Start::Navigation, 0.0)
     }
 
     /// A view of the page restored from the back/forward cache at
     /// `restored_at`, when the page had seen `interaction_count`
     /// interactions. As web-vitals: no network wait (TTFB 0).
     pub fn restored(restored_at: f64, interaction_count: f64) -> PageView {
-        let mut view = PageView::new(restored_at, f64::INFINITY, true, interaction_count);
+        let mut view = PageView::new(restored_at, f64::INFINITY, Start::Restore, interaction_count);
         view.ttfb = Some(0.0);
         view
     }
 
-    fn new(origin: f64, first_hidden: f64, restored: bool, interactions_before: f64) -> PageView {
+    /// A view started by a soft navigation whose entry has `start_time`,
+    /// when the page had seen `interaction_count` interactions and is
+    /// `hidden` or not. Its FCP is the entry's paint, `painted_at`
+    /// (`presentationTime`, else `paintTime`), as web-vitals reports it
+    /// (whatever the page's visibility); it has no TTFB.
+    pub fn soft(start_time: f64, painted_at: f64, interaction_count: f64, hidden: bool) -> PageView {
+        let first_hidden = if hidden { 0.0 } else { f64::INFINITY };
+        let mut view = PageView::new(start_time, first_hidden, Start::Soft, interaction_count);
+        view.fcp = Some(view.since_start(painted_at));
+        view
+    }
+
+    fn new(origin: f64, first_hidden: f64, start: Start, interactions_before: f64) -> PageView {
         PageView {
             origin,
             first_hidden,
-            restored,
+            start,
             ttfb: None,
             fcp: None,
             lcp: None,
@@ -112,7 +144,12 @@ impl PageView {
     /// restored view, not from before the restore (those were the earlier
     /// view's; a prerendered page's paints before activation count, at 0).
     pub fn seen(&self, time: f64) -> bool {
-        time < self.first_hidden && !(self.restored && time < self.origin)
+        time < self.first_hidden && (self.start == Start::Navigation || time >= self.origin)
+    }
+
+    /// How the view started.
+    pub fn start(&self) -> Start {
+        self.start
     }
 
     /// The page was hidden at `time`.
@@ -124,7 +161,7 @@ impl PageView {
     /// and `loadEventStart` (0 until they happen). A restored view keeps
     /// its own (it has no navigation).
     pub fn navigation_timing(&mut self, response_start: f64, dcl_start: f64, load_start: f64) {
-        if self.restored {
+        if self.start != Start::Navigation {
             return;
         }
         self.ttfb = self.reading(response_start);
@@ -135,7 +172,7 @@ impl PageView {
     /// Whether `load` is still to come (the navigation entry is worth
     /// reading again).
     pub fn loading(&self) -> bool {
-        !self.restored && self.load.is_none()
+        self.start == Start::Navigation && self.load.is_none()
     }
 
     /// The `first-contentful-paint` entry's `startTime`.
@@ -145,15 +182,16 @@ impl PageView {
         }
     }
 
-    /// A `largest-contentful-paint` entry's `startTime`: the latest one
-    /// painted while the page was visible is LCP. `true` when it is now LCP
-    /// (its element and URL are the attribution).
+    /// A `largest-contentful-paint` entry's `startTime` (in a soft view,
+    /// an `interaction-contentful-paint` entry's `renderTime`): the latest
+    /// one painted while the page was visible is LCP. `true` when it is now
+    /// LCP (its element and URL are the attribution).
     pub fn largest_contentful_paint(&mut self, start_time: f64) -> bool {
         if !self.seen(start_time) {
             return false;
         }
         self.lcp = Some(self.since_start(start_time));
-        self.lcp_from_entry = true;
+        self.lcp_from_entry = self.start == Start::Navigation;
         true
     }
 
@@ -195,12 +233,22 @@ impl PageView {
         self.interactions.reported()
     }
 
-    /// INP so far: the reported interaction's latency; on a restored page
-    /// with only quick interactions, [`RESTORED_QUICK_INP_MS`].
+    /// The reported interaction's time span, for its longest script.
+    pub fn inp_window(&self) -> Option<Window> {
+        self.reported().map(window)
+    }
+
+    /// The time spans of the interactions that may yet be INP (the
+    /// longest and the reported one): the frames worth keeping.
+    pub fn windows(&self) -> impl Iterator<Item = Window> + '_ {
+        self.interactions.longest().chain(self.reported()).map(window)
+    }
+
+    /// INP so far: the reported interaction's latency; in a restored or
+    /// soft view with only quick interactions, [`RESTORED_QUICK_INP_MS`].
     pub fn inp(&self) -> Option<f64> {
-        self.reported()
-            .map(|i| i.latency)
-            .or_else(|| (self.restored && self.interaction_count > 0.0).then_some(RESTORED_QUICK_INP_MS))
+        let quick = self.start != Start::Navigation && self.interaction_count > 0.0;
+        self.reported().map(|i| i.latency).or_else(|| quick.then_some(RESTORED_QUICK_INP_MS))
     }
 
     /// INP's input delay, processing and presentation. Without a delivered
@@ -234,9 +282,10 @@ impl PageView {
     /// delay) from the navigation's `responseStart` and the LCP resource's
     /// `requestStart` (else its `startTime`) and `responseEnd`, `None` when
     /// LCP was not loaded from a resource (text). Without an LCP entry or a
-    /// navigation (a restore) LCP is all render delay.
+    /// navigation (a restore) LCP is all render delay; a soft view has none
+    /// (its LCP resource was not loaded by a navigation).
     pub fn lcp_subparts(&self, response_start: f64, resource: Option<(f64, f64)>) -> Option<[f64; 4]> {
-        let lcp = self.lcp?;
+        let lcp = self.lcp.filter(|_| self.start != Start::Soft)?;
         let Some(ttfb) = self.reading(response_start).filter(|_| self.lcp_from_entry) else {
             return Some([0.0, 0.0, 0.0, lcp]);
         };
@@ -251,6 +300,11 @@ impl PageView {
         let hidden_while_loading = self.load.is_none_or(|load| self.first_hidden < self.origin + load);
         hidden_while_loading && self.first_hidden.is_finite() && visible
     }
+}
+
+fn window(interaction: &Interaction<f64>) -> Window {
+    let (input_delay, processing, _) = interaction.subparts(interaction.entry);
+    Window { start: interaction.entry, input_delay, processing }
 }
 
 #[cfg(test)]
@@ -297,6 +351,27 @@ mod tests {
         assert_eq!(view.metric(Metric::Cls), None);
         view.first_contentful_paint(20.0);
         assert_eq!(view.metric(Metric::Cls), Some(0.05));
+    }
+
+    #[test]
+    fn a_soft_view_has_its_own_paints_and_no_ttfb() {
+        let mut view = PageView::soft(1565.9, 1592.0, 4.0, false);
+        assert_eq!(view.start(), Start::Soft);
+        assert_eq!(view.metric(Metric::Ttfb), None);
+        assert!((view.metric(Metric::Fcp).unwrap() - 26.1).abs() < 1e-9);
+        view.navigation_timing(10.0, 20.0, 30.0);
+        assert_eq!(view.metric(Metric::Load), None, "a soft view has no navigation timing");
+        assert!(!view.largest_contentful_paint(1000.0), "a paint from before the soft navigation is not its own");
+        assert!(view.largest_contentful_paint(1624.0));
+        assert!((view.metric(Metric::Lcp).unwrap() - 58.1).abs() < 1e-9);
+        assert_eq!(view.lcp_subparts(5.0, Some((1570.0, 1600.0))), None);
+        view.layout_shift(1500.0, 0.5, false);
+        view.layout_shift(1900.0, 0.02, false);
+        assert!((view.metric(Metric::Cls).unwrap() - 0.02).abs() < 1e-12, "only shifts after it");
+        view.interaction_count(5.0);
+        assert_eq!(view.metric(Metric::Inp), Some(RESTORED_QUICK_INP_MS), "one quick interaction since it began");
+        let hidden = PageView::soft(100.0, 120.0, 0.0, true);
+        assert!(!hidden.seen(130.0), "a soft view started while hidden paints nothing that counts for LCP");
     }
 
     #[test]

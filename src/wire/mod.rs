@@ -71,6 +71,17 @@ wire_object! {
         pub inp_target: Option<String>,
         /// The three parts INP is made of.
         pub inp_subparts: Option<InpSubparts>,
+        /// The longest script during the INP interaction (Long Animation
+        /// Frames): its `sourceURL` without query and fragment.
+        pub inp_script_url: Option<String>,
+        /// Its `sourceFunctionName`.
+        pub inp_script_function: Option<String>,
+        /// Its `invokerType` (`event-listener`, `user-callback`, ...).
+        pub inp_script_invoker: Option<String>,
+        /// How long it ran after the interaction began, ms.
+        pub inp_script_ms: Option<f64>,
+        /// The part of INP it started in.
+        pub inp_script_subpart: Option<InpPart>,
         /// HTTP status of the navigation response, where the browser exposes it.
         pub response_status: Option<u16>,
         /// How long the page was visible, ms.
@@ -188,7 +199,7 @@ impl Serialize for Tags {
     }
 }
 
-/// The wire's names of [`Source`], [`NavType`] and [`Scale`] (their `as_str`).
+/// The wire's names of [`Source`], [`NavType`], [`Scale`] and [`InpPart`] (their `as_str`).
 macro_rules! named_values {
     ($($ty:ty),*) => {
         $(impl ToValue for $ty {
@@ -198,7 +209,7 @@ macro_rules! named_values {
         })*
     };
 }
-named_values!(Source, NavType, Scale);
+named_values!(Source, NavType, Scale, InpPart);
 
 impl<'de> Deserialize<'de> for Tags {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tags, D::Error> {
@@ -243,6 +254,8 @@ pub enum NavType {
     Prerender,
     /// A discarded tab that was restored.
     Restore,
+    /// A single-page app's route change (the Soft Navigation API).
+    SoftNavigation,
 }
 
 impl NavType {
@@ -255,6 +268,30 @@ impl NavType {
             NavType::BackForwardCache => "back_forward_cache",
             NavType::Prerender => "prerender",
             NavType::Restore => "restore",
+            NavType::SoftNavigation => "soft_navigation",
+        }
+    }
+}
+
+/// A part of INP: where the longest script of the interaction started.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InpPart {
+    /// Before the interaction's handlers ran.
+    InputDelay,
+    /// While they ran.
+    Processing,
+    /// After them, until the next paint.
+    Presentation,
+}
+
+impl InpPart {
+    /// The name used in the wire format and in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InpPart::InputDelay => "input_delay",
+            InpPart::Processing => "processing",
+            InpPart::Presentation => "presentation",
         }
     }
 }

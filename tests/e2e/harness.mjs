@@ -55,10 +55,16 @@ export async function startPageServer() {
     if (url.pathname === '/wv') {
       // web-vitals' reports: the latest value per page view, metric and navigation type.
       const key = `${url.searchParams.get('t')}/${url.searchParams.get('nav')}`;
-      const vitals = state.vitals.get(key) || {};
-      vitals[url.searchParams.get('name')] = Number(url.searchParams.get('value'));
-      vitals[`${url.searchParams.get('name')}_attribution`] = JSON.parse(url.searchParams.get('attribution') || '{}');
-      state.vitals.set(key, vitals);
+      const record = (key) => {
+        const vitals = state.vitals.get(key) || {};
+        vitals[url.searchParams.get('name')] = Number(url.searchParams.get('value'));
+        vitals[`${url.searchParams.get('name')}_attribution`] = JSON.parse(url.searchParams.get('attribution') || '{}');
+        vitals.navStart = Number(url.searchParams.get('navStart'));
+        state.vitals.set(key, vitals);
+      };
+      record(key);
+      // Each view of a single-page app by its navigationId, too.
+      record(`${url.searchParams.get('t')}#${url.searchParams.get('navId')}`);
       res.writeHead(204).end();
       return;
     }
@@ -164,6 +170,9 @@ export async function startPageServer() {
     useEndpoint(url) { state.endpoint = url; },
     /** What web-vitals reported for page view `tag` (`navigate`, `back-forward-cache`, ...). */
     webVitals: (tag, nav = 'navigate') => state.vitals.get(`${tag}/${nav}`),
+    /** What web-vitals reported for each view of page load `tag`, in the order they started. */
+    webVitalsViews: (tag) => [...state.vitals].filter(([key]) => key.startsWith(`${tag}#`))
+      .map(([, values]) => values).sort((a, b) => a.navStart - b.navStart),
     /** When the page tagged `tag` was left, by its own clock, once known. */
     leftAt: (tag) => state.left.get(tag),
     /** Serves the wasm module with one byte changed (`true`), as a tampered CDN would. */

@@ -232,3 +232,61 @@ test('agrees with web-vitals after back then forward through the bfcache', async
   agrees(row, oracle, 'bfcache restore');
   assert.equal(row.ttfb_ms, 0);
 });
+
+test('a single-page app: each route is a view of its own, as web-vitals with reportSoftNavs measures it', async () => {
+  const tag = `v${++tags}`;
+  const context = await env.context();
+  const page = await context.newPage();
+  const path = `spa.html?t=${tag}&slow=150&shift=700`;
+  await page.goto(env.pages.url(path));
+  await moduleStarted(page);
+  await imagePainted(page);
+  await pageTime(page, 1500);
+  const step = async (act) => {
+    const at = await page.evaluate(() => performance.now());
+    await act();
+    await pageTime(page, at + 1200);
+  };
+  await step(() => page.click('#to-products'));
+  await step(() => page.click('#add'));
+  await step(() => page.click('#to-about'));
+  await step(() => page.goBack());
+  await leave(page);
+  const prefix = `/spa.html?t=${tag}&slow=150&shift=700`;
+  const rows = await eventually(async () => {
+    const mine = (await env.collector.rows()).filter((r) => r.url.startsWith(prefix));
+    return mine.length === 4 && mine.every((r) => r.visible_ms !== null) && mine;
+  }, 10000, 'four views of the single-page app');
+  rows.sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+  const oracle = await eventually(() => {
+    const views = env.pages.webVitalsViews(tag);
+    return views.length === 4 && views.every((v) => 'FCP' in v && 'CLS' in v) && views;
+  }, 5000, 'web-vitals for the four views');
+  await context.close();
+  assert.deepEqual(rows.map((r) => r.nav_type), ['navigate', 'soft_navigation', 'soft_navigation', 'soft_navigation']);
+  assert.deepEqual(rows.map((r) => new URLSearchParams(r.url.split('?')[1]).get('route')), [null, 'products', 'about', 'products']);
+  assert.equal(new Set(rows.map((r) => r.id)).size, 4, 'each view has its own id');
+  const names = ['home (the page load)', 'products (pushState)', 'about (pushState)', 'products again (back, popstate)'];
+  const tolerance = { TTFB: 1, FCP: 4, LCP: 4, CLS: 0.0001, INP: 8 };
+  rows.forEach((row, i) => {
+    const what = `single-page app: ${names[i]}`;
+    // A soft view's TTFB is null by the product contract (web-vitals says 0).
+    for (const [field, name] of FIELDS.filter(([, name]) => i === 0 || name !== 'TTFB')) {
+      const ours = row[field];
+      const theirs = oracle[i][name];
+      compared.push({ page: what, name, ours, theirs });
+      if (theirs === undefined) assert.equal(ours, null, `${what}: web-vitals reports no ${name}, so ${field} is null`);
+      else {
+        assert.equal(typeof ours, 'number', `${what}: ${field} missing, web-vitals says ${theirs}`);
+        assert.ok(Math.abs(ours - theirs) <= tolerance[name], `${what}: ${field} ${ours} vs web-vitals ${theirs} (±${tolerance[name]})`);
+      }
+    }
+    if (i > 0) {
+      assert.equal(row.ttfb_ms, null, `${what}: a soft view has no TTFB`);
+      assert.equal(row.abandoned, false, `${what}: not an abandonment`);
+    }
+  });
+  assert.ok(rows[1].inp_ms >= 150, `the slow click on the products route is its INP: ${rows[1].inp_ms}`);
+  assert.ok(rows[1].cls > 0, 'the late banner shifted the products route');
+  assert.ok(rows[1].lcp_url.includes('r=products'), rows[1].lcp_url);
+});

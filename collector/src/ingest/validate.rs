@@ -187,6 +187,7 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         left_at_ms: beacon.left_at_ms,
         lcp_pending: beacon.lcp_pending == Some(true),
         restored: beacon.nav_type == Some(NavType::BackForwardCache),
+        soft: beacon.nav_type == Some(NavType::SoftNavigation),
     };
     let leave = milestones.leave(context.dwell_ms);
     let feedback = beacon.feedback;
@@ -213,7 +214,7 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         response_status: beacon.response_status,
         visible_ms: beacon.visible_ms,
         left_at_ms: beacon.left_at_ms,
-        abandoned: leave.map(|l| l.abandoned),
+        abandoned: milestones.abandoned(leave.as_ref()),
         abandon_phase: leave.and_then(|l| l.phase).map(|p| p.as_str().to_string()),
         slow_bounce: leave.map(|l| l.slow_bounce),
         device: Some(context.ua.device.clone()),

@@ -14,8 +14,13 @@ const report = (metric) => {
     : metric.name === 'INP'
       ? { target: a.interactionTarget, parts: [a.inputDelay, a.processingDuration, a.presentationDelay] }
       : {};
+  if (metric.name === 'INP') attribution.script = a.longestScript && {
+    url: a.longestScript.entry.sourceURL, invoker: a.longestScript.entry.invokerType,
+    fn: a.longestScript.entry.sourceFunctionName, ms: a.longestScript.intersectingDuration, subpart: a.longestScript.subpart,
+  };
   const query = new URLSearchParams({
     t: tag, name: metric.name, value: String(metric.value), nav: metric.navigationType, attribution: JSON.stringify(attribution),
+    navId: String(metric.navigationId), navStart: String(metric.navigationStartTime || 0),
   });
   const send = () => navigator.sendBeacon('/wv?' + query);
   // While visible, send in a task of its own, so that reporting one metric
@@ -30,4 +35,5 @@ const palauteFirst = () => new Promise((ready) => {
 });
 if (params.get('after') === 'palaute') await palauteFirst();
 const { onTTFB, onFCP, onLCP, onCLS, onINP } = await import('/web-vitals.attribution.js');
-for (const on of [onTTFB, onFCP, onLCP, onCLS, onINP]) on(report, { reportAllChanges: true });
+// `reportSoftNavs`: a single-page app's route changes are views of their own.
+for (const on of [onTTFB, onFCP, onLCP, onCLS, onINP]) on(report, { reportAllChanges: true, reportSoftNavs: true });
