@@ -122,12 +122,16 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     check_text("lcp_element", &beacon.lcp_element, 512)?;
     check_text("lcp_url", &beacon.lcp_url, 2048)?;
     check_text("inp_target", &beacon.inp_target, 512)?;
+    check_text("inp_script_url", &beacon.inp_script_url, 2048)?;
+    check_text("inp_script_function", &beacon.inp_script_function, 256)?;
+    check_text("inp_script_invoker", &beacon.inp_script_invoker, 64)?;
     check_text("effective_type", &beacon.effective_type, 16)?;
     for (field, value) in [
         ("ttfb_ms", beacon.ttfb_ms),
         ("fcp_ms", beacon.fcp_ms),
         ("lcp_ms", beacon.lcp_ms),
         ("inp_ms", beacon.inp_ms),
+        ("inp_script_ms", beacon.inp_script_ms),
         ("dcl_ms", beacon.dcl_ms),
         ("load_ms", beacon.load_ms),
         ("downlink_mbps", beacon.downlink_mbps),
@@ -211,6 +215,11 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         lcp_subparts: beacon.lcp_subparts,
         inp_target: beacon.inp_target,
         inp_subparts: beacon.inp_subparts,
+        inp_script_url: beacon.inp_script_url,
+        inp_script_function: beacon.inp_script_function,
+        inp_script_invoker: beacon.inp_script_invoker,
+        inp_script_ms: beacon.inp_script_ms,
+        inp_script_subpart: beacon.inp_script_subpart.map(|p| p.as_str().to_string()),
         response_status: beacon.response_status,
         visible_ms: beacon.visible_ms,
         left_at_ms: beacon.left_at_ms,
@@ -239,7 +248,99 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FIELDS;
     use palaute::wire::{Feedback, Scale};
+
+    /// Beacon fields that are not columns of their own: the envelope, and
+    /// what is folded into other columns.
+    const WIRE_ONLY: [&str; 7] = ["v", "seq", "src", "start", "lcp_pending", "feedback", "tags"];
+    /// Columns that are not beacon fields: derived at ingest.
+    const DERIVED: [&str; 12] = [
+        "started_at",
+        "abandoned",
+        "abandon_phase",
+        "slow_bounce",
+        "device",
+        "browser",
+        "os",
+        "feedback_rating",
+        "feedback_scale",
+        "feedback_comment",
+        "feedback_at_ms",
+        "tags",
+    ];
+
+    #[test]
+    fn every_beacon_field_has_its_column_and_every_column_its_source() {
+        use palaute::wire::object::Fields;
+        let beacon = Beacon::default();
+        let wire: Vec<&str> = beacon.fields().into_iter().map(|(name, _)| name).collect();
+        for name in &wire {
+            assert!(FIELDS.contains(name) || WIRE_ONLY.contains(name), "beacon field {name} is stored nowhere");
+        }
+        for name in &FIELDS {
+            assert!(wire.contains(name) || DERIVED.contains(name), "column {name} comes from no beacon field");
+        }
+        // And a beacon's values reach their columns.
+        let mut full = beacon_with_every_field();
+        full.inp_script_subpart = Some(palaute::wire::InpPart::Processing);
+        let view = to_snapshot(full.clone(), &context()).unwrap().view;
+        let cells = serde_json::to_value(&view).unwrap();
+        let sent = serde_json::to_value(&full).unwrap();
+        for name in wire.iter().filter(|n| FIELDS.contains(n)) {
+            assert_eq!(cells[name], sent[name], "{name} is stored as sent");
+        }
+    }
+
+    /// A valid beacon with a value in every field.
+    fn beacon_with_every_field() -> Beacon {
+        Beacon {
+            v: 1,
+            site: "shop".into(),
+            id: "0123456789abcdef".into(),
+            seq: 2,
+            src: palaute::wire::Source::Module,
+            url: "/cart?x=1".into(),
+            referrer_host: Some("news.example".into()),
+            start: 1_700_000_000_000.0,
+            nav_type: Some(NavType::SoftNavigation),
+            ttfb_ms: Some(10.0),
+            fcp_ms: Some(20.0),
+            lcp_ms: Some(30.0),
+            inp_ms: Some(40.0),
+            cls: Some(0.5),
+            dcl_ms: Some(50.0),
+            load_ms: Some(60.0),
+            lcp_element: Some("img.hero".into()),
+            lcp_url: Some("https://shop.example/hero.jpg".into()),
+            lcp_subparts: Some(palaute::wire::LcpSubparts {
+                ttfb: 1.0,
+                load_delay: 2.0,
+                load_duration: 3.0,
+                render_delay: 4.0,
+            }),
+            inp_target: Some("button#buy".into()),
+            inp_subparts: Some(palaute::wire::InpSubparts { input_delay: 1.0, processing: 2.0, presentation: 3.0 }),
+            inp_script_url: Some("https://cdn.example/app.js".into()),
+            inp_script_function: Some("onBuy".into()),
+            inp_script_invoker: Some("event-listener".into()),
+            inp_script_ms: Some(35.0),
+            inp_script_subpart: None,
+            response_status: Some(200),
+            visible_ms: Some(1000.0),
+            left_at_ms: Some(1000.0),
+            lcp_pending: Some(false),
+            effective_type: Some("4g".into()),
+            downlink_mbps: Some(10.0),
+            rtt_ms: Some(50.0),
+            save_data: Some(false),
+            device_memory: Some(8.0),
+            cpu_cores: Some(8),
+            errors: Some(1),
+            feedback: Some(Feedback { rating: 1, scale: Scale::Thumbs, comment: Some("fast".into()), at_ms: 900.0 }),
+            tags: [("ab", "b")].into_iter().collect(),
+        }
+    }
 
     fn context() -> Context {
         Context {

@@ -21,7 +21,8 @@ use super::{
     RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
 };
 use crate::error::{AppError, Result};
-use crate::model::{PageView, FIELDS};
+use crate::model::column::{Cell, Kind};
+use crate::model::{PageView, COLUMNS, FIELDS};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "palaute.db";
@@ -283,123 +284,53 @@ fn upsert_sql() -> String {
 /// Values in the order of [`FIELDS`] then [`INTERNAL_COLUMNS`].
 fn row_values(snapshot: &Snapshot) -> Vec<Value> {
     let v = &snapshot.view;
-    let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
-    let real = |x: Option<f64>| x.map_or(Value::Null, Value::Real);
-    let int = |x: Option<i64>| x.map_or(Value::Null, Value::Integer);
-    let json = |x: Option<String>| x.map_or(Value::Null, Value::Text);
-    let path = v.path().to_string();
-    vec![
-        Value::Text(v.id.clone()),
-        Value::Text(v.site.clone()),
-        Value::Text(v.url.clone()),
-        text(&v.referrer_host),
-        Value::Integer(v.started_at),
-        text(&v.nav_type),
-        real(v.ttfb_ms),
-        real(v.fcp_ms),
-        real(v.lcp_ms),
-        real(v.inp_ms),
-        real(v.cls),
-        real(v.dcl_ms),
-        real(v.load_ms),
-        text(&v.lcp_element),
-        text(&v.lcp_url),
-        json(v.lcp_subparts.and_then(|p| serde_json::to_string(&p).ok())),
-        text(&v.inp_target),
-        json(v.inp_subparts.and_then(|p| serde_json::to_string(&p).ok())),
-        int(v.response_status.map(i64::from)),
-        real(v.visible_ms),
-        real(v.left_at_ms),
-        int(v.abandoned.map(i64::from)),
-        text(&v.abandon_phase),
-        int(v.slow_bounce.map(i64::from)),
-        text(&v.device),
-        text(&v.browser),
-        text(&v.os),
-        text(&v.effective_type),
-        real(v.downlink_mbps),
-        real(v.rtt_ms),
-        int(v.save_data.map(i64::from)),
-        real(v.device_memory),
-        int(v.cpu_cores.map(i64::from)),
-        int(v.errors.map(i64::from)),
-        int(v.feedback_rating.map(i64::from)),
-        text(&v.feedback_scale),
-        text(&v.feedback_comment),
-        real(v.feedback_at_ms),
-        Value::Text(serde_json::to_string(&v.tags).unwrap_or_else(|_| "{}".into())),
-        Value::Text(path),
-        Value::Integer(snapshot.seq.into()),
-        Value::Integer(snapshot.received_at),
-    ]
+    let mut values: Vec<Value> = v.cells().into_iter().map(value).collect();
+    values.push(Value::Text(v.path().to_string()));
+    values.push(Value::Integer(snapshot.seq.into()));
+    values.push(Value::Integer(snapshot.received_at));
+    values
 }
 
-/// The columns of [`FIELDS`], in order; with [`Fields::Aggregates`], the
-/// ones aggregates do not use are constants (read as empty).
-pub(super) fn select_sql(fields: Fields) -> String {
-    let columns: Vec<&str> = FIELDS
+fn value(cell: Cell) -> Value {
+    match cell {
+        Cell::Null => Value::Null,
+        Cell::Text(text) => Value::Text(text),
+        Cell::Real(x) => Value::Real(x),
+        Cell::Int(n) => Value::Integer(n),
+    }
+}
+
+/// The columns of [`FIELDS`], in order, then `extra` ones; with
+/// [`Fields::Aggregates`], the ones aggregates do not read are constants
+/// (read as absent).
+pub(super) fn select_sql(fields: Fields, extra: &[&str]) -> String {
+    let columns: Vec<&str> = COLUMNS
         .iter()
-        .map(|field| match (fields, *field) {
-            (Fields::All, _) => field,
-            (Fields::Aggregates, "id") => "''",
-            (Fields::Aggregates, "lcp_element" | "lcp_url" | "lcp_subparts" | "inp_target" | "inp_subparts") => "NULL",
-            (Fields::Aggregates, "referrer_host" | "abandon_phase" | "feedback_comment") => "NULL",
-            (Fields::Aggregates, "tags") => "'{}'",
-            (Fields::Aggregates, _) => field,
+        .map(|column| match (fields, column.aggregates, column.kind, column.nullable) {
+            (Fields::All, ..) | (_, true, ..) => column.name,
+            (Fields::Aggregates, false, Kind::Tags, _) => "'{}'",
+            (Fields::Aggregates, false, _, false) => "''",
+            (Fields::Aggregates, false, _, true) => "NULL",
         })
+        .chain(extra.iter().copied())
         .collect();
     format!("SELECT {} FROM pageviews", columns.join(", "))
 }
 
-/// A row of [`select_sql`], whose columns are [`FIELDS`] in order. Read by
-/// index, in that order: looking a column up by name is a string search.
+/// A row of [`select_sql`], whose first columns are [`FIELDS`] in order.
+/// Read by index, in that order: looking a column up by name is a string
+/// search.
 pub(super) fn read_view(row: &Row) -> rusqlite::Result<PageView> {
-    let mut next = 0;
-    let mut c = || {
-        next += 1;
-        next - 1
-    };
-    Ok(PageView {
-        id: row.get(c())?,
-        site: row.get(c())?,
-        url: row.get(c())?,
-        referrer_host: row.get(c())?,
-        started_at: row.get(c())?,
-        nav_type: row.get(c())?,
-        ttfb_ms: row.get(c())?,
-        fcp_ms: row.get(c())?,
-        lcp_ms: row.get(c())?,
-        inp_ms: row.get(c())?,
-        cls: row.get(c())?,
-        dcl_ms: row.get(c())?,
-        load_ms: row.get(c())?,
-        lcp_element: row.get(c())?,
-        lcp_url: row.get(c())?,
-        lcp_subparts: row.get::<_, Option<String>>(c())?.and_then(|s| serde_json::from_str(&s).ok()),
-        inp_target: row.get(c())?,
-        inp_subparts: row.get::<_, Option<String>>(c())?.and_then(|s| serde_json::from_str(&s).ok()),
-        response_status: row.get(c())?,
-        visible_ms: row.get(c())?,
-        left_at_ms: row.get(c())?,
-        abandoned: row.get(c())?,
-        abandon_phase: row.get(c())?,
-        slow_bounce: row.get(c())?,
-        device: row.get(c())?,
-        browser: row.get(c())?,
-        os: row.get(c())?,
-        effective_type: row.get(c())?,
-        downlink_mbps: row.get(c())?,
-        rtt_ms: row.get(c())?,
-        save_data: row.get(c())?,
-        device_memory: row.get(c())?,
-        cpu_cores: row.get(c())?,
-        errors: row.get(c())?,
-        feedback_rating: row.get(c())?,
-        feedback_scale: row.get(c())?,
-        feedback_comment: row.get(c())?,
-        feedback_at_ms: row.get(c())?,
-        tags: serde_json::from_str(&row.get::<_, String>(c())?).unwrap_or_default(),
-    })
+    let mut cells = Vec::with_capacity(FIELDS.len());
+    for index in 0..FIELDS.len() {
+        cells.push(match row.get::<_, Value>(index)? {
+            Value::Null | Value::Blob(_) => Cell::Null,
+            Value::Text(text) => Cell::Text(text),
+            Value::Real(x) => Cell::Real(x),
+            Value::Integer(n) => Cell::Int(n),
+        });
+    }
+    Ok(PageView::from_cells(cells))
 }
 
 fn read_site(row: &Row) -> rusqlite::Result<Site> {
@@ -430,7 +361,7 @@ impl Store for SqliteStore {
                  AND (?5 IS NULL OR device = ?5) AND (?6 IS NULL OR browser = ?6) AND (?7 IS NULL OR os = ?7)
                  AND (?8 IS NULL OR effective_type = ?8) AND (?9 IS NULL OR nav_type = ?9)
                  ORDER BY started_at, id",
-                select_sql(selection.fields)
+                select_sql(selection.fields, &[])
             );
             let mut statement = connection.prepare(&sql)?;
             let mut rows = statement.query(params![

@@ -2,6 +2,9 @@
 
 use rusqlite::Connection;
 
+use crate::model::column::Kind;
+use crate::model::COLUMNS;
+
 /// Drops every rollup and marks every hour with page views changed, so
 /// that the rollups are rebuilt (after `Stats` gained a field).
 macro_rules! rebuild_rollups {
@@ -145,7 +148,8 @@ const MIGRATIONS: &[&str] = &[
     ),
 ];
 
-/// Brings the database to the latest schema, one transaction per step.
+/// Brings the database to the latest schema, one transaction per step,
+/// then adds the page view's columns the table lacks.
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
     let applied: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
@@ -154,7 +158,36 @@ pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
         transaction.pragma_update(None, "user_version", index + 1)?;
         transaction.commit()?;
     }
-    Ok(())
+    add_missing_columns(connection)
+}
+
+/// Adds every column of the page view ([`COLUMNS`], its one definition)
+/// that `pageviews` does not have yet: a field added to the page view gets
+/// its column here, absent (NULL) in the rows stored before.
+fn add_missing_columns(connection: &mut Connection) -> rusqlite::Result<()> {
+    let existing = stored_columns(connection)?;
+    let transaction = connection.transaction()?;
+    for column in COLUMNS.iter().filter(|c| !existing.iter().any(|(name, _)| name == c.name)) {
+        let default = match (column.nullable, column.kind) {
+            (true, _) => "",
+            (false, Kind::Tags) => " NOT NULL DEFAULT '{}'",
+            (false, Kind::Int | Kind::Flag | Kind::Real) => " NOT NULL DEFAULT 0",
+            (false, _) => " NOT NULL DEFAULT ''",
+        };
+        transaction.execute_batch(&format!(
+            "ALTER TABLE pageviews ADD COLUMN {} {}{default}",
+            column.name,
+            column.sqlite()
+        ))?;
+    }
+    transaction.commit()
+}
+
+/// The columns of `pageviews` and their declared types.
+fn stored_columns(connection: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement = connection.prepare("SELECT name, type FROM pragma_table_info('pageviews')")?;
+    let columns = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect();
+    columns
 }
 
 #[cfg(test)]
@@ -169,6 +202,40 @@ mod tests {
         }
         connection.pragma_update(None, "user_version", version).unwrap();
         connection
+    }
+
+    #[test]
+    fn every_column_of_the_page_view_is_stored_with_its_type() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrate(&mut connection).unwrap();
+        let stored = stored_columns(&connection).unwrap();
+        for column in &COLUMNS {
+            let found = stored.iter().find(|(name, _)| name == column.name);
+            assert_eq!(found.map(|(_, t)| t.as_str()), Some(column.sqlite()), "column {}", column.name);
+        }
+        let internal = ["site", "id", "seq", "received_at", "path"];
+        for (name, _) in &stored {
+            assert!(COLUMNS.iter().any(|c| c.name == name) || internal.contains(&name.as_str()), "{name} is no field");
+        }
+        // Idempotent: a second start adds nothing.
+        migrate(&mut connection).unwrap();
+        assert_eq!(stored_columns(&connection).unwrap(), stored);
+    }
+
+    #[test]
+    fn a_database_from_before_a_field_existed_gets_its_column_and_keeps_its_rows() {
+        let mut connection = database_at(MIGRATIONS.len());
+        connection
+            .execute_batch(
+                "INSERT INTO pageviews (site, id, seq, received_at, url, path, started_at, inp_ms)
+                 VALUES ('shop', 'a', 1, 10, '/', '/', 1000, 250);",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let (inp, script): (f64, Option<String>) = connection
+            .query_row("SELECT inp_ms, inp_script_url FROM pageviews", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap();
+        assert_eq!((inp, script), (250.0, None));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection};
 use super::sqlite::{read_view, select_sql, SqliteStore};
 use super::{Fields, Snapshot};
 use crate::error::Result;
+use crate::model::FIELDS;
 
 /// A shipped snapshot: site, page-view id and the sequence number shipped.
 pub type Shipped = (String, String, u32);
@@ -17,12 +18,14 @@ impl SqliteStore {
     /// The `limit` spooled snapshots of the earliest page views (per site, by start: the `(site, started_at)` index).
     pub async fn spooled(&self, limit: usize) -> Result<Vec<Snapshot>> {
         self.with_connection(move |connection| {
-            let sql = select_sql(Fields::All)
-                .replace(" FROM pageviews", ", seq, received_at FROM pageviews ORDER BY site, started_at LIMIT ?1");
+            let sql =
+                format!("{} ORDER BY site, started_at LIMIT ?1", select_sql(Fields::All, &["seq", "received_at"]));
             let mut statement = connection.prepare(&sql)?;
+            // The extra columns follow the page view's own.
+            let (seq, received_at) = (FIELDS.len(), FIELDS.len() + 1);
             let snapshots = statement
                 .query_map([limit as i64], |row| {
-                    Ok(Snapshot { view: read_view(row)?, seq: row.get(39)?, received_at: row.get(40)? })
+                    Ok(Snapshot { view: read_view(row)?, seq: row.get(seq)?, received_at: row.get(received_at)? })
                 })?
                 .collect();
             snapshots

@@ -7,6 +7,8 @@
 
 use super::http::ClickHouse;
 use crate::error::Result;
+use crate::model::column::Kind;
+use crate::model::COLUMNS;
 
 /// The statements of each schema version, in order; `{db}` is the database.
 const MIGRATIONS: [&[&str]; 1] = [&[
@@ -64,5 +66,63 @@ pub async fn migrate(clickhouse: &ClickHouse, database: &str) -> Result<()> {
             .await?;
         tracing::info!(message = "ClickHouse schema migrated", database, version);
     }
+    add_missing_columns(clickhouse, database).await
+}
+
+/// The `pageviews` columns the page view's fields need ([`COLUMNS`], its
+/// one definition; tags as two arrays), with their ClickHouse types.
+pub fn pageview_columns() -> Vec<(&'static str, &'static str)> {
+    let mut columns = Vec::new();
+    for column in &COLUMNS {
+        match column.kind {
+            Kind::Tags => columns.extend([("tag_keys", column.clickhouse), ("tag_values", column.clickhouse)]),
+            _ => columns.push((column.name, column.clickhouse)),
+        }
+    }
+    columns
+}
+
+/// Adds every column of [`pageview_columns`] that `pageviews` lacks (a
+/// field added to the page view). ClickHouse 18.16 has no `ADD COLUMN IF
+/// NOT EXISTS`: when another collector added the column at the same
+/// moment, the failed statement is fine if the column is there now.
+async fn add_missing_columns(clickhouse: &ClickHouse, database: &str) -> Result<()> {
+    let existing = |rows: Vec<serde_json::Value>| -> Vec<String> {
+        rows.iter().filter_map(|row| row["name"].as_str().map(str::to_string)).collect()
+    };
+    let query = format!(
+        "SELECT name FROM system.columns WHERE database = '{database}' AND table = 'pageviews' FORMAT JSONEachRow"
+    );
+    let stored = existing(clickhouse.rows(&query).await?);
+    for (name, kind) in pageview_columns().into_iter().filter(|(name, _)| !stored.iter().any(|s| s == name)) {
+        let added = clickhouse.execute(&format!("ALTER TABLE {database}.pageviews ADD COLUMN {name} {kind}")).await;
+        if let Err(error) = added {
+            if !existing(clickhouse.rows(&query).await?).iter().any(|s| s == name) {
+                return Err(error);
+            }
+        }
+        tracing::info!(message = "ClickHouse column added", database, column = name);
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_schema_has_the_type_of_every_column_it_has() {
+        // The columns created by the first migration keep the types the
+        // page view's definition gives them (the rest are added).
+        let created = MIGRATIONS[0][0];
+        let mut checked = 0;
+        for (name, kind) in pageview_columns() {
+            if let Some(at) = created.find(&format!(" {name} ")) {
+                let declared = created[at + name.len() + 2..].split([',', '\n']).next().unwrap().trim();
+                assert_eq!(declared, kind, "column {name}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 40, "the 38 fields of the first schema and the two tag arrays");
+    }
 }
