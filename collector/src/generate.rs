@@ -59,14 +59,30 @@ fn lognormal(rng: &mut Rng, median: f64, sigma: f64) -> f64 {
     median * (sigma * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()).exp()
 }
 
+/// Scripts that slow interactions down: URL, function, weight.
+const SCRIPTS: [(&str, &str, u32); 4] = [
+    ("https://shop.example/assets/app.js", "onAddToCart", 5),
+    ("https://cdn.chat-widget.example/widget.js", "", 3),
+    ("https://tags.ads.example/gpt.js", "refreshSlots", 2),
+    ("https://shop.example/assets/vendor.js", "dispatch", 2),
+];
+
 /// One synthetic page view of `site` that started at `started_at`.
 pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
     let (path, page_slowness, _) = *pick(rng, &PAGES, |p| p.2);
     let (device, browser, os, device_slowness, _) = *pick(rng, &DEVICES, |d| d.4);
     let (effective_type, net_slowness, _) = *pick(rng, &CONNECTIONS, |c| c.2);
     let slowness = page_slowness * device_slowness;
-    let ttfb = lognormal(rng, 180.0 * net_slowness.sqrt() * page_slowness, 0.5);
-    let fcp = ttfb + lognormal(rng, 600.0 * slowness * net_slowness.sqrt(), 0.45);
+    let nav_type = pick(
+        rng,
+        &[("navigate", 70), ("soft_navigation", 15), ("reload", 6), ("back_forward", 6), ("back_forward_cache", 3)],
+        |n| n.1,
+    )
+    .0;
+    // A single-page app's route change: no network wait, a quicker paint.
+    let soft = nav_type == "soft_navigation";
+    let ttfb = if soft { 0.0 } else { lognormal(rng, 180.0 * net_slowness.sqrt() * page_slowness, 0.5) };
+    let fcp = ttfb + lognormal(rng, if soft { 150.0 } else { 600.0 } * slowness * net_slowness.sqrt(), 0.45);
     let lcp = fcp + lognormal(rng, 500.0 * slowness * net_slowness.sqrt(), 0.6);
     let load = lcp + lognormal(rng, 300.0 * slowness, 0.6);
     // The longer the wait, the likelier the visitor leaves before the load.
@@ -78,12 +94,19 @@ pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
         lcp_ms: Some(lcp),
         load_ms: (!abandoned).then_some(load),
         left_at_ms: Some(left_at),
+        soft,
         ..Milestones::default()
     };
     let leave = milestones.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS);
+    let abandoned = milestones.abandoned(leave.as_ref()) == Some(true);
     let interacted = !abandoned && rng.f64() < 0.7;
     let inp = interacted.then(|| lognormal(rng, 90.0 * device_slowness * page_slowness, 0.8).max(8.0));
     let cls = if rng.f64() < 0.55 { 0.0 } else { lognormal(rng, 0.04 * page_slowness, 1.1).min(2.0) };
+    // A slow interaction's longest script: the site's own, or a third party's.
+    let script = inp.filter(|inp| *inp > 150.0 && rng.f64() < 0.8).map(|inp| {
+        let (url, function, _) = *pick(rng, &SCRIPTS, |s| s.2);
+        (url, function, inp * (0.4 + 0.5 * rng.f64()))
+    });
     let slow = leave.is_some_and(|l| l.slow_bounce) || lcp > 4000.0;
     let answered = !abandoned && rng.f64() < if slow { 0.08 } else { 0.02 };
     let happy = answered && rng.f64() < if slow { 0.25 } else { 0.85 };
@@ -98,22 +121,23 @@ pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
         url: path.to_string(),
         referrer_host: rng.bool().then(|| "www.search.example".to_string()),
         started_at,
-        nav_type: Some(
-            pick(rng, &[("navigate", 85), ("reload", 6), ("back_forward", 6), ("back_forward_cache", 3)], |n| n.1)
-                .0
-                .into(),
-        ),
-        ttfb_ms: Some(ttfb),
+        nav_type: Some(nav_type.into()),
+        ttfb_ms: (!soft).then_some(ttfb),
         fcp_ms: seen(fcp),
         lcp_ms: seen(lcp),
         inp_ms: inp,
+        inp_script_url: script.map(|s| s.0.to_string()),
+        inp_script_function: script.map(|s| s.1.to_string()).filter(|f| !f.is_empty()),
+        inp_script_invoker: script.map(|_| "event-listener".to_string()),
+        inp_script_ms: script.map(|s| s.2),
+        inp_script_subpart: script.map(|_| "processing".to_string()),
         cls: seen(fcp).map(|_| cls),
-        dcl_ms: seen(fcp + (lcp - fcp) * 0.3),
-        load_ms: (!abandoned).then_some(load),
+        dcl_ms: seen(fcp + (lcp - fcp) * 0.3).filter(|_| !soft),
+        load_ms: (!abandoned && !soft).then_some(load),
         response_status: Some(if rng.f64() < 0.01 { 500 } else { 200 }),
         visible_ms: Some(left_at * 0.95),
         left_at_ms: Some(left_at),
-        abandoned: leave.map(|l| l.abandoned),
+        abandoned: milestones.abandoned(leave.as_ref()),
         abandon_phase: leave.and_then(|l| l.phase).map(|p| p.as_str().to_string()),
         slow_bounce: leave.map(|l| l.slow_bounce),
         device: Some(device.into()),
@@ -217,10 +241,20 @@ mod tests {
             lost("/blog/fast-pages")
         );
         for view in &views {
-            assert!(view.ttfb_ms.unwrap() > 0.0 && view.lcp_ms.is_none_or(|l| l >= view.fcp_ms.unwrap()));
-            assert_eq!(view.abandoned == Some(true), view.load_ms.is_none());
+            let soft = view.nav_type.as_deref() == Some("soft_navigation");
+            assert!(view.lcp_ms.is_none_or(|l| l >= view.fcp_ms.unwrap()));
             assert!(view.lcp_ms.is_none_or(|l| l <= view.left_at_ms.unwrap()));
+            if soft {
+                assert_eq!((view.ttfb_ms, view.load_ms, view.abandoned), (None, None, Some(false)), "a route change");
+            } else {
+                assert!(view.ttfb_ms.unwrap() > 0.0);
+                assert_eq!(view.abandoned == Some(true), view.load_ms.is_none());
+            }
         }
+        let soft = views.iter().filter(|v| v.nav_type.as_deref() == Some("soft_navigation")).count();
+        assert!(soft > 2000, "soft navigations: {soft}");
+        let scripts = views.iter().filter(|v| v.inp_script_url.is_some()).count();
+        assert!(scripts > 500, "slow interactions with their script: {scripts}");
         let answered = views.iter().filter(|v| v.feedback_rating.is_some()).count();
         assert!(answered > 100, "feedback: {answered}");
     }

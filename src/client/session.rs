@@ -328,11 +328,12 @@ impl Session {
         let duration = js::num(&e, "duration").unwrap_or(0.0);
         let view = &mut self.view;
         view.frames.push((start, duration, e));
-        let (rules, count) = (&view.rules, view.frames.len());
+        // The recent frames, and those of INP's interaction.
+        let (window, count) = (view.rules.inp_window(), view.frames.len());
         let mut index = 0;
         view.frames.retain(|(start, duration, _)| {
             index += 1;
-            index + MAX_PENDING_FRAMES > count || rules.windows().any(|w| w.overlaps(*start, *duration))
+            index + MAX_PENDING_FRAMES > count || window.is_some_and(|w| w.overlaps(*start, *duration))
         });
     }
 
@@ -408,18 +409,20 @@ impl Session {
     /// The longest script of INP's interaction, from the frames that
     /// overlap it: the script's entry, how long it ran, and where.
     fn inp_script(&self) -> Option<(JsValue, f64, crate::wire::InpPart)> {
-        let view = &self.view;
-        let window = view.rules.inp_window()?;
-        let mut scripts = Vec::new();
-        for (_, _, frame) in view.frames.iter().filter(|(start, duration, _)| window.overlaps(*start, *duration)) {
-            if let Ok(list) = js::get(frame, "scripts").dyn_into::<Array>() {
-                scripts.extend(list.iter());
+        let window = self.view.rules.inp_window()?;
+        let mut choice = script::Longest::new(window);
+        let mut chosen = None;
+        for (_, _, frame) in self.view.frames.iter().filter(|(start, duration, _)| window.overlaps(*start, *duration)) {
+            let Ok(scripts) = js::get(frame, "scripts").dyn_into::<Array>() else { continue };
+            for script in scripts.iter() {
+                let time = |key| js::num(&script, key).unwrap_or(0.0);
+                if choice.offer(time("startTime"), time("duration")) {
+                    chosen = Some(script);
+                }
             }
         }
-        let times =
-            scripts.iter().map(|s| (js::num(s, "startTime").unwrap_or(0.0), js::num(s, "duration").unwrap_or(0.0)));
-        let (index, ms, part) = script::longest(&window, times)?;
-        Some((scripts.get(index)?.clone(), ms, part))
+        let (ms, part) = choice.best?;
+        Some((chosen?, ms, part))
     }
 
     /// LCP's sub-parts, from the navigation and the latest resource entry
@@ -583,7 +586,8 @@ impl Session {
         let rules = PageView::restored(at, interaction_count());
         self.view = View::new(&self.loader, id.clone(), at, rules, None);
         self.view.beacon.nav_type = Some(NavType::BackForwardCache);
-        self.navs.begin(None);
+        // Its entries may carry the page's navigationId still: the rules
+        // leave out what happened before the restore, by time.
         self.sent = 0;
         self.last = None;
         self.prompt.new_view();

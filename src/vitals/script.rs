@@ -4,7 +4,7 @@
 //! processing), the one that ran longest after the interaction began; the
 //! INP part it started in names where it ran.
 
-/// Long Animation Frames kept when they overlap no interaction (the most
+/// Long Animation Frames kept besides those of INP's interaction (the most
 /// recent ones: entries of a frame and of its events arrive in any order).
 pub const MAX_PENDING_FRAMES: usize = 10;
 
@@ -34,36 +34,76 @@ impl Window {
     }
 }
 
-/// The longest script: its index among `scripts` (each `(startTime,
-/// duration)`, in the frames' order), how long it ran after the
-/// interaction began, and the part it started in. `None` when no script
-/// ran after the interaction began. Of equally long ones, the first.
-pub fn longest(window: &Window, scripts: impl IntoIterator<Item = (f64, f64)>) -> Option<(usize, f64, Subpart)> {
-    let mut best: Option<(usize, f64, Subpart)> = None;
-    for (index, (start, duration)) in scripts.into_iter().enumerate() {
+/// The choice of the longest script, offered the scripts one by one (in
+/// the frames' order) against an interaction's [`Window`]: the one that
+/// ran longest after the interaction began, the first of equally long
+/// ones; scripts that ended before it began do not count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Longest {
+    window: Window,
+    /// The longest so far: how long it ran after the interaction began,
+    /// and the part it started in.
+    pub best: Option<(f64, Subpart)>,
+}
+
+impl Longest {
+    /// No script yet.
+    pub fn new(window: Window) -> Longest {
+        Longest { window, best: None }
+    }
+
+    /// Offers a script of `startTime` and `duration`; `true` when it is
+    /// now the longest.
+    pub fn offer(&mut self, start: f64, duration: f64) -> bool {
+        let window = &self.window;
         let end = start + duration;
-        if end < window.start {
-            continue;
-        }
         let intersecting = end - window.start.max(start);
-        if intersecting > best.map_or(0.0, |b| b.1) {
-            let subpart = if start < window.start + window.input_delay {
-                Subpart::InputDelay
-            } else if start >= window.end() {
-                Subpart::Presentation
-            } else {
-                Subpart::Processing
-            };
-            best = Some((index, intersecting, subpart));
+        if end < window.start || intersecting <= self.best.map_or(0.0, |b| b.0) {
+            return false;
+        }
+        let subpart = if start < window.start + window.input_delay {
+            Subpart::InputDelay
+        } else if start >= window.end() {
+            Subpart::Presentation
+        } else {
+            Subpart::Processing
+        };
+        self.best = Some((intersecting, subpart));
+        true
+    }
+}
+
+/// The longest of `scripts` (each `(startTime, duration)`): its index, how
+/// long it ran after the interaction began, and the part it started in.
+pub fn longest(window: &Window, scripts: impl IntoIterator<Item = (f64, f64)>) -> Option<(usize, f64, Subpart)> {
+    let mut choice = Longest::new(*window);
+    let mut index = None;
+    for (at, (start, duration)) in scripts.into_iter().enumerate() {
+        if choice.offer(start, duration) {
+            index = Some(at);
         }
     }
-    best
+    let (ms, subpart) = choice.best?;
+    Some((index?, ms, subpart))
 }
 
 /// A script's `sourceURL` as exported: without its query and fragment.
 pub fn source_url(url: &str) -> &str {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     &url[..end]
+}
+
+/// The host of a URL (`https://cdn.example:8443/app.js` → `cdn.example`),
+/// as ClickHouse's `domain()` reads it; `None` without one.
+pub fn host(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    (!host.is_empty()).then_some(host)
 }
 
 #[cfg(test)]
@@ -112,6 +152,16 @@ mod tests {
         assert!(CLICK.overlaps(2500.0, 31.0));
         assert!(!CLICK.overlaps(2400.0, 100.0));
         assert!(!CLICK.overlaps(2653.0, 50.0), "after processing ended");
+    }
+
+    #[test]
+    fn hosts_of_script_urls() {
+        assert_eq!(host("https://cdn.example:8443/app.js?v=1"), Some("cdn.example"));
+        assert_eq!(host("http://localhost:1234/x.js"), Some("localhost"));
+        assert_eq!(host("https://user@shop.example"), Some("shop.example"));
+        assert_eq!(host("http://[::1]:80/a"), Some("::1"));
+        assert_eq!(host("inline"), None);
+        assert_eq!(host("https:///nohost"), None);
     }
 
     #[test]

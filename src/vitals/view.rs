@@ -238,12 +238,6 @@ impl PageView {
         self.reported().map(window)
     }
 
-    /// The time spans of the interactions that may yet be INP (the
-    /// longest and the reported one): the frames worth keeping.
-    pub fn windows(&self) -> impl Iterator<Item = Window> + '_ {
-        self.interactions.longest().chain(self.reported()).map(window)
-    }
-
     /// INP so far: the reported interaction's latency; in a restored or
     /// soft view with only quick interactions, [`RESTORED_QUICK_INP_MS`].
     pub fn inp(&self) -> Option<f64> {

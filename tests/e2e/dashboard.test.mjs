@@ -105,6 +105,14 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   const pages = await env.collector.api('breakdown?by=path');
   assert.equal(await text(page, '#pages tbody tr td'), pages[0].key, 'worst page first');
   assert.equal(await page.locator('#pages tbody tr').count(), Math.min(pages.length, 15));
+  // The script hosts that slow interactions down, worst first (the site's own marked: vitals.test.mjs).
+  const scripts = await env.collector.api('breakdown?by=inp_script_host');
+  assert.ok(scripts.length >= 3 && scripts[0].poor_inp >= scripts[1].poor_inp, 'ranked by poor INP');
+  const host = (row) => (row.own_host ? `${row.key} (this site)` : row.key);
+  assert.deepEqual(await page.locator('#scripts tbody tr td:first-child').allInnerTexts(), scripts.map(host));
+  // Soft navigations beside page loads.
+  const navigations = await page.locator('#navigations tbody tr td:first-child').allInnerTexts();
+  assert.ok(navigations.includes('soft navigation (route change)') && navigations.includes('navigate'), navigations.join());
   // The unhappy comments to answer first.
   const toAnswer = (await env.collector.api('feedback?limit=20&comment=true')).feedback.filter((f) => f.feedback_rating === 0);
   assert.ok(toAnswer.length > 0);

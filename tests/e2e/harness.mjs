@@ -124,7 +124,10 @@ export async function startPageServer() {
         const attrs = [...url.searchParams].filter(([k]) => k.startsWith('data-') && k !== 'data-site').map(([k, v]) => ` ${k}="${v}"`);
         // `?client=collector`: the client straight from the collector (compressed, as a site gets it).
         const client = url.searchParams.get('client') === 'collector' ? state.collector : `${origin}/c`;
+        // `{{OTHER_ORIGIN}}`: the page server under another name, a second origin (a third party's).
+        const other = origin.replace('127.0.0.1', 'localhost');
         body = body.toString().replaceAll('{{CLIENT}}', client).replaceAll('{{COLLECTOR}}', state.endpoint || state.collector)
+          .replaceAll('{{OTHER_ORIGIN}}', other)
           .replace('data-site="test"', `data-site="${site}"${attrs.join('')}`);
         // The impact benchmark's variants of the script tag: `?client=none`
         // (no palaute), `empty` (a cross-origin request that returns
@@ -139,6 +142,9 @@ export async function startPageServer() {
         if (variant !== undefined) body = body.replace(tag, variant);
       }
       const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
+      // Scripts may be loaded from the other origin with `crossorigin`, as a
+      // third party's that shares its timing.
+      if (extname(file) === '.js') Object.assign(headers, { 'access-control-allow-origin': '*', 'timing-allow-origin': '*' });
       // `?csp=strict`: the policy README asks for (no inline code, no eval;
       // WebAssembly compilation and the collector allowed). `?csp=no-wasm`:
       // the same without 'wasm-unsafe-eval'.

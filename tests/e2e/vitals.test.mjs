@@ -290,3 +290,36 @@ test('a single-page app: each route is a view of its own, as web-vitals with rep
   assert.ok(rows[1].cls > 0, 'the late banner shifted the products route');
   assert.ok(rows[1].lcp_url.includes('r=products'), rows[1].lcp_url);
 });
+
+test('the longest script of INP: a third party\'s handler, as web-vitals attribution names it; its host ranks first', async () => {
+  const visit = async (query, button) => {
+    const [row, oracle] = await measure(`third-party.html?${query}`, async (page) => {
+      await moduleStarted(page);
+      await page.click(button);
+      await pageTime(page, (await page.evaluate(() => performance.now())) + 600);
+    });
+    return [row, oracle];
+  };
+  const [row, oracle] = await visit('ms=550&own=20', '#buy');
+  agrees(row, oracle, 'a slow third-party click handler');
+  const theirs = oracle.INP_attribution.script;
+  assert.ok(theirs, 'web-vitals names a longest script');
+  const other = env.pages.origin.replace('127.0.0.1', 'localhost');
+  assert.equal(theirs.url, `${other}/widget.js?v=3`);
+  assert.equal(row.inp_script_url, `${other}/widget.js`, 'its URL without the query');
+  assert.equal(row.inp_script_invoker, theirs.invoker);
+  assert.equal(row.inp_script_function, theirs.fn || null);
+  assert.ok(Math.abs(row.inp_script_ms - theirs.ms) <= 8, `inp_script_ms ${row.inp_script_ms} vs web-vitals ${theirs.ms}`);
+  assert.equal(row.inp_script_subpart, { 'input-delay': 'input_delay', 'processing-duration': 'processing', 'presentation-delay': 'presentation' }[theirs.subpart]);
+  assert.ok(row.inp_ms > 500, `poor INP: ${row.inp_ms}`);
+  // Once more from the widget, once from the page's own script.
+  await visit('ms=550&own=20', '#buy');
+  const [own] = await visit('ms=20&own=600', '#quick');
+  assert.equal(own.inp_script_url, `${env.pages.origin}/third-party.html`);
+  const hosts = await eventually(async () => {
+    const rows = await env.collector.api('breakdown?by=inp_script_host&from=1d');
+    return rows.length === 2 && rows;
+  }, 10000, 'the script hosts');
+  assert.deepEqual(hosts.map((h) => [h.key, h.poor_inp, h.own_host]), [['localhost', 2, false], ['127.0.0.1', 1, true]]);
+  assert.ok(hosts[0].vitals.inp_ms.p75 > 500, 'with their INP percentiles');
+});

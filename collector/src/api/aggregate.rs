@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use palaute::vitals::script;
 use palaute::vitals::thresholds::Vital;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -237,6 +238,8 @@ pub enum Dimension {
     HourOfDay,
     /// HTTP status of the navigation.
     ResponseStatus,
+    /// The host of the longest script of INP's interaction.
+    InpScriptHost,
     /// A custom tag, by key.
     Tag(String),
 }
@@ -253,6 +256,7 @@ impl Dimension {
             "nav_type" => Dimension::NavType,
             "hour_of_day" => Dimension::HourOfDay,
             "response_status" => Dimension::ResponseStatus,
+            "inp_script_host" => Dimension::InpScriptHost,
             other => {
                 let key = other.strip_prefix("tag:").unwrap_or(other);
                 if key.is_empty() || key.len() > 40 {
@@ -274,6 +278,7 @@ impl Dimension {
             Dimension::NavType => view.nav_type.clone(),
             Dimension::HourOfDay => Some(((view.started_at.rem_euclid(86_400_000)) / 3_600_000).to_string()),
             Dimension::ResponseStatus => view.response_status.map(|s| s.to_string()),
+            Dimension::InpScriptHost => view.inp_script_url.as_deref().and_then(script::host).map(str::to_string),
             Dimension::Tag(key) => view.tags.get(key).cloned(),
         }
     }
@@ -301,6 +306,12 @@ pub struct BreakdownRow {
     pub vitals: BTreeMap<&'static str, VitalSummary>,
     /// Satisfaction in the group.
     pub csat: Csat,
+    /// Page views of the group with poor INP.
+    pub poor_inp: u64,
+    /// By `inp_script_host`: whether the host is the site's own (one of
+    /// its origins); absent for other dimensions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_host: Option<bool>,
 }
 
 /// Breakdown rows from each group's stats: most visitors lost first, then
@@ -309,6 +320,8 @@ pub fn breakdown(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
     let mut rows: Vec<BreakdownRow> = groups
         .into_iter()
         .map(|(key, stats)| BreakdownRow {
+            poor_inp: stats.vital(Vital::Inp).ratings[2],
+            own_host: None,
             key,
             page_views: stats.page_views,
             lost: stats.leaving.lost(),
@@ -321,6 +334,20 @@ pub fn breakdown(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
         })
         .collect();
     rows.sort_by(|a, b| b.lost.cmp(&a.lost).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
+    rows
+}
+
+/// The breakdown by the host of INP's longest script: the hosts that were
+/// the longest script in most page views with poor INP first (page views
+/// without a script left out), each marked as the site's own host when it
+/// is the host of one of `origins`.
+pub fn script_hosts(groups: BTreeMap<Option<String>, Stats>, origins: &[String]) -> Vec<BreakdownRow> {
+    let mut rows: Vec<BreakdownRow> = breakdown(groups).into_iter().filter(|row| row.key.is_some()).collect();
+    for row in &mut rows {
+        let own = origins.iter().any(|origin| script::host(origin) == row.key.as_deref());
+        row.own_host = Some(own);
+    }
+    rows.sort_by(|a, b| b.poor_inp.cmp(&a.poor_inp).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
     rows
 }
 
@@ -373,6 +400,34 @@ mod tests {
 
     fn near(actual: Option<f64>, expected: f64) -> bool {
         actual.is_some_and(|a| (a - expected).abs() <= 0.01 * expected)
+    }
+
+    #[test]
+    fn script_hosts_rank_by_poor_inp_and_mark_the_sites_own() {
+        let view = |url: Option<&str>, inp: f64| PageView {
+            inp_script_url: url.map(str::to_string),
+            inp_ms: Some(inp),
+            ..PageView::default()
+        };
+        let views = [
+            view(Some("https://cdn.widget.example/w.js"), 600.0),
+            view(Some("https://cdn.widget.example/w.js"), 700.0),
+            view(Some("https://shop.example:8443/app.js"), 900.0),
+            view(Some("https://shop.example/app.js"), 100.0),
+            view(Some("https://shop.example/app.js"), 120.0),
+            view(None, 800.0),
+        ];
+        let mut groups: BTreeMap<Option<String>, Stats> = BTreeMap::new();
+        for v in &views {
+            groups.entry(Dimension::InpScriptHost.key(v)).or_default().add(v);
+        }
+        let rows = script_hosts(groups, &["https://shop.example".to_string()]);
+        let ranked: Vec<_> = rows.iter().map(|r| (r.key.as_deref(), r.poor_inp, r.page_views, r.own_host)).collect();
+        assert_eq!(
+            ranked,
+            [(Some("cdn.widget.example"), 2, 2, Some(false)), (Some("shop.example"), 1, 3, Some(true))],
+            "most poor-INP views first, views without a script left out"
+        );
     }
 
     #[test]

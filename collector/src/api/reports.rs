@@ -59,7 +59,8 @@ pub async fn abandonment(
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
     /// `path`, `device`, `browser`, `os`, `effective_type`, `nav_type`,
-    /// `hour_of_day`, `response_status`, or `tag:KEY`.
+    /// `hour_of_day`, `response_status`, `inp_script_host` (ranked by page
+    /// views with poor INP), or `tag:KEY`.
     pub by: String,
     /// Period and filters.
     #[serde(flatten)]
@@ -82,8 +83,9 @@ pub async fn breakdown(
     let dimension = Dimension::parse(&query.by)
         .ok_or_else(|| AppError::Invalid(format!("by: {:?} is not a dimension", query.by)))?;
     let selection = query.period.selection(&site.id, now_ms())?;
+    let script_hosts = dimension == Dimension::InpScriptHost;
     let groups = query::by_value(&state.store, &state.metrics, &selection, dimension).await?;
-    Ok(Json(aggregate::breakdown(groups)))
+    Ok(Json(if script_hosts { aggregate::script_hosts(groups, &site.origins) } else { aggregate::breakdown(groups) }))
 }
 
 /// Time-series query: the vital, the interval, a period and filters.

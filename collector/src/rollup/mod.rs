@@ -18,7 +18,7 @@ use crate::api::aggregate::Dimension;
 /// The dimensions rolled up, with their names in the store. `all` (every
 /// page view) answers summaries, time series, the abandonment curve and
 /// the hour-of-day breakdown.
-pub const DIMENSIONS: [(&str, Option<Dimension>); 8] = [
+pub const DIMENSIONS: [(&str, Option<Dimension>); 9] = [
     ("all", None),
     ("path", Some(Dimension::Path)),
     ("device", Some(Dimension::Device)),
@@ -27,4 +27,5 @@ pub const DIMENSIONS: [(&str, Option<Dimension>); 8] = [
     ("effective_type", Some(Dimension::EffectiveType)),
     ("nav_type", Some(Dimension::NavType)),
     ("response_status", Some(Dimension::ResponseStatus)),
+    ("inp_script_host", Some(Dimension::InpScriptHost)),
 ];

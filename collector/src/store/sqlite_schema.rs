@@ -146,6 +146,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE pageviews_v8 RENAME TO pageviews;
     CREATE INDEX pageviews_by_time ON pageviews (site, started_at);"
     ),
+    // 9: a rolled-up dimension more (`inp_script_host`): every rollup rebuilt.
+    rebuild_rollups!(),
 ];
 
 /// Brings the database to the latest schema, one transaction per step,

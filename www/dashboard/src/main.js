@@ -14,7 +14,7 @@ const VITALS = [
   ['fcp_ms', 'FCP', 'First Contentful Paint'],
   ['ttfb_ms', 'TTFB', 'Time to First Byte'],
 ];
-const DIMENSIONS = ['device', 'browser', 'os', 'effective_type', 'nav_type', 'response_status', 'path', 'tag:ab'];
+const DIMENSIONS = ['device', 'browser', 'os', 'effective_type', 'nav_type', 'response_status', 'inp_script_host', 'path', 'tag:ab'];
 const FILTERS = ['path', 'device', 'browser', 'os', 'effective_type', 'nav_type'];
 
 const app = document.getElementById('app');
@@ -101,6 +101,8 @@ function dashboard() {
     section('satisfaction', 'Satisfaction by load time'),
     section('pages', 'Pages losing the most visitors to slowness'),
     section('hours', 'Hour of day (UTC)'),
+    section('navigations', 'Page loads and single-page app routes'),
+    section('scripts', 'What makes your pages slow to respond'),
     section('breakdown', 'Breakdown', by),
     section('answer', 'Feedback to answer'),
     section('feedback', 'Feedback'));
@@ -148,6 +150,8 @@ function load() {
     guard('abandonment', loadAbandonment),
     guard('pages', loadPages),
     guard('hours', loadHours),
+    guard('navigations', loadNavigations),
+    guard('scripts', loadScripts),
     guard('breakdown', loadBreakdown),
     guard('feedback', loadFeedback),
     guard('answer', loadToAnswer),
@@ -278,6 +282,29 @@ async function loadHours() {
       { label: 'page views', values: hours.map((h) => byHour.get(h)?.page_views ?? 0), format: count, scale: 'views', bars: true },
     ],
   });
+}
+
+/** Hard page loads beside soft navigations (a single-page app's routes), each with its vitals. */
+async function loadNavigations() {
+  const rows = await latest('navigations', 'breakdown', params({ by: 'nav_type' }));
+  const headers = [['navigation', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
+  const named = rows.map((row) => ({ ...row, key: row.key === 'soft_navigation' ? 'soft navigation (route change)' : row.key }));
+  fill(body('navigations'), rows.length ? table('Page views by how they started', headers, breakdownRows(named)) : el('p', { class: 'muted' }, 'No page views.'));
+}
+
+/** The hosts whose scripts were the longest during slow interactions (INP's longest script). */
+async function loadScripts() {
+  const rows = (await latest('scripts', 'breakdown', params({ by: 'inp_script_host' }))).slice(0, 15);
+  const headers = [['script host', 'key'], ['poor INP views', 'num'], ['views', 'num'], ['INP p75', 'num']];
+  const cells = rows.map((row) => [
+    [row.own_host ? `${row.key} (this site)` : row.key, 'key'],
+    [count(row.poor_inp), 'num'],
+    [count(row.page_views), 'num'],
+    vitalCell(row, 'inp_ms'),
+  ]);
+  fill(body('scripts'), rows.length
+    ? table('Script hosts ranked by page views with poor INP they were the longest script in', headers, cells)
+    : el('p', { class: 'muted' }, 'No interaction was slowed by a script the browser could name.'));
 }
 
 async function loadBreakdown() {

@@ -50,6 +50,7 @@ fn key(grouping: &Grouping) -> String {
             Dimension::NavType => "nav_type".into(),
             Dimension::HourOfDay => "toString(intDiv(started_at % 86400000, 3600000))".into(),
             Dimension::ResponseStatus => "toString(response_status)".into(),
+            Dimension::InpScriptHost => "nullIf(domain(inp_script_url), '')".into(),
             Dimension::Tag(tag) => {
                 let tag = quote(tag);
                 format!("if(has(tag_keys, {tag}), tag_values[indexOf(tag_keys, {tag})], NULL)")
