@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::sites::SiteRegistry;
 use crate::store::Store;
+use crate::workers::Workers;
 use crate::{api, assets, ingest};
 
 /// What every handler can reach.
@@ -33,10 +34,11 @@ pub struct AppState {
 
 impl AppState {
     /// State over `store` with `config`, reporting to `metrics`; starts the
-    /// alert workers (it needs a Tokio runtime).
-    pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Arc<AppState> {
-        let alerts = crate::alert::spawn(store.clone(), &config, metrics.clone());
-        let beacon_limit = ingest::rate_limit::layer(&config, metrics.clone());
+    /// alert workers and the rate limiter's among `workers` (it needs a
+    /// Tokio runtime).
+    pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>, workers: &mut Workers) -> Arc<AppState> {
+        let alerts = crate::alert::spawn(workers, store.clone(), &config, metrics.clone());
+        let beacon_limit = ingest::rate_limit::layer(&config, metrics.clone(), workers);
         Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics, alerts, beacon_limit })
     }
 }

@@ -1,19 +1,29 @@
 //! The palaute collector: ingests beacons durably, stores page views (SQLite
-//! embedded), and serves the client, the analyst API and the demo pages.
+//! embedded, or ClickHouse with a local spool), and serves the client, the
+//! analyst API, the dashboard and the demo pages.
 //!
 //! # Layout
 //!
-//! - [`cli`]: command-line parsing and the admin commands (`site`, `token`).
+//! - [`cli`]: command-line parsing and the admin commands (`site`, `token`, ...).
 //! - [`config`]: the one `Config` (flags > `PALAUTE_*` > TOML file > defaults).
 //! - [`app`]: shared state and the router.
 //! - [`serve`]: the HTTP server: timeouts, the connection cap, a bounded shutdown.
-//! - [`ingest`]: `POST /b`: decode, validate, classify the user agent, store.
-//! - [`api`]: `/api/v1`: bearer auth, periods and filters, the raw export.
-//! - [`assets`]: the client files and demo pages.
-//! - [`store`]: the `Store` trait and the embedded SQLite store.
+//! - [`workers`]: the background work, owned and stopped at shutdown.
+//! - [`ingest`]: `POST /b`: decode, validate, classify the user agent, store;
+//!   the rate limit and `GET /s/{site}`.
+//! - [`api`]: `/api/v1`: bearer auth, periods and filters, the raw export,
+//!   the aggregates, feedback, the OpenAPI document.
+//! - [`rollup`]: hourly and daily rollups and the query planner over them.
+//! - [`stats`]: the mergeable statistics every aggregate is read off.
+//! - [`alert`]: feedback and outage alerts, their durable delivery.
+//! - [`assets`]: the client files, the dashboard and demo pages.
+//! - [`store`]: the `Store` trait, the embedded SQLite store, ClickHouse.
+//! - [`model`]: the stored / exported page view, declared once.
+//! - [`report`]: the terminal report.
+//! - [`generate`]: synthetic page views for demos and benchmarks.
+//! - [`transfer`]: export to and import from NDJSON.
 //! - [`metrics`]: Prometheus metrics for `/metrics`.
 //! - [`sites`]: analyst tokens and the cached site list.
-//! - [`model`]: the stored / exported page view.
 //! - [`error`]: `AppError` and its HTTP answers.
 #![deny(missing_docs)]
 
@@ -35,6 +45,7 @@ pub mod sites;
 pub mod stats;
 pub mod store;
 pub mod transfer;
+pub mod workers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -75,11 +86,17 @@ pub async fn run(
 ) -> Result<()> {
     let metrics = Arc::new(Metrics::new());
     let store = open_store(&config, &metrics).await?;
+    let mut workers = workers::Workers::new();
     if config.rollup_interval_ms > 0 {
-        rollup::build::spawn(store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
+        rollup::build::spawn(&mut workers, store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
     }
     let bounds = serve::Bounds::of(&config);
-    let state = app::AppState::new(config, store, metrics.clone());
+    let grace = bounds.shutdown_grace;
+    let state = app::AppState::new(config, store.clone(), metrics.clone(), &mut workers);
+    // Ingest drains first; then the workers stop between two rounds of
+    // their work, and the store last (the ClickHouse shipper).
     serve::serve(listener, app::app(state), bounds, metrics, shutdown).await;
+    workers.stop(grace).await;
+    store.close().await;
     Ok(())
 }

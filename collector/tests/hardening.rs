@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{beacon, Collector};
+use common::{beacon, Collector, BROWSER_UA, ORIGIN};
 use palaute_collector::config::Config;
 
 /// A beacon of page view `id` whose tags are the JSON object `tags`.
@@ -149,5 +149,52 @@ async fn a_body_trickled_past_the_deadline_is_refused_whatever_its_pieces() {
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     assert!(collector.export().await.is_empty());
     assert_eq!(collector.metric("palaute_connections_closed_total{reason=\"body_timeout\"}").await, Some(1.0));
+    collector.stop().await;
+}
+
+/// Reads one response on a kept-alive connection: its status and body (by
+/// its `Content-Length`).
+async fn response(stream: &mut tokio::net::TcpStream) -> (u16, String) {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    let mut byte = [0u8; 1];
+    while !data.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "the connection closed before the answer");
+        data.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&data).to_lowercase();
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |n| n.trim().parse().unwrap());
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.unwrap();
+    (head[9..12].parse().unwrap(), String::from_utf8_lossy(&body).into())
+}
+
+#[tokio::test]
+async fn a_10_mb_body_gets_its_413_on_a_fresh_and_on_a_reused_connection() {
+    use tokio::io::AsyncWriteExt;
+    let collector = Collector::start().await;
+    let request = |body: &str| {
+        format!(
+            "POST /b HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nUser-Agent: {BROWSER_UA}\r\n\
+             Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let huge = request(&format!("{{\"pad\":\"{}\"}}", "x".repeat(10 << 20)));
+    // A fresh connection: the whole body is written (read by the
+    // collector, not reset under the writer), and the answer is 413.
+    let mut fresh = tokio::net::TcpStream::connect(collector.addr).await.unwrap();
+    fresh.write_all(huge.as_bytes()).await.expect("the collector reads the whole body");
+    assert_eq!(response(&mut fresh).await.0, 413);
+    // A reused one: a beacon, the oversized body, and a beacon again.
+    let mut kept = tokio::net::TcpStream::connect(collector.addr).await.unwrap();
+    kept.write_all(request(&beacon(&format!("{:032x}", 1), 1)).as_bytes()).await.unwrap();
+    assert_eq!(response(&mut kept).await.0, 204);
+    kept.write_all(huge.as_bytes()).await.expect("the collector reads the whole body");
+    assert_eq!(response(&mut kept).await.0, 413);
+    kept.write_all(request(&beacon(&format!("{:032x}", 2), 1)).as_bytes()).await.unwrap();
+    assert_eq!(response(&mut kept).await.0, 204, "the connection serves the next beacon");
+    assert_eq!(collector.export().await.len(), 2);
     collector.stop().await;
 }

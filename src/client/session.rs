@@ -23,6 +23,7 @@ use super::js::{self, EventEntry, LcpEntry, ShiftEntry};
 use super::observe::{Handler, Observer};
 use super::{prompt, transport};
 use crate::feedback::policy::Mode;
+use crate::limits::{cut, MAX_FUNCTION_CHARS, MAX_SELECTOR_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS};
 use crate::vitals::inp::EventTiming;
 use crate::vitals::navigations::{Navigations, Owner};
 use crate::vitals::script::{self, MAX_PENDING_FRAMES};
@@ -180,7 +181,16 @@ fn path_of(url: Option<&str>) -> String {
         None => (location.pathname().unwrap_or_default(), location.search().unwrap_or_default()),
     };
     path.push_str(&search);
-    path
+    limited(path, MAX_URL_CHARS)
+}
+
+/// `text` cut to `max` characters, as the collector accepts it.
+fn limited(text: String, max: usize) -> String {
+    if text.len() <= max {
+        text
+    } else {
+        String::from(cut(&text, max))
+    }
 }
 
 impl View {
@@ -281,13 +291,13 @@ impl Session {
             return;
         }
         let b = &mut view.beacon;
-        b.lcp_url = Some(e.url()).filter(|u| !u.is_empty());
+        b.lcp_url = Some(e.url()).filter(|u| !u.is_empty()).map(|u| limited(u, MAX_URL_CHARS));
         b.lcp_element = selector_of(e.element()).or_else(|| {
             let id = e.id();
             (!id.is_empty()).then(|| {
                 let mut sel = String::from("#");
                 sel.push_str(&id);
-                sel
+                limited(sel, MAX_SELECTOR_CHARS)
             })
         });
         view.lcp_entry = Some(e);
@@ -512,11 +522,12 @@ impl Session {
         b.inp_subparts = inp_subparts;
         let script = self.inp_script();
         let b = &mut self.view.beacon;
-        let text = |key| script.as_ref().and_then(|(s, ..)| js::text(s, key));
-        b.inp_script_url =
-            text("sourceURL").map(|url| String::from(script::source_url(&url))).filter(|u| !u.is_empty());
-        b.inp_script_function = text("sourceFunctionName");
-        b.inp_script_invoker = text("invokerType");
+        let text = |key, max| script.as_ref().and_then(|(s, ..)| js::text(s, key)).map(|t| limited(t, max));
+        b.inp_script_url = text("sourceURL", usize::MAX)
+            .map(|url| String::from(cut(script::source_url(&url), MAX_URL_CHARS)))
+            .filter(|u| !u.is_empty());
+        b.inp_script_function = text("sourceFunctionName", MAX_FUNCTION_CHARS);
+        b.inp_script_invoker = text("invokerType", MAX_WORD_CHARS);
         b.inp_script_ms = script.as_ref().map(|s| s.1);
         b.inp_script_subpart = script.as_ref().map(|s| s.2);
         b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
@@ -565,7 +576,7 @@ impl Session {
     /// `palaute.tag(key, value)`: a custom dimension of the page view.
     /// Past [`MAX_TAGS`](crate::limits::MAX_TAGS) keys, new keys are ignored.
     pub fn tag(&mut self, key: &str, value: &str) {
-        use crate::limits::{cut, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
+        use crate::limits::{MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
         let key = cut(key, MAX_TAG_KEY_CHARS);
         if !key.is_empty() {
             self.view.beacon.tags.set(key, cut(value, MAX_TAG_VALUE_CHARS), MAX_TAGS);

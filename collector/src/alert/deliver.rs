@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::metrics::Metrics;
 use crate::model::now_ms;
 use crate::store::{Delivery, Store};
+use crate::workers::Workers;
 
 /// How often the queue is looked at.
 const POLL: Duration = Duration::from_millis(500);
@@ -18,8 +19,8 @@ pub fn retry_at(now_ms: i64, attempts: u32) -> i64 {
     now_ms + (1000i64 << attempts.min(20)).min(MAX_BACKOFF_MS)
 }
 
-/// Starts the delivery loop.
-pub fn spawn(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
+/// Starts the delivery loop; it stops between two deliveries.
+pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, metrics: Arc<Metrics>) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("palaute/", env!("CARGO_PKG_VERSION")))
@@ -28,9 +29,8 @@ pub fn spawn(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
         tracing::error!("no HTTP client: alerts will not be delivered");
         return;
     };
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(POLL).await;
+    workers.spawn(|mut stop| async move {
+        while stop.sleep(POLL).await {
             let due = match store.due_alerts(now_ms(), 20).await {
                 Ok(due) => due,
                 Err(error) => {
@@ -39,6 +39,9 @@ pub fn spawn(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
                 }
             };
             for delivery in due {
+                if stop.requested() {
+                    break;
+                }
                 deliver(&client, &store, &metrics, delivery).await;
             }
         }

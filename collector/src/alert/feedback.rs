@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::model::{now_ms, PageView};
 use crate::stats::is_satisfied;
 use crate::store::{AlertHook, Delivery, Store};
+use crate::workers::Workers;
 
 /// Unhappy answers waiting for the worker, at most.
 const QUEUE: usize = 1024;
@@ -39,8 +40,10 @@ pub fn wants_alert(view: &PageView) -> bool {
 }
 
 /// Starts the worker: it gathers answers for `batch_ms`, then queues one
-/// delivery per site and hook.
+/// delivery per site and hook. When the collector stops, the batch being
+/// gathered is queued at once.
 pub fn spawn(
+    workers: &mut Workers,
     store: Arc<dyn Store>,
     configured: Vec<AlertHook>,
     batch_ms: u64,
@@ -48,11 +51,25 @@ pub fn spawn(
 ) -> FeedbackAlerts {
     let (sender, mut answers) = mpsc::channel::<PageView>(QUEUE);
     let handle = FeedbackAlerts { sender, metrics: metrics.clone() };
-    tokio::spawn(async move {
-        while let Some(first) = answers.recv().await {
+    workers.spawn(|mut stop| async move {
+        loop {
+            let first = tokio::select! {
+                first = answers.recv() => first,
+                () = stop.stopped() => answers.try_recv().ok(),
+            };
+            let Some(first) = first else { break };
             let mut batch = vec![first];
             let deadline = tokio::time::Instant::now() + Duration::from_millis(batch_ms);
-            while let Ok(Some(more)) = tokio::time::timeout_at(deadline, answers.recv()).await {
+            while !stop.requested() {
+                tokio::select! {
+                    more = tokio::time::timeout_at(deadline, answers.recv()) => match more {
+                        Ok(Some(more)) => batch.push(more),
+                        _ => break,
+                    },
+                    () = stop.stopped() => break,
+                }
+            }
+            while let Ok(more) = answers.try_recv() {
                 batch.push(more);
             }
             if let Err(error) = queue_batch(&store, &configured, batch, &metrics).await {

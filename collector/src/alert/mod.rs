@@ -23,6 +23,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::{AlertHook, Store};
+use crate::workers::Workers;
 
 pub use feedback::FeedbackAlerts;
 
@@ -31,10 +32,10 @@ pub fn hooks_for(configured: &[AlertHook], stored: &[AlertHook], site: &str) -> 
     configured.iter().chain(stored).filter(|hook| hook.site == site).cloned().collect()
 }
 
-/// Starts the alert workers; the handle ingest notifies.
-pub fn spawn(store: Arc<dyn Store>, config: &Config, metrics: Arc<Metrics>) -> FeedbackAlerts {
-    deliver::spawn(store.clone(), metrics.clone());
+/// Starts the alert workers among `workers`; the handle ingest notifies.
+pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, config: &Config, metrics: Arc<Metrics>) -> FeedbackAlerts {
+    deliver::spawn(workers, store.clone(), metrics.clone());
     let rules = outage::Rules { window_ms: config.outage_window_ms as i64, min_views: config.outage_min_views };
-    outage::spawn(store.clone(), config.alerts.clone(), config.outage_check_ms, rules, metrics.clone());
-    feedback::spawn(store, config.alerts.clone(), config.alert_batch_ms, metrics)
+    outage::spawn(workers, store.clone(), config.alerts.clone(), config.outage_check_ms, rules, metrics.clone());
+    feedback::spawn(workers, store, config.alerts.clone(), config.alert_batch_ms, metrics)
 }

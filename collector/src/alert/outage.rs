@@ -20,6 +20,7 @@ use crate::model::{format_time, now_ms};
 use crate::rollup::query;
 use crate::stats::Stats;
 use crate::store::{AlertHook, Delivery, Selection, Store};
+use crate::workers::Workers;
 
 /// The baseline: this long before the window.
 const BASELINE_MS: i64 = 24 * 3_600_000;
@@ -76,18 +77,25 @@ pub fn verdict(window: &Stats, baseline: &Stats, rules: &Rules) -> Option<String
     }
 }
 
-/// Starts the detector.
-pub fn spawn(store: Arc<dyn Store>, configured: Vec<AlertHook>, every_ms: u64, rules: Rules, metrics: Arc<Metrics>) {
+/// Starts the detector; it stops between two checks.
+pub fn spawn(
+    workers: &mut Workers,
+    store: Arc<dyn Store>,
+    configured: Vec<AlertHook>,
+    every_ms: u64,
+    rules: Rules,
+    metrics: Arc<Metrics>,
+) {
     if every_ms == 0 {
         return;
     }
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(Duration::from_millis(every_ms));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    workers.spawn(|mut stop| async move {
         loop {
-            ticks.tick().await;
             if let Err(error) = check(&store, &configured, &rules, &metrics).await {
                 tracing::warn!(message = "outage check failed", %error);
+            }
+            if !stop.sleep(Duration::from_millis(every_ms)).await {
+                break;
             }
         }
     });

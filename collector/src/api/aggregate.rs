@@ -245,26 +245,41 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    /// Parses `by=`: a dimension name, or `tag:KEY` (also a bare tag key).
-    pub fn parse(by: &str) -> Option<Dimension> {
-        Some(match by {
-            "path" => Dimension::Path,
-            "device" => Dimension::Device,
-            "browser" => Dimension::Browser,
-            "os" => Dimension::Os,
-            "effective_type" => Dimension::EffectiveType,
-            "nav_type" => Dimension::NavType,
-            "hour_of_day" => Dimension::HourOfDay,
-            "response_status" => Dimension::ResponseStatus,
-            "inp_script_host" => Dimension::InpScriptHost,
-            other => {
-                let key = other.strip_prefix("tag:").unwrap_or(other);
-                if key.is_empty() || key.len() > 40 {
-                    return None;
-                }
-                Dimension::Tag(key.to_string())
-            }
-        })
+    /// Every dimension but tags, by its name in `by=` (and in `nav_type=`
+    /// style filters, where there is one).
+    pub const NAMED: [(&'static str, Dimension); 9] = [
+        ("path", Dimension::Path),
+        ("device", Dimension::Device),
+        ("browser", Dimension::Browser),
+        ("os", Dimension::Os),
+        ("effective_type", Dimension::EffectiveType),
+        ("nav_type", Dimension::NavType),
+        ("hour_of_day", Dimension::HourOfDay),
+        ("response_status", Dimension::ResponseStatus),
+        ("inp_script_host", Dimension::InpScriptHost),
+    ];
+
+    /// Parses `by=`: a name of [`Dimension::NAMED`], or `tag:KEY`; what it
+    /// is not is said in the error, with the accepted values.
+    pub fn parse(by: &str) -> std::result::Result<Dimension, String> {
+        if let Some((_, dimension)) = Dimension::NAMED.iter().find(|(name, _)| *name == by) {
+            return Ok(dimension.clone());
+        }
+        let names: Vec<&str> = Dimension::NAMED.iter().map(|(name, _)| *name).collect();
+        let refused = || format!("by: {by:?} is not one of {} or tag:KEY", names.join(", "));
+        let key = by.strip_prefix("tag:").ok_or_else(refused)?;
+        if key.is_empty() || key.chars().count() > palaute::limits::MAX_TAG_KEY_CHARS {
+            return Err(format!("by: a tag key is 1-{} characters", palaute::limits::MAX_TAG_KEY_CHARS));
+        }
+        Ok(Dimension::Tag(key.to_string()))
+    }
+
+    /// Its name in `by=` (`tag:KEY` for a tag).
+    pub fn name(&self) -> String {
+        match self {
+            Dimension::Tag(key) => format!("tag:{key}"),
+            named => Dimension::NAMED.iter().find(|(_, d)| d == named).map_or_else(String::new, |(n, _)| n.to_string()),
+        }
     }
 
     /// The group `view` falls in; `None` when it has no value.
@@ -309,8 +324,7 @@ pub struct BreakdownRow {
     /// Page views of the group with poor INP.
     pub poor_inp: u64,
     /// By `inp_script_host`: whether the host is the site's own (one of
-    /// its origins); absent for other dimensions.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// its origins); `null` for other dimensions.
     pub own_host: Option<bool>,
 }
 
@@ -467,6 +481,13 @@ mod tests {
             ..PageView::default()
         };
         let path = Dimension::parse("path").unwrap();
+        for (name, dimension) in &Dimension::NAMED {
+            assert_eq!(Dimension::parse(name).as_ref(), Ok(dimension));
+            assert_eq!(&dimension.name(), name);
+        }
+        let refused = Dimension::parse("nonsense").unwrap_err();
+        assert!(refused.contains("nonsense") && refused.contains("inp_script_host or tag:KEY"), "{refused}");
+        assert!(Dimension::parse("tag:").is_err() && Dimension::parse(&format!("tag:{}", "k".repeat(41))).is_err());
         let mut groups: BTreeMap<Option<String>, Stats> = BTreeMap::new();
         for view in
             [at("/a?x=1", false), at("/a", false), at("/a", false), at("/b", true), at("/b", true), at("/c", true)]
@@ -478,7 +499,7 @@ mod tests {
         assert_eq!(keys, [("/b".into(), 2, 2), ("/c".into(), 1, 1), ("/a".into(), 0, 3)]);
         assert_eq!(rows[0].lost_rate, Some(1.0));
         assert!(near(rows[0].vitals["lcp_ms"].p75, 1000.0));
-        assert_eq!(Dimension::parse("tag:variant"), Some(Dimension::Tag("variant".into())));
+        assert_eq!(Dimension::parse("tag:variant"), Ok(Dimension::Tag("variant".into())));
         assert_eq!(
             Dimension::parse("hour_of_day")
                 .unwrap()

@@ -80,8 +80,7 @@ pub async fn breakdown(
     State(state): State<Arc<AppState>>,
     Query(query): Query<BreakdownQuery>,
 ) -> Result<Json<Vec<BreakdownRow>>> {
-    let dimension = Dimension::parse(&query.by)
-        .ok_or_else(|| AppError::Invalid(format!("by: {:?} is not a dimension", query.by)))?;
+    let dimension = Dimension::parse(&query.by).map_err(AppError::Invalid)?;
     let selection = query.period.selection(&site.id, now_ms())?;
     let script_hosts = dimension == Dimension::InpScriptHost;
     let groups = query::by_value(&state.store, &state.metrics, &selection, dimension).await?;

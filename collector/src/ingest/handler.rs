@@ -83,23 +83,49 @@ pub async fn ingest(State(state): State<Arc<AppState>>, Peer(peer): Peer, header
     response
 }
 
+/// How much of an oversized body is read and thrown away before its `413`
+/// is answered, as nginx's lingering close does: a client that is still
+/// sending when the connection closes would see it reset instead of the
+/// answer. A body past this is answered at once and its connection closed.
+pub const MAX_DRAINED_BYTES: usize = 16 << 20;
+
 /// The whole body, at most [`MAX_BEACON_BYTES`], arrived within
 /// `ingest_body_timeout_ms` of the handler's start: a deadline for the body
 /// as a whole, not for each of its chunks (a client trickling a body in
 /// pieces does not hold a connection longer). A body past it is counted as
-/// `body_timeout` in `palaute_connections_closed_total`.
+/// `body_timeout` in `palaute_connections_closed_total`. An oversized body
+/// is read to its end (up to [`MAX_DRAINED_BYTES`], in the same deadline)
+/// and then refused, so that its `413` arrives and the connection can be
+/// used again.
 async fn read_body(state: &AppState, body: Body) -> Result<Bytes> {
     let deadline = Duration::from_millis(state.config.ingest_body_timeout_ms);
-    let limited = http_body_util::Limited::new(body, MAX_BEACON_BYTES);
-    match tokio::time::timeout(deadline, limited.collect()).await {
+    match tokio::time::timeout(deadline, read_or_drain(body)).await {
         Err(_) => {
             state.metrics.connections_closed.with_label_values(&["body_timeout"]).inc();
             Err(AppError::Invalid(format!("body: not complete within {} ms", deadline.as_millis())))
         }
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(AppError::TooLarge),
-        Ok(Err(error)) => Err(AppError::Invalid(format!("body: {error}"))),
+        Ok(read) => read,
     }
+}
+
+async fn read_or_drain(mut body: Body) -> Result<Bytes> {
+    let mut kept = Vec::new();
+    let mut seen = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| AppError::Invalid(format!("body: {error}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen > MAX_DRAINED_BYTES {
+            break;
+        }
+        if seen <= MAX_BEACON_BYTES {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if seen > MAX_BEACON_BYTES {
+        return Err(AppError::TooLarge);
+    }
+    Ok(kept.into())
 }
 
 /// Validates one beacon against its site, the request's origin and the

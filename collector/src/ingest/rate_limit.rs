@@ -26,6 +26,7 @@ use tower_governor::{GovernorError, GovernorLayer};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::workers::Workers;
 
 /// How often idle clients are dropped from the limiter's memory.
 const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
@@ -113,7 +114,7 @@ pub fn client_prefix(ip: IpAddr) -> IpAddr {
 /// is 0 (limiting off). Every refusal is counted as outcome `rate_limited`.
 /// Must run inside a tokio runtime: it starts the task that forgets idle
 /// clients.
-pub fn layer(config: &Config, metrics: Arc<Metrics>) -> Option<BeaconLimit> {
+pub fn layer(config: &Config, metrics: Arc<Metrics>, workers: &mut Workers) -> Option<BeaconLimit> {
     if config.rate_limit_per_second == 0 {
         return None;
     }
@@ -125,10 +126,8 @@ pub fn layer(config: &Config, metrics: Arc<Metrics>) -> Option<BeaconLimit> {
         .finish()?;
     let limiter = governor.limiter().clone();
     let forgetting = limiter.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
-        loop {
-            every.tick().await;
+    workers.spawn(|mut stop| async move {
+        while stop.sleep(FORGET_IDLE_EVERY).await {
             forgetting.retain_recent();
         }
     });

@@ -2,6 +2,10 @@
 //! page-view snapshot. Every rule names the field it rejects, so a `400`
 //! says exactly what was wrong.
 
+use palaute::limits::{
+    MAX_COMMENT_CHARS, MAX_FUNCTION_CHARS, MAX_HOST_CHARS, MAX_SELECTOR_CHARS, MAX_TAGS, MAX_TAG_KEY_CHARS,
+    MAX_TAG_VALUE_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS,
+};
 use palaute::vitals::leave::Milestones;
 use palaute::wire::{Beacon, NavType, WIRE_VERSION};
 
@@ -14,14 +18,6 @@ use crate::store::Snapshot;
 pub const MAX_TIMING_MS: f64 = 3_600_000.0;
 /// Longest accepted visit (for `left_at_ms`, `visible_ms`): 7 days, ms.
 pub const MAX_VISIT_MS: f64 = 7.0 * 86_400_000.0;
-/// Most custom dimensions per page view.
-pub const MAX_TAGS: usize = 20;
-/// Longest tag key and value, in characters.
-pub const MAX_TAG_KEY: usize = 40;
-/// Longest tag value, in characters.
-pub const MAX_TAG_VALUE: usize = 200;
-/// Longest feedback comment, in characters.
-pub const MAX_COMMENT: usize = 2000;
 /// A client clock further than this from the collector's is not trusted, ms.
 pub const MAX_CLOCK_SKEW_MS: f64 = 86_400_000.0;
 
@@ -114,18 +110,18 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
         return Err(invalid("site: 1-64 characters of a-z, 0-9, _ - ."));
     }
     check_id(&beacon.id)?;
-    if !beacon.url.starts_with('/') || beacon.url.len() > 2048 {
-        return Err(invalid("url: a path starting with / and at most 2048 bytes"));
+    if !beacon.url.starts_with('/') {
+        return Err(invalid("url: a path starting with /"));
     }
-    check_text("url", &Some(beacon.url.clone()), 2048)?;
-    check_text("referrer_host", &beacon.referrer_host, 253)?;
-    check_text("lcp_element", &beacon.lcp_element, 512)?;
-    check_text("lcp_url", &beacon.lcp_url, 2048)?;
-    check_text("inp_target", &beacon.inp_target, 512)?;
-    check_text("inp_script_url", &beacon.inp_script_url, 2048)?;
-    check_text("inp_script_function", &beacon.inp_script_function, 256)?;
-    check_text("inp_script_invoker", &beacon.inp_script_invoker, 64)?;
-    check_text("effective_type", &beacon.effective_type, 16)?;
+    check_text("url", &Some(beacon.url.clone()), MAX_URL_CHARS)?;
+    check_text("referrer_host", &beacon.referrer_host, MAX_HOST_CHARS)?;
+    check_text("lcp_element", &beacon.lcp_element, MAX_SELECTOR_CHARS)?;
+    check_text("lcp_url", &beacon.lcp_url, MAX_URL_CHARS)?;
+    check_text("inp_target", &beacon.inp_target, MAX_SELECTOR_CHARS)?;
+    check_text("inp_script_url", &beacon.inp_script_url, MAX_URL_CHARS)?;
+    check_text("inp_script_function", &beacon.inp_script_function, MAX_FUNCTION_CHARS)?;
+    check_text("inp_script_invoker", &beacon.inp_script_invoker, MAX_WORD_CHARS)?;
+    check_text("effective_type", &beacon.effective_type, MAX_WORD_CHARS)?;
     for (field, value) in [
         ("ttfb_ms", beacon.ttfb_ms),
         ("fcp_ms", beacon.fcp_ms),
@@ -160,15 +156,17 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
         if !feedback.scale.accepts(feedback.rating) {
             return Err(invalid("feedback.rating: not on its scale"));
         }
-        check_text("feedback.comment", &feedback.comment, MAX_COMMENT)?;
+        check_text("feedback.comment", &feedback.comment, MAX_COMMENT_CHARS)?;
         check_range("feedback.at_ms", Some(feedback.at_ms), MAX_VISIT_MS)?;
     }
     if beacon.tags.len() > MAX_TAGS {
         return Err(invalid(format!("tags: more than {MAX_TAGS}")));
     }
     for (key, value) in &beacon.tags {
-        if key.is_empty() || key.chars().count() > MAX_TAG_KEY || value.chars().count() > MAX_TAG_VALUE {
-            return Err(invalid(format!("tags: keys 1-{MAX_TAG_KEY} and values 0-{MAX_TAG_VALUE} characters")));
+        if key.is_empty() || key.chars().count() > MAX_TAG_KEY_CHARS || value.chars().count() > MAX_TAG_VALUE_CHARS {
+            return Err(invalid(format!(
+                "tags: keys 1-{MAX_TAG_KEY_CHARS} and values 0-{MAX_TAG_VALUE_CHARS} characters"
+            )));
         }
         if key.chars().chain(value.chars()).any(is_forbidden_in_a_tag) {
             return Err(invalid("tags: control or bidirectional formatting characters"));

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::model::now_ms;
 use crate::stats::Stats;
 use crate::store::{DirtyHour, Fields, RollupRow, Selection, Store, HOUR_MS};
+use crate::workers::Workers;
 
 /// Hours rolled up per round.
 const HOURS_PER_ROUND: usize = 64;
@@ -60,17 +61,18 @@ fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
     )
 }
 
-/// Rolls up changed hours every `every`, for the life of the process.
-pub fn spawn(store: Arc<dyn Store>, every: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Rolls up changed hours every `every`, until the collector stops (between
+/// two rounds: an hour is rolled up whole or not at all).
+pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, every: Duration) {
+    workers.spawn(|mut stop| async move {
         loop {
-            ticks.tick().await;
             match catch_up(&store, now_ms()).await {
                 Ok(0) => {}
                 Ok(hours) => tracing::debug!(message = "rolled up", hours),
                 Err(error) => tracing::warn!(message = "rollup failed; will retry", %error),
+            }
+            if !stop.sleep(every).await {
+                break;
             }
         }
     });

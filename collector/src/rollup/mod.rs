@@ -29,3 +29,15 @@ pub const DIMENSIONS: [(&str, Option<Dimension>); 9] = [
     ("response_status", Some(Dimension::ResponseStatus)),
     ("inp_script_host", Some(Dimension::InpScriptHost)),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rolled_up_dimensions_are_stored_by_their_names() {
+        for (name, dimension) in DIMENSIONS.iter().skip(1) {
+            assert_eq!(dimension.as_ref().map(Dimension::name).as_deref(), Some(*name));
+        }
+    }
+}

@@ -313,6 +313,11 @@ pub trait Store: Send + Sync + 'static {
         0
     }
 
+    /// Stops what the store runs in the background (the ClickHouse
+    /// shipper, after the batch it is shipping) and waits for it; what is
+    /// not shipped yet stays spooled for the next start.
+    async fn close(&self) {}
+
     /// Bytes the store takes on disk, where it knows.
     fn size_bytes(&self) -> Option<u64> {
         None

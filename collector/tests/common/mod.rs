@@ -74,7 +74,7 @@ impl Collector {
             })
             .await
             .unwrap();
-        drop(store);
+        store.close().await;
         Self::serve(config, data, token).await
     }
 
@@ -111,7 +111,9 @@ impl Collector {
     pub async fn roll_up(&self) -> usize {
         let store: Arc<dyn Store> = palaute_collector::open_store(&self.config, &Default::default()).await.unwrap();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-        palaute_collector::rollup::build::catch_up(&store, now).await.unwrap()
+        let hours = palaute_collector::rollup::build::catch_up(&store, now).await.unwrap();
+        store.close().await;
+        hours
     }
 
     /// Waits until every acknowledged beacon is where queries read it (the

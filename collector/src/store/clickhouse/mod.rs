@@ -54,6 +54,8 @@ pub struct ClickhouseStore {
     database: String,
     local: Arc<SqliteStore>,
     shipping: Arc<Shipping>,
+    /// The shipper's task, awaited by [`Store::close`].
+    shipper: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The site list last copied into the local store.
     mirrored: Mutex<Option<Vec<Site>>>,
 }
@@ -80,8 +82,15 @@ impl ClickhouseStore {
         let local = Arc::new(SqliteStore::open(data_dir, local)?);
         let shipping = Arc::new(Shipping::default());
         let target = ship::Target { clickhouse: clickhouse.clone(), database: database.clone(), migrated };
-        tokio::spawn(ship::run(local.clone(), target, shipping.clone()));
-        Ok(ClickhouseStore { clickhouse, database: database.clone(), local, shipping, mirrored: Mutex::new(None) })
+        let shipper = Mutex::new(Some(tokio::spawn(ship::run(local.clone(), target, shipping.clone()))));
+        Ok(ClickhouseStore {
+            clickhouse,
+            database: database.clone(),
+            local,
+            shipping,
+            shipper,
+            mirrored: Mutex::new(None),
+        })
     }
 
     fn table(&self, name: &str) -> String {
@@ -227,6 +236,14 @@ impl Store for ClickhouseStore {
 
     fn queue_depth(&self) -> usize {
         self.local.queue_depth() + self.shipping.spooled() as usize
+    }
+
+    async fn close(&self) {
+        self.shipping.stop();
+        let shipper = self.shipper.lock().ok().and_then(|mut shipper| shipper.take());
+        if let Some(shipper) = shipper {
+            let _ = shipper.await;
+        }
     }
 
     fn size_bytes(&self) -> Option<u64> {

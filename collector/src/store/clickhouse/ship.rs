@@ -4,7 +4,7 @@
 //! retried with backoff. A batch inserted twice (its answer lost) is stored
 //! once: the table keeps one row per page view, the highest `seq`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub struct Shipping {
     /// Snapshots in the spool: as last counted, plus those ingested since
     /// (it may count a snapshot twice for a moment, never miss one).
     spooled: AtomicU64,
+    /// The store is closing: the shipper stops after its batch.
+    stopping: AtomicBool,
 }
 
 impl Shipping {
@@ -47,6 +49,12 @@ impl Shipping {
 
     /// Has the shipper look at the spool now.
     pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Has the shipper stop after the batch it is shipping.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         self.wake.notify_one();
     }
 
@@ -80,7 +88,7 @@ pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Ship
     let mut backoff = FIRST_BACKOFF;
     let mut last_count = Instant::now() - COUNT_EVERY;
     // The store holds the other reference.
-    while Arc::strong_count(&shipping) > 1 {
+    while Arc::strong_count(&shipping) > 1 && !shipping.stopping.load(Ordering::SeqCst) {
         let since = shipping.ingested.load(Ordering::SeqCst);
         let outcome = match target.migrated {
             true => ship_batch(&spool, &clickhouse, &table).await,
@@ -107,7 +115,8 @@ pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Ship
             Ok(_) => backoff = FIRST_BACKOFF,
             Err(error) => {
                 tracing::warn!(message = "ClickHouse insert failed; beacons stay spooled", %error, retry_in_ms = backoff.as_millis() as u64);
-                tokio::time::sleep(backoff).await;
+                // A wake-up (the store closing) cuts the wait short.
+                let _ = tokio::time::timeout(backoff, shipping.wake.notified()).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
