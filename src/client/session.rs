@@ -82,6 +82,9 @@ pub struct View {
     frames: Vec<(f64, f64, JsValue)>,
     /// A soft view's `interactionId` (its contentful paints carry it).
     soft_interaction: Option<f64>,
+    /// When the next soft navigation began, once it has: the view's
+    /// visible time ends there (the next view's begins).
+    ended_at: Option<f64>,
     lcp_entry: Option<LcpEntry>,
     visible_before: f64,
     errors_before: f64,
@@ -224,6 +227,7 @@ impl View {
             held: Vec::new(),
             frames: Vec::new(),
             soft_interaction: None,
+            ended_at: None,
             lcp_entry: None,
             visible_before: if start == Start::Navigation { 0.0 } else { visible_until(loader, origin) },
             errors_before: if start == Start::Navigation { 0.0 } else { loader_num(loader, "err") },
@@ -377,10 +381,11 @@ impl Session {
     fn start_soft_views(&mut self) {
         while !self.soft_pending.is_empty() {
             let soft = self.soft_pending.remove(0);
+            let start = js::num(&soft, "startTime").unwrap_or_else(js::now);
+            self.view.ended_at = Some(start);
             self.send(false);
             let nav = js::num(&soft, "navigationId");
             self.navs.begin(nav);
-            let start = js::num(&soft, "startTime").unwrap_or_else(js::now);
             let painted = js::num(&soft, "presentationTime").filter(|t| *t > 0.0);
             let painted = painted.or_else(|| js::num(&soft, "paintTime")).unwrap_or(0.0);
             let rules = PageView::soft(start, painted, interaction_count(), hidden());
@@ -497,7 +502,8 @@ impl Session {
     /// that the view's beacon is the snapshot to send.
     fn refresh(&mut self) {
         self.collect();
-        let visible = (visible_until(&self.loader, js::now()) - self.view.visible_before).max(0.0);
+        let until = self.view.ended_at.unwrap_or_else(js::now);
+        let visible = (visible_until(&self.loader, until) - self.view.visible_before).max(0.0);
         let errors = (loader_num(&self.loader, "err") - self.view.errors_before).max(0.0);
         let lcp_subparts = self.lcp_subparts();
         let view = &mut self.view;
