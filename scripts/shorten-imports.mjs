@@ -24,16 +24,22 @@ const name = (bytes, at) => { const [n, start] = leb(bytes, at); return [bytes.s
 const encodeName = (text) => Buffer.concat([encodeLeb(Buffer.byteLength(text)), Buffer.from(text)]);
 const limits = (bytes, at) => { const flags = bytes[at++]; [, at] = leb(bytes, at); if (flags & 1) [, at] = leb(bytes, at); return at; };
 
-// Find the import section.
-let at = 8;
-let section;
-while (at < wasm.length) {
-  const id = wasm[at];
-  const [size, body] = leb(wasm, at + 1);
-  if (id === 2) { section = { start: at, body, end: body + size }; break; }
-  at = body + size;
-}
+/** Where the section with id `wanted` is in `bytes`: its start, body and end. */
+const findSection = (bytes, wanted) => {
+  for (let at = 8; at < bytes.length;) {
+    const id = bytes[at];
+    const [size, body] = leb(bytes, at + 1);
+    if (id === wanted) return { start: at, body, end: body + size };
+    at = body + size;
+  }
+  return undefined;
+};
+const replaceSection = (bytes, section, id, body) =>
+  Buffer.concat([bytes.subarray(0, section.start), Buffer.from([id]), encodeLeb(body.length), body, bytes.subarray(section.end)]);
+
+const section = findSection(wasm, 2);
 if (!section) throw new Error('no import section');
+let at;
 
 const [count, first] = leb(wasm, section.body);
 const entries = [];
@@ -65,19 +71,12 @@ for (const [long, short] of renamed) {
   glue = glue.replace(long, short);
 }
 const body = Buffer.concat([encodeLeb(count), ...entries]);
-let out = Buffer.concat([wasm.subarray(0, section.start), Buffer.from([2]), encodeLeb(body.length), body, wasm.subarray(section.end)]);
+let out = replaceSection(wasm, section, 2, body);
 
 // The closures' entry points the module exports to the glue
 // (`wasm_bindgen_<hash>___convert__closures_____invoke___…`, over 100
 // characters each) get short names the same way.
-at = 8;
-let exports;
-while (at < out.length) {
-  const id = out[at];
-  const [size, body] = leb(out, at + 1);
-  if (id === 7) { exports = { start: at, body, end: body + size }; break; }
-  at = body + size;
-}
+const exports = findSection(out, 7);
 if (exports) {
   const [n, firstExport] = leb(out, exports.body);
   const kept = [];
@@ -97,7 +96,7 @@ if (exports) {
     at = end;
   }
   const exportBody = Buffer.concat([encodeLeb(n), ...kept]);
-  out = Buffer.concat([out.subarray(0, exports.start), Buffer.from([7]), encodeLeb(exportBody.length), exportBody, out.subarray(exports.end)]);
+  out = replaceSection(out, exports, 7, exportBody);
 }
 writeFileSync(wasmPath, out);
 writeFileSync(gluePath, glue);
