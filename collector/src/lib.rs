@@ -13,6 +13,7 @@
 //!   the rate limit and `GET /s/{site}`.
 //! - [`api`]: `/api/v1`: bearer auth, periods and filters, the raw export,
 //!   the aggregates, feedback, the OpenAPI document.
+//! - [`grouping`]: the grouping vocabulary: selections, filters, dimensions.
 //! - [`rollup`]: hourly and daily rollups and the query planner over them.
 //! - [`stats`]: the mergeable statistics every aggregate is read off.
 //! - [`alert`]: feedback and outage alerts, their durable delivery.
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod grouping;
 pub mod ingest;
 pub mod metrics;
 pub mod model;

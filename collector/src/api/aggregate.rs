@@ -13,7 +13,6 @@ use palaute::vitals::thresholds::Vital;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::model::PageView;
 use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS};
 
 /// `part / whole`, or `None` for an empty whole.
@@ -219,85 +218,7 @@ impl Abandonment {
     }
 }
 
-/// A dimension page views can be broken down by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dimension {
-    /// URL path (without query).
-    Path,
-    /// Device class.
-    Device,
-    /// Browser family.
-    Browser,
-    /// OS family.
-    Os,
-    /// Effective connection type.
-    EffectiveType,
-    /// Navigation type.
-    NavType,
-    /// UTC hour of the page view's start (0-23).
-    HourOfDay,
-    /// HTTP status of the navigation.
-    ResponseStatus,
-    /// The host of the longest script of INP's interaction.
-    InpScriptHost,
-    /// A custom tag, by key.
-    Tag(String),
-}
-
-impl Dimension {
-    /// Every dimension but tags, by its name in `by=` (and in `nav_type=`
-    /// style filters, where there is one).
-    pub const NAMED: [(&'static str, Dimension); 9] = [
-        ("path", Dimension::Path),
-        ("device", Dimension::Device),
-        ("browser", Dimension::Browser),
-        ("os", Dimension::Os),
-        ("effective_type", Dimension::EffectiveType),
-        ("nav_type", Dimension::NavType),
-        ("hour_of_day", Dimension::HourOfDay),
-        ("response_status", Dimension::ResponseStatus),
-        ("inp_script_host", Dimension::InpScriptHost),
-    ];
-
-    /// Parses `by=`: a name of [`Dimension::NAMED`], or `tag:KEY`; what it
-    /// is not is said in the error, with the accepted values.
-    pub fn parse(by: &str) -> std::result::Result<Dimension, String> {
-        if let Some((_, dimension)) = Dimension::NAMED.iter().find(|(name, _)| *name == by) {
-            return Ok(dimension.clone());
-        }
-        let names: Vec<&str> = Dimension::NAMED.iter().map(|(name, _)| *name).collect();
-        let refused = || format!("by: {by:?} is not one of {} or tag:KEY", names.join(", "));
-        let key = by.strip_prefix("tag:").ok_or_else(refused)?;
-        if key.is_empty() || key.chars().count() > palaute::limits::MAX_TAG_KEY_CHARS {
-            return Err(format!("by: a tag key is 1-{} characters", palaute::limits::MAX_TAG_KEY_CHARS));
-        }
-        Ok(Dimension::Tag(key.to_string()))
-    }
-
-    /// Its name in `by=` (`tag:KEY` for a tag).
-    pub fn name(&self) -> String {
-        match self {
-            Dimension::Tag(key) => format!("tag:{key}"),
-            named => Dimension::NAMED.iter().find(|(_, d)| d == named).map_or_else(String::new, |(n, _)| n.to_string()),
-        }
-    }
-
-    /// The group `view` falls in; `None` when it has no value.
-    pub fn key(&self, view: &PageView) -> Option<String> {
-        match self {
-            Dimension::Path => Some(view.path().to_string()),
-            Dimension::Device => view.device.clone(),
-            Dimension::Browser => view.browser.clone(),
-            Dimension::Os => view.os.clone(),
-            Dimension::EffectiveType => view.effective_type.clone(),
-            Dimension::NavType => view.nav_type.clone(),
-            Dimension::HourOfDay => Some(((view.started_at.rem_euclid(86_400_000)) / 3_600_000).to_string()),
-            Dimension::ResponseStatus => view.response_status.map(|s| s.to_string()),
-            Dimension::InpScriptHost => view.inp_script_url.as_deref().and_then(script::host).map(str::to_string),
-            Dimension::Tag(key) => view.tags.get(key).cloned(),
-        }
-    }
-}
+pub use crate::grouping::Dimension;
 
 /// One group of a breakdown.
 #[derive(Serialize, Debug, Clone, PartialEq, ToSchema)]
@@ -399,6 +320,7 @@ impl TimeseriesPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::PageView;
 
     fn view(load: Option<f64>, left: Option<f64>, abandoned: Option<bool>, slow_bounce: bool) -> PageView {
         PageView { load_ms: load, left_at_ms: left, abandoned, slow_bounce: Some(slow_bounce), ..PageView::default() }

@@ -14,34 +14,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::DIMENSIONS;
-use crate::api::aggregate::Dimension;
 use crate::error::{AppError, Result};
+use crate::grouping::Dimension;
 use crate::metrics::Metrics;
 use crate::model::PageView;
 use crate::stats::Stats;
 use crate::store::{Fields, RollupQuery, Selection, Store, DAY_MS, HOUR_MS};
 
-/// How an answer groups page views.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Grouping {
-    /// All together (summary, abandonment curve).
-    Total,
-    /// By a dimension's value (breakdown).
-    By(Dimension),
-    /// By UTC intervals of this many ms, a multiple of an hour (time series).
-    Interval(i64),
-}
-
-/// A group's key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum GroupKey {
-    /// The one group of [`Grouping::Total`].
-    Total,
-    /// A dimension's value (`None`: page views without one).
-    Value(Option<String>),
-    /// An interval's start, ms since the Unix epoch.
-    Start(i64),
-}
+pub use crate::grouping::{GroupKey, Grouping};
 
 impl Grouping {
     /// The rolled-up dimension that answers this grouping, if any.

@@ -25,8 +25,9 @@ use tokio::sync::mpsc;
 use std::collections::BTreeMap;
 
 use crate::error::Result;
+pub use crate::grouping::{Fields, Selection, DAY_MS, HOUR_MS};
+use crate::grouping::{GroupKey, Grouping};
 use crate::model::PageView;
-use crate::rollup::query::{GroupKey, Grouping};
 use crate::stats::Stats;
 
 /// A page-view snapshot to store, with its sequence number.
@@ -38,76 +39,6 @@ pub struct Snapshot {
     pub received_at: i64,
     /// The page view as of this snapshot.
     pub view: PageView,
-}
-
-/// Which page views a query covers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Selection {
-    /// Site id.
-    pub site: String,
-    /// Start of the period (inclusive), ms since the Unix epoch.
-    pub from_ms: i64,
-    /// End of the period (exclusive), ms since the Unix epoch.
-    pub to_ms: i64,
-    /// Only this path (URL without query), when set.
-    pub path: Option<String>,
-    /// Only this device class, when set.
-    pub device: Option<String>,
-    /// Only this browser family, when set.
-    pub browser: Option<String>,
-    /// Only this OS family, when set.
-    pub os: Option<String>,
-    /// Only this effective connection type, when set.
-    pub effective_type: Option<String>,
-    /// Only this navigation type, when set.
-    pub nav_type: Option<String>,
-    /// Which fields of each page view to read.
-    pub fields: Fields,
-}
-
-/// Which fields of the selected page views a reader needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fields {
-    /// Every field (exports, the feedback list).
-    #[default]
-    All,
-    /// What [`Stats`](crate::stats::Stats) and the rolled-up dimensions
-    /// use; the others (id, attribution, referrer, comment, tags) are left
-    /// empty, which makes aggregates over raw rows several times cheaper.
-    Aggregates,
-}
-
-impl Selection {
-    /// Every page view of `site` that started in `[from_ms, to_ms)`.
-    pub fn period(site: &str, from_ms: i64, to_ms: i64) -> Selection {
-        Selection {
-            site: site.to_string(),
-            from_ms,
-            to_ms,
-            path: None,
-            device: None,
-            browser: None,
-            os: None,
-            effective_type: None,
-            nav_type: None,
-            fields: Fields::All,
-        }
-    }
-
-    /// The filters that are set, as `(dimension name, value)`.
-    pub fn filters(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("path", &self.path),
-            ("device", &self.device),
-            ("browser", &self.browser),
-            ("os", &self.os),
-            ("effective_type", &self.effective_type),
-            ("nav_type", &self.nav_type),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
-        .collect()
-    }
 }
 
 /// A registered site.
@@ -129,9 +60,6 @@ pub struct Site {
 /// Most page views per chunk of [`Store::export`]: one hand-over between
 /// threads per chunk, not per row.
 pub const EXPORT_CHUNK: usize = 512;
-
-/// Length of a rollup period: one hour, in ms.
-pub const HOUR_MS: i64 = 3_600_000;
 
 /// An hour of a site whose page views changed since it was last rolled up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,9 +115,6 @@ pub struct RollupQuery {
 /// Merges the hour rollups of a day into its day rollups (same dimension
 /// and value: one row); `None` if a row cannot be read.
 pub type MergeRollups = fn(Vec<RollupRow>) -> Option<Vec<RollupRow>>;
-
-/// Length of a day rollup, in ms.
-pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// A site's webhook for alerts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

@@ -35,8 +35,8 @@ use super::{
     EXPORT_CHUNK,
 };
 use crate::error::{AppError, Result};
+use crate::grouping::{GroupKey, Grouping};
 use crate::model::{now_ms, PageView};
-use crate::rollup::query::{GroupKey, Grouping};
 use crate::stats::Stats;
 
 /// Where the ClickHouse store keeps its data.

@@ -12,9 +12,9 @@ use palaute::vitals::thresholds::Vital;
 use serde_json::Value;
 
 use super::http::quote;
-use crate::api::aggregate::Dimension;
 use crate::error::{AppError, Result};
-use crate::rollup::query::{GroupKey, Grouping};
+use crate::grouping::Dimension;
+use crate::grouping::{GroupKey, Grouping};
 use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS, REPORTED_PERCENTILES};
 use crate::store::Selection;
 
