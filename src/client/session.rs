@@ -74,8 +74,6 @@ pub struct View {
     pub beacon: Beacon,
     /// The view's measurements.
     pub rules: PageView,
-    /// Its start, `performance.now()` time.
-    origin: f64,
     /// Event Timing entries that set an interaction's latency, by interaction id.
     held: Vec<(u64, EventEntry)>,
     /// Long Animation Frames that may overlap INP: `(startTime, duration, entry)`.
@@ -197,13 +195,13 @@ fn limited(text: String, max: usize) -> String {
 }
 
 impl View {
-    /// A new page view starting at `origin` (`performance.now()` time),
-    /// measured by `rules`; `soft_url`: a soft navigation's URL. A view
+    /// A new page view measured by `rules` (which know its start);
+    /// `soft_url`: a soft navigation's URL. A view
     /// that is not the page's own navigation counts visible time and errors
     /// from its own start, and a soft one has no referrer (the visitor came
     /// from the route before).
-    fn new(loader: &JsValue, id: String, origin: f64, rules: PageView, soft_url: Option<&str>) -> View {
-        let start = rules.start();
+    fn new(loader: &JsValue, id: String, rules: PageView, soft_url: Option<&str>) -> View {
+        let (start, origin) = (rules.start(), rules.origin());
         let url = path_of(soft_url);
         let host = js::window().location().host().unwrap_or_default();
         let referrer_host = web_sys::Url::new(&document().referrer())
@@ -223,7 +221,6 @@ impl View {
         View {
             beacon,
             rules,
-            origin,
             held: Vec::new(),
             frames: Vec::new(),
             soft_interaction: None,
@@ -248,7 +245,7 @@ impl Session {
         let b = &mut view.beacon;
         b.response_status = js::num(&e, "responseStatus").filter(|s| *s > 0.0).map(|s| s as u16);
         let d = document();
-        b.nav_type = Some(if view.origin > 0.0 || prerendering(&d) {
+        b.nav_type = Some(if view.rules.origin() > 0.0 || prerendering(&d) {
             NavType::Prerender
         } else if js::flag(&d, "wasDiscarded") == Some(true) {
             NavType::Restore
@@ -390,14 +387,11 @@ impl Session {
             let painted = painted.or_else(|| js::num(&soft, "paintTime")).unwrap_or(0.0);
             let rules = PageView::soft(start, painted, interaction_count(), hidden());
             let id = self.new_id();
-            let mut view = View::new(&self.loader, id, start, rules, js::text(&soft, "name").as_deref());
+            let mut view = View::new(&self.loader, id, rules, js::text(&soft, "name").as_deref());
             view.beacon.nav_type = Some(NavType::SoftNavigation);
             view.soft_interaction = js::num(&soft, "interactionId");
             view.beacon.tags = std::mem::take(&mut self.view.beacon.tags);
-            self.view = view;
-            self.sent = 0;
-            self.last = None;
-            self.prompt.new_view();
+            self.begin(view);
             let waiting = std::mem::take(&mut self.waiting);
             for (id, handler, entry) in waiting {
                 if Some(id) == nav {
@@ -413,6 +407,15 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Makes `view` the current page view: its beacons count from 1 and
+    /// the prompt may ask in it.
+    fn begin(&mut self, view: View) {
+        self.view = view;
+        self.sent = 0;
+        self.last = None;
+        self.prompt.new_view();
     }
 
     /// A new page-view id, from the loader (the one source of ids).
@@ -528,12 +531,12 @@ impl Session {
         b.inp_subparts = inp_subparts;
         let script = self.inp_script();
         let b = &mut self.view.beacon;
-        let text = |key, max| script.as_ref().and_then(|(s, ..)| js::text(s, key)).map(|t| limited(t, max));
-        b.inp_script_url = text("sourceURL", usize::MAX)
+        let text = |key| script.as_ref().and_then(|(s, ..)| js::text(s, key));
+        b.inp_script_url = text("sourceURL")
             .map(|url| String::from(cut(script::source_url(&url), MAX_URL_CHARS)))
             .filter(|u| !u.is_empty());
-        b.inp_script_function = text("sourceFunctionName", MAX_FUNCTION_CHARS);
-        b.inp_script_invoker = text("invokerType", MAX_WORD_CHARS);
+        b.inp_script_function = text("sourceFunctionName").map(|f| limited(f, MAX_FUNCTION_CHARS));
+        b.inp_script_invoker = text("invokerType").map(|i| limited(i, MAX_WORD_CHARS));
         b.inp_script_ms = script.as_ref().map(|s| s.1);
         b.inp_script_subpart = script.as_ref().map(|s| s.2);
         b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
@@ -600,14 +603,11 @@ impl Session {
     /// which paints on the second frame after `pageshow`.
     fn on_restore(&mut self, at: f64) {
         let id = self.new_id();
-        let rules = PageView::restored(at, interaction_count());
-        self.view = View::new(&self.loader, id.clone(), at, rules, None);
-        self.view.beacon.nav_type = Some(NavType::BackForwardCache);
+        let mut view = View::new(&self.loader, id.clone(), PageView::restored(at, interaction_count()), None);
+        view.beacon.nav_type = Some(NavType::BackForwardCache);
         // Its entries may carry the page's navigationId still: the rules
         // leave out what happened before the restore, by time.
-        self.sent = 0;
-        self.last = None;
-        self.prompt.new_view();
+        self.begin(view);
         js::after_two_frames(Box::new(move || {
             with(|s| {
                 // The loader's own frame callbacks ran first: its reading is the closest to the paint.
@@ -688,7 +688,7 @@ pub fn start(loader: JsValue) {
     let mut session = Session {
         beacon_url,
         settings,
-        view: View::new(&loader, id, activation, PageView::navigation(activation, hid), None),
+        view: View::new(&loader, id, PageView::navigation(activation, hid), None),
         site_five: false,
         prompt: prompt::Prompt::default(),
         sent: js::num(&loader, "seq").unwrap_or(0.0) as u32,

@@ -73,20 +73,6 @@ impl Longest {
     }
 }
 
-/// The longest of `scripts` (each `(startTime, duration)`): its index, how
-/// long it ran after the interaction began, and the part it started in.
-pub fn longest(window: &Window, scripts: impl IntoIterator<Item = (f64, f64)>) -> Option<(usize, f64, Subpart)> {
-    let mut choice = Longest::new(*window);
-    let mut index = None;
-    for (at, (start, duration)) in scripts.into_iter().enumerate() {
-        if choice.offer(start, duration) {
-            index = Some(at);
-        }
-    }
-    let (ms, subpart) = choice.best?;
-    Some((index?, ms, subpart))
-}
-
 /// A script's `sourceURL` as exported: without its query and fragment.
 pub fn source_url(url: &str) -> &str {
     let end = url.find(['?', '#']).unwrap_or(url.len());
@@ -111,6 +97,20 @@ mod tests {
     use super::*;
 
     const CLICK: Window = Window { start: 2530.4, input_delay: 1.6, processing: 120.5 };
+
+    /// The longest of `scripts` offered in order: its index, how long it
+    /// ran during the interaction, and the part it started in.
+    fn longest(window: &Window, scripts: impl IntoIterator<Item = (f64, f64)>) -> Option<(usize, f64, Subpart)> {
+        let mut choice = Longest::new(*window);
+        let mut index = None;
+        for (at, (start, duration)) in scripts.into_iter().enumerate() {
+            if choice.offer(start, duration) {
+                index = Some(at);
+            }
+        }
+        let (ms, subpart) = choice.best?;
+        Some((index?, ms, subpart))
+    }
 
     #[test]
     fn picks_the_script_that_ran_longest_during_the_interaction() {

@@ -128,6 +128,11 @@ impl PageView {
         }
     }
 
+    /// The view's start, `performance.now()` time.
+    pub fn origin(&self) -> f64 {
+        self.origin
+    }
+
     /// `time` relative to the view's start, clamped at 0 as web-vitals does.
     pub fn since_start(&self, time: f64) -> f64 {
         (time - self.origin).max(0.0)
@@ -191,7 +196,7 @@ impl PageView {
             return false;
         }
         self.lcp = Some(self.since_start(start_time));
-        self.lcp_from_entry = self.start == Start::Navigation;
+        self.lcp_from_entry = true;
         true
     }
 
