@@ -217,7 +217,7 @@ test('agrees with web-vitals after back then forward through the bfcache', async
   const tag = `v${++tags}`;
   const context = await env.context();
   const page = await context.newPage();
-  await page.goto(env.pages.url(`shifts.html?t=${tag}&after=palaute`));
+  await page.goto(env.pages.url(`shifts.html?t=${tag}&after=palaute&grow=120`));
   await moduleStarted(page);
   await pageTime(page, 3200);
   await page.evaluate(() => addEventListener('pageshow', (e) => { if (e.persisted) window.restoredAt = e.timeStamp; }));
@@ -228,7 +228,7 @@ test('agrees with web-vitals after back then forward through the bfcache', async
   await pageTime(page, (await page.evaluate(() => window.restoredAt)) + 500);
   await leave(page);
   const row = await eventually(async () => (await env.collector.rows())
-    .find((r) => r.url === `/shifts.html?t=${tag}&after=palaute` && r.nav_type === 'back_forward_cache' && r.left_at_ms !== null));
+    .find((r) => r.url === `/shifts.html?t=${tag}&after=palaute&grow=120` && r.nav_type === 'back_forward_cache' && r.left_at_ms !== null));
   const oracle = await eventually(() => env.pages.webVitals(tag, 'back-forward-cache'), 5000, 'web-vitals after restore');
   await context.close();
   agrees(row, oracle, 'bfcache restore');
