@@ -24,18 +24,10 @@ pub struct Selection {
     pub from_ms: i64,
     /// End of the period (exclusive), ms since the Unix epoch.
     pub to_ms: i64,
-    /// Only this path (URL without query), when set.
-    pub path: Option<String>,
-    /// Only this device class, when set.
-    pub device: Option<String>,
-    /// Only this browser family, when set.
-    pub browser: Option<String>,
-    /// Only this OS family, when set.
-    pub os: Option<String>,
-    /// Only this effective connection type, when set.
-    pub effective_type: Option<String>,
-    /// Only this navigation type, when set.
-    pub nav_type: Option<String>,
+    /// Only page views with these values, each of a dimension that is a
+    /// column ([`Named::column`]), at most one per dimension, in the order
+    /// of [`NAMED`].
+    pub filters: Vec<(Dimension, String)>,
     /// Which fields of each page view to read.
     pub fields: Fields,
 }
@@ -55,33 +47,24 @@ pub enum Fields {
 impl Selection {
     /// Every page view of `site` that started in `[from_ms, to_ms)`.
     pub fn period(site: &str, from_ms: i64, to_ms: i64) -> Selection {
-        Selection {
-            site: site.to_string(),
-            from_ms,
-            to_ms,
-            path: None,
-            device: None,
-            browser: None,
-            os: None,
-            effective_type: None,
-            nav_type: None,
-            fields: Fields::All,
-        }
+        Selection { site: site.to_string(), from_ms, to_ms, filters: Vec::new(), fields: Fields::All }
     }
 
-    /// The filters that are set, as `(dimension name, value)`.
-    pub fn filters(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("path", &self.path),
-            ("device", &self.device),
-            ("browser", &self.browser),
-            ("os", &self.os),
-            ("effective_type", &self.effective_type),
-            ("nav_type", &self.nav_type),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
-        .collect()
+    /// The same, only page views whose `dimension` is `value` as well; a
+    /// filter on a dimension that is not a column is refused.
+    pub fn with(mut self, dimension: Dimension, value: &str) -> std::result::Result<Selection, String> {
+        if dimension.column().is_none() {
+            return Err(format!("{} is not a filter; filters are {}", dimension.name(), Named::names(|n| n.column)));
+        }
+        self.filters.retain(|(d, _)| *d != dimension);
+        self.filters.push((dimension, value.to_string()));
+        self.filters.sort_by_key(|(d, _)| NAMED.iter().position(|n| n.dimension == *d));
+        Ok(self)
+    }
+
+    /// The filters, as `(column, value)`.
+    pub fn filter_columns(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.filters.iter().filter_map(|(dimension, value)| Some((dimension.column()?, value.as_str())))
     }
 }
 
@@ -132,29 +115,109 @@ pub enum Dimension {
     Tag(String),
 }
 
-impl Dimension {
-    /// Every dimension but tags, by its name in `by=` (and in `nav_type=`
-    /// style filters, where there is one).
-    pub const NAMED: [(&'static str, Dimension); 9] = [
-        ("path", Dimension::Path),
-        ("device", Dimension::Device),
-        ("browser", Dimension::Browser),
-        ("os", Dimension::Os),
-        ("effective_type", Dimension::EffectiveType),
-        ("nav_type", Dimension::NavType),
-        ("hour_of_day", Dimension::HourOfDay),
-        ("response_status", Dimension::ResponseStatus),
-        ("inp_script_host", Dimension::InpScriptHost),
-    ];
+/// A dimension with a name: what the collector knows of it.
+#[derive(Debug)]
+pub struct Named {
+    /// Its name in `by=`, in filters and in the rollups.
+    pub name: &'static str,
+    /// The dimension.
+    pub dimension: Dimension,
+    /// Whether a page-view column of the same name holds its value; these
+    /// are the filters (`path=`, `device=`, ...).
+    pub column: bool,
+    /// Whether the hourly rollups keep it (hour of day is read off the
+    /// rollups' hours, tags are not rolled up).
+    pub rolled_up: bool,
+    /// What it is, for the API's description.
+    pub description: &'static str,
+}
 
-    /// Parses `by=`: a name of [`Dimension::NAMED`], or `tag:KEY`; what it
+/// Every dimension but tags: the one list of their names.
+pub static NAMED: [Named; 9] = [
+    Named {
+        name: "path",
+        dimension: Dimension::Path,
+        column: true,
+        rolled_up: true,
+        description: "URL path (without query)",
+    },
+    Named {
+        name: "device",
+        dimension: Dimension::Device,
+        column: true,
+        rolled_up: true,
+        description: "Device class: mobile, tablet, desktop",
+    },
+    Named {
+        name: "browser",
+        dimension: Dimension::Browser,
+        column: true,
+        rolled_up: true,
+        description: "Browser family",
+    },
+    Named { name: "os", dimension: Dimension::Os, column: true, rolled_up: true, description: "OS family" },
+    Named {
+        name: "effective_type",
+        dimension: Dimension::EffectiveType,
+        column: true,
+        rolled_up: true,
+        description: "Effective connection type: slow-2g, 2g, 3g, 4g",
+    },
+    Named {
+        name: "nav_type",
+        dimension: Dimension::NavType,
+        column: true,
+        rolled_up: true,
+        description: "Navigation type",
+    },
+    Named {
+        name: "hour_of_day",
+        dimension: Dimension::HourOfDay,
+        column: false,
+        rolled_up: false,
+        description: "UTC hour of the page view's start (0-23)",
+    },
+    Named {
+        name: "response_status",
+        dimension: Dimension::ResponseStatus,
+        column: false,
+        rolled_up: true,
+        description: "HTTP status of the navigation",
+    },
+    Named {
+        name: "inp_script_host",
+        dimension: Dimension::InpScriptHost,
+        column: false,
+        rolled_up: true,
+        description: "Host of the longest script of INP's interaction (ranked by page views with poor INP)",
+    },
+];
+
+impl Named {
+    /// The names of those for which `which` holds, comma-separated.
+    pub fn names(which: impl Fn(&Named) -> bool) -> String {
+        NAMED.iter().filter(|n| which(n)).map(|n| n.name).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl Dimension {
+    /// Its entry in [`NAMED`]; `None` for a tag.
+    pub fn named(&self) -> Option<&'static Named> {
+        NAMED.iter().find(|n| n.dimension == *self)
+    }
+
+    /// The page-view column that holds its value, for a filter.
+    pub fn column(&self) -> Option<&'static str> {
+        self.named().filter(|n| n.column).map(|n| n.name)
+    }
+
+    /// Parses `by=`: a name of [`NAMED`], or `tag:KEY`; what it
     /// is not is said in the error, with the accepted values.
     pub fn parse(by: &str) -> std::result::Result<Dimension, String> {
-        if let Some((_, dimension)) = Dimension::NAMED.iter().find(|(name, _)| *name == by) {
-            return Ok(dimension.clone());
+        if let Some(named) = NAMED.iter().find(|n| n.name == by) {
+            return Ok(named.dimension.clone());
         }
-        let names: Vec<&str> = Dimension::NAMED.iter().map(|(name, _)| *name).collect();
-        let refused = || format!("by: {by:?} is not one of {} or tag:KEY", names.join(", "));
+        let refused = || format!("by: {by:?} is not one of {} or tag:KEY", Named::names(|_| true));
         let key = by.strip_prefix("tag:").ok_or_else(refused)?;
         if key.is_empty() || key.chars().count() > palaute::limits::MAX_TAG_KEY_CHARS {
             return Err(format!("by: a tag key is 1-{} characters", palaute::limits::MAX_TAG_KEY_CHARS));
@@ -166,7 +229,7 @@ impl Dimension {
     pub fn name(&self) -> String {
         match self {
             Dimension::Tag(key) => format!("tag:{key}"),
-            named => Dimension::NAMED.iter().find(|(_, d)| d == named).map_or_else(String::new, |(n, _)| n.to_string()),
+            named => named.named().map_or_else(String::new, |n| n.name.to_string()),
         }
     }
 
@@ -184,5 +247,33 @@ impl Dimension {
             Dimension::InpScriptHost => view.inp_script_url.as_deref().and_then(script::host).map(str::to_string),
             Dimension::Tag(key) => view.tags.get(key).cloned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimensions_parse_from_their_names_and_nothing_else() {
+        for named in &NAMED {
+            assert_eq!(Dimension::parse(named.name).as_ref(), Ok(&named.dimension));
+            assert_eq!(named.dimension.name(), named.name);
+            assert_eq!(named.dimension.column().is_some(), named.column);
+        }
+        assert_eq!(Dimension::parse("tag:ab"), Ok(Dimension::Tag("ab".into())));
+        assert_eq!(Dimension::Tag("ab".into()).name(), "tag:ab");
+        let refused = Dimension::parse("nonsense").unwrap_err();
+        assert!(refused.contains("nonsense") && refused.contains("inp_script_host or tag:KEY"), "{refused}");
+        assert!(Dimension::parse("tag:").is_err() && Dimension::parse(&format!("tag:{}", "k".repeat(41))).is_err());
+    }
+
+    #[test]
+    fn only_columns_filter_once_each_in_one_order() {
+        let selection = Selection::period("s", 0, 1).with(Dimension::Device, "mobile").unwrap();
+        let selection = selection.with(Dimension::Path, "/a").unwrap().with(Dimension::Device, "tablet").unwrap();
+        assert_eq!(selection.filter_columns().collect::<Vec<_>>(), [("path", "/a"), ("device", "tablet")]);
+        assert!(Selection::period("s", 0, 1).with(Dimension::HourOfDay, "3").is_err());
+        assert!(Selection::period("s", 0, 1).with(Dimension::Tag("ab".into()), "x").is_err());
     }
 }

@@ -348,6 +348,40 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
         rows.as_array().unwrap().iter().map(|r| r["page_views"].as_u64().unwrap()).sum::<u64>() as usize,
         cart.len()
     );
+    // The raw export filters as the aggregates do.
+    let (status, export) =
+        collector.get("/api/v1/sites/shop/pageviews?path=/cart&device=mobile", Some(&collector.token)).await;
+    assert_eq!((status, export.lines().count()), (200, mobile_cart.len()), "export of /cart on mobile");
+
+    // What breakdowns and filters take: the one list, and the tag keys seen.
+    let vocabulary = api(collector, "dimensions").await;
+    assert_eq!(vocabulary["tags"], serde_json::json!(["ab"]));
+    assert_eq!(
+        vocabulary["filters"],
+        serde_json::json!(["path", "device", "browser", "os", "effective_type", "nav_type"])
+    );
+    let breakdowns: Vec<&str> = vocabulary["breakdowns"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(breakdowns.last(), Some(&"tag:ab"), "{breakdowns:?}");
+    for by in breakdowns {
+        let (status, answer) =
+            collector.get(&format!("/api/v1/sites/shop/breakdown?by={by}"), Some(&collector.token)).await;
+        assert_eq!(status, 200, "by={by}: {answer}");
+    }
+    // A bare tag key seen in the period is a tag breakdown; anything else is refused with what is accepted.
+    assert_eq!(api(collector, "breakdown?by=ab").await, api(collector, "breakdown?by=tag:ab").await);
+    for (query, names) in [
+        ("breakdown?by=nonsense", "path, device, browser, os, effective_type, nav_type, hour_of_day"),
+        ("breakdown?by=nonsense", "tag keys here: ab"),
+        ("summary?devise=mobile", "filters are path, device, browser, os, effective_type, nav_type"),
+        ("summary?hour_of_day=3", "filters are path, device"),
+        ("timeseries?metric=speed", "ttfb, fcp, lcp, inp or cls"),
+        ("timeseries?interval=week", "hour or day"),
+    ] {
+        let (status, answer) = collector.get(&format!("/api/v1/sites/shop/{query}"), Some(&collector.token)).await;
+        assert_eq!(status, 400, "{query}: {answer}");
+        assert!(answer.contains(names), "{query}: {answer}");
+    }
+
     let from = now - 10 * HOUR - 30 * 60_000;
     let since: Vec<&Visit> = all.iter().copied().filter(|v| v.started_at >= from).collect();
     let from_iso = palaute_collector::model::format_time(from);

@@ -79,6 +79,8 @@ async fn feedback_is_listed_with_its_page_view_newest_first() {
         assert_eq!(row["feedback_scale"], answer.scale);
         assert_eq!(row["feedback_comment"].as_str(), answer.comment, "verbatim, HTML and all");
         assert_eq!(row["lcp_ms"], answer.lcp_ms, "the metrics of the same page view");
+        let satisfied = if answer.scale == "five" { answer.rating >= 4 } else { answer.rating == 1 };
+        assert_eq!(row["satisfied"], satisfied, "as CSAT counts it: {row}");
     }
 
     let (total, rows) = list(&collector, "?rating=0").await;

@@ -38,10 +38,11 @@ async fn the_description_matches_what_is_served() {
     assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 
     // (endpoint, query, response schema of one item, how to find that item in a real answer)
-    let endpoints: [(&str, &str, Item); 6] = [
+    let endpoints: [(&str, &str, Item); 7] = [
         ("summary", "", |v| v),
         ("timeseries", "?metric=lcp", |v| v),
         ("breakdown", "?by=path", |v| &v[0]),
+        ("dimensions", "", |v| v),
         ("abandonment", "", |v| v),
         ("feedback", "", |v| v),
         ("pageviews", "", |v| v),

@@ -114,7 +114,7 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   const navigations = await page.locator('#navigations tbody tr td:first-child').allInnerTexts();
   assert.ok(navigations.includes('soft navigation (route change)') && navigations.includes('navigate'), navigations.join());
   // The unhappy comments to answer first.
-  const toAnswer = (await env.collector.api('feedback?limit=20&comment=true')).feedback.filter((f) => f.feedback_rating === 0);
+  const toAnswer = (await env.collector.api('feedback?limit=20&comment=true')).feedback.filter((f) => !f.satisfied);
   assert.ok(toAnswer.length > 0);
   assert.equal(await page.locator('#answer li').count(), toAnswer.length);
   assert.equal(await text(page, '#answer li .comment'), toAnswer[0].feedback_comment);
@@ -153,6 +153,12 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   const ranged = await env.collector.api(`summary?path=/checkout&from=${twoDaysAgo}&to=${tomorrow}`);
   assert.equal(await text(page, '#page-views .value'), ranged.page_views.toLocaleString('en-US'));
   assert.ok(ranged.page_views < checkout.page_views, 'a shorter range has fewer views');
+
+  // The breakdowns and filters on offer are the API's, tags included.
+  const vocabulary = await env.collector.api('dimensions');
+  assert.ok(vocabulary.breakdowns.includes('tag:ab') && vocabulary.filters.includes('path'), JSON.stringify(vocabulary));
+  assert.deepEqual(await page.locator('#by option').evaluateAll((options) => options.map((o) => o.value)), vocabulary.breakdowns);
+  assert.deepEqual(await page.locator('form.toolbar input[id^=filter-]').evaluateAll((inputs) => inputs.map((i) => i.name)), vocabulary.filters);
 
   // Another breakdown.
   const browsersQuery = `breakdown?by=browser&path=/checkout&from=${twoDaysAgo}&to=${tomorrow}`;

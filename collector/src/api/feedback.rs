@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::error::{AppError, Result};
 use crate::model::{now_ms, PageView};
 use crate::rollup::query::fold_raw;
+use crate::stats::is_satisfied;
 
 /// Answers listed when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -42,10 +43,20 @@ pub struct FeedbackQuery {
 pub struct FeedbackList {
     /// Answers matching the query (all of them, not only those listed).
     pub total: u64,
-    /// The newest `limit` answers, newest first, each a full page view
-    /// (`feedback_rating`, `feedback_scale`, `feedback_comment`,
-    /// `feedback_at_ms` and the view's metrics).
-    pub feedback: Vec<PageView>,
+    /// The newest `limit` answers, newest first.
+    pub feedback: Vec<Answer>,
+}
+
+/// One answer: the full page view it was given on (`feedback_rating`,
+/// `feedback_scale`, `feedback_comment`, `feedback_at_ms` and the view's
+/// metrics), and whether it is a satisfied one.
+#[derive(Serialize, Debug, ToSchema)]
+pub struct Answer {
+    /// The page view.
+    #[serde(flatten)]
+    pub view: PageView,
+    /// Thumbs up, or 4-5 of 5 ([`is_satisfied`], as CSAT counts it).
+    pub satisfied: bool,
 }
 
 /// Keeps the newest matching answers while page views stream by, oldest first.
@@ -95,5 +106,10 @@ pub async fn feedback(
     let mut newest = Newest { rating: query.rating, comment: query.comment, limit, total: 0, kept: VecDeque::new() };
     let selection = query.period.selection(&site.id, now_ms())?;
     fold_raw(&state.store, selection, |view| newest.add(view)).await?;
-    Ok(Json(FeedbackList { total: newest.total, feedback: newest.kept.into_iter().rev().collect() }))
+    let answer = |view: PageView| {
+        let satisfied =
+            view.feedback_scale.as_deref().zip(view.feedback_rating).is_some_and(|(s, r)| is_satisfied(s, r));
+        Answer { view, satisfied }
+    };
+    Ok(Json(FeedbackList { total: newest.total, feedback: newest.kept.into_iter().rev().map(answer).collect() }))
 }

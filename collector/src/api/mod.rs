@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sites/{site}/summary", get(reports::summary))
         .route("/sites/{site}/abandonment", get(reports::abandonment))
         .route("/sites/{site}/breakdown", get(reports::breakdown))
+        .route("/sites/{site}/dimensions", get(reports::dimensions))
         .route("/sites/{site}/feedback", get(feedback::feedback))
         .route("/sites/{site}/timeseries", get(reports::timeseries))
 }

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         super::reports::summary,
         super::reports::timeseries,
         super::reports::breakdown,
+        super::reports::dimensions,
         super::reports::abandonment,
         super::feedback::feedback,
         super::export::pageviews,

@@ -1,39 +1,36 @@
 //! The `from` / `to` and filter query parameters every aggregate endpoint
 //! takes: ISO-8601 times or dates, or relative periods like `7d`, `24h`,
-//! `30m` (that long before now); `path`, `device`, `browser`, `os`,
-//! `effective_type`, `nav_type` (an empty value is no filter).
+//! `30m` (that long before now); a filter for each dimension that is a
+//! column ([`NAMED`]: `path=`, `device=`, ...; an empty value is no
+//! filter). Any other parameter is refused with the accepted names.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::IntoParams;
 
 use crate::error::{AppError, Result};
+use crate::grouping::{Named, NAMED};
 use crate::store::Selection;
 
 /// Default period when `from` is absent: the last 7 days.
 pub const DEFAULT_PERIOD_MS: i64 = 7 * 86_400_000;
 
 /// The period and filters of a request.
-#[derive(Deserialize, Debug, Default, Clone, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize, Debug, Default, Clone)]
 pub struct PeriodQuery {
     /// Start: ISO-8601 or relative (`7d`). Default: 7 days before `to`.
     pub from: Option<String>,
     /// End: ISO-8601 or relative. Default: now.
     pub to: Option<String>,
-    /// Only this path.
-    pub path: Option<String>,
-    /// Only this device class.
-    pub device: Option<String>,
-    /// Only this browser family.
-    pub browser: Option<String>,
-    /// Only this OS family.
-    pub os: Option<String>,
-    /// Only this effective connection type.
-    pub effective_type: Option<String>,
-    /// Only this navigation type.
-    pub nav_type: Option<String>,
+    /// The other parameters: filters by name, and anything else, which
+    /// [`selection`](Self::selection) refuses.
+    #[serde(flatten)]
+    pub filters: BTreeMap<String, String>,
 }
 
 impl PeriodQuery {
@@ -50,19 +47,39 @@ impl PeriodQuery {
         if from_ms > to_ms {
             return Err(AppError::Invalid("from: after to".into()));
         }
-        let given = |filter: &Option<String>| filter.clone().filter(|value| !value.is_empty());
-        Ok(Selection {
-            site: site.into(),
-            from_ms,
-            to_ms,
-            path: given(&self.path),
-            device: given(&self.device),
-            browser: given(&self.browser),
-            os: given(&self.os),
-            effective_type: given(&self.effective_type),
-            nav_type: given(&self.nav_type),
-            fields: crate::store::Fields::All,
-        })
+        let mut selection = Selection::period(site, from_ms, to_ms);
+        for (name, value) in self.filters.iter().filter(|(_, value)| !value.is_empty()) {
+            let filter = NAMED.iter().find(|n| n.column && n.name == name).ok_or_else(|| {
+                let filters = Named::names(|n| n.column);
+                AppError::Invalid(format!(
+                    "{name:?} is not a parameter here: the period is from, to; filters are {filters}"
+                ))
+            })?;
+            selection = selection.with(filter.dimension.clone(), value).map_err(AppError::Invalid)?;
+        }
+        Ok(selection)
+    }
+}
+
+/// Described by hand, so that the filters come from [`NAMED`].
+impl IntoParams for PeriodQuery {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let text = |name: &str, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(parameter_in().unwrap_or_default())
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        let period = [
+            text("from", "Start: ISO-8601 or relative (`7d`). Default: 7 days before `to`."),
+            text("to", "End: ISO-8601 or relative. Default: now."),
+        ];
+        let filters =
+            NAMED.iter().filter(|n| n.column).map(|n| text(n.name, &format!("Only this value: {}.", n.description)));
+        period.into_iter().chain(filters).collect()
     }
 }
 
@@ -119,5 +136,26 @@ mod tests {
         assert_eq!(selection.to_ms - selection.from_ms, DEFAULT_PERIOD_MS);
         let reversed = PeriodQuery { from: Some("1d".into()), to: Some("2d".into()), ..PeriodQuery::default() };
         assert!(reversed.selection("shop", NOW).is_err());
+    }
+
+    #[test]
+    fn filters_are_the_column_dimensions_and_nothing_else_is_taken() {
+        let query = |pairs: &[(&str, &str)]| PeriodQuery {
+            filters: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..PeriodQuery::default()
+        };
+        let selection = query(&[("device", "mobile"), ("path", "/cart"), ("os", "")]).selection("shop", NOW).unwrap();
+        assert_eq!(
+            selection.filter_columns().collect::<Vec<_>>(),
+            [("path", "/cart"), ("device", "mobile")],
+            "in the order of NAMED; an empty value is no filter"
+        );
+        for refused in ["hour_of_day", "tag:ab", "nonsense"] {
+            let error = query(&[(refused, "x")]).selection("shop", NOW).unwrap_err().to_string();
+            assert!(
+                error.contains(refused) && error.contains("path, device, browser, os, effective_type, nav_type"),
+                "{error}"
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ use super::period::PeriodQuery;
 use super::Authorized;
 use crate::app::AppState;
 use crate::error::{AppError, Result};
+use crate::grouping::NAMED;
 use crate::model::now_ms;
 use crate::rollup::query::{self, grouped, GroupKey, Grouping};
 use crate::stats::Stats;
@@ -58,9 +59,9 @@ pub async fn abandonment(
 #[derive(Deserialize, Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
-    /// `path`, `device`, `browser`, `os`, `effective_type`, `nav_type`,
-    /// `hour_of_day`, `response_status`, `inp_script_host` (ranked by page
-    /// views with poor INP), or `tag:KEY`.
+    /// A dimension's name (`GET .../dimensions` lists them: `path`,
+    /// `device`, ..., `inp_script_host`, ranked by page views with poor
+    /// INP), `tag:KEY`, or a tag key seen in the period.
     pub by: String,
     /// Period and filters.
     #[serde(flatten)]
@@ -80,11 +81,56 @@ pub async fn breakdown(
     State(state): State<Arc<AppState>>,
     Query(query): Query<BreakdownQuery>,
 ) -> Result<Json<Vec<BreakdownRow>>> {
-    let dimension = Dimension::parse(&query.by).map_err(AppError::Invalid)?;
     let selection = query.period.selection(&site.id, now_ms())?;
+    let dimension = match Dimension::parse(&query.by) {
+        Ok(dimension) => dimension,
+        Err(refused) => {
+            // A bare tag key, as the SPEC allows, if the period has it.
+            let keys = state.store.tag_keys(selection.clone()).await?;
+            if !keys.contains(&query.by) {
+                let seen =
+                    if keys.is_empty() { String::new() } else { format!(" (tag keys here: {})", keys.join(", ")) };
+                return Err(AppError::Invalid(format!("{refused}{seen}")));
+            }
+            Dimension::Tag(query.by.clone())
+        }
+    };
     let script_hosts = dimension == Dimension::InpScriptHost;
     let groups = query::by_value(&state.store, &state.metrics, &selection, dimension).await?;
     Ok(Json(if script_hosts { aggregate::script_hosts(groups, &site.origins) } else { aggregate::breakdown(groups) }))
+}
+
+/// `GET .../dimensions`: what `by=` and the filters take.
+#[derive(Serialize, Debug, ToSchema)]
+pub struct Dimensions {
+    /// Every `by=` value: the named dimensions, then `tag:KEY` for each tag
+    /// key of the period's newest page views.
+    pub breakdowns: Vec<String>,
+    /// The filter parameters (`path=`, ...).
+    pub filters: Vec<&'static str>,
+    /// The tag keys of the period's newest page views.
+    pub tags: Vec<String>,
+}
+
+/// `GET /api/v1/sites/{site}/dimensions`: the breakdowns and filters the
+/// API takes, with the tag keys of the period, for a UI to offer.
+#[utoipa::path(get, path = "/api/v1/sites/{site}/dimensions", tag = "aggregates",
+    params(("site" = String, Path, description = "Site id"), PeriodQuery),
+    responses((status = 200, body = Dimensions), (status = 400, description = "Invalid query"),
+        (status = 401, description = "Missing or wrong token")),
+    security(("bearer" = [])))]
+pub async fn dimensions(
+    Authorized(site): Authorized,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Json<Dimensions>> {
+    let tags = state.store.tag_keys(query.selection(&site.id, now_ms())?).await?;
+    let named = NAMED.iter().map(|n| n.name.to_string());
+    Ok(Json(Dimensions {
+        breakdowns: named.chain(tags.iter().map(|key| Dimension::Tag(key.clone()).name())).collect(),
+        filters: NAMED.iter().filter(|n| n.column).map(|n| n.name).collect(),
+        tags,
+    }))
 }
 
 /// Time-series query: the vital, the interval, a period and filters.

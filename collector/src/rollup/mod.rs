@@ -13,31 +13,14 @@
 pub mod build;
 pub mod query;
 
-use crate::api::aggregate::Dimension;
+use crate::grouping::{Dimension, NAMED};
 
-/// The dimensions rolled up, with their names in the store. `all` (every
-/// page view) answers summaries, time series, the abandonment curve and
-/// the hour-of-day breakdown.
-pub const DIMENSIONS: [(&str, Option<Dimension>); 9] = [
-    ("all", None),
-    ("path", Some(Dimension::Path)),
-    ("device", Some(Dimension::Device)),
-    ("browser", Some(Dimension::Browser)),
-    ("os", Some(Dimension::Os)),
-    ("effective_type", Some(Dimension::EffectiveType)),
-    ("nav_type", Some(Dimension::NavType)),
-    ("response_status", Some(Dimension::ResponseStatus)),
-    ("inp_script_host", Some(Dimension::InpScriptHost)),
-];
+/// The rollups' name for every page view together: it answers summaries,
+/// time series, the abandonment curve and the hour-of-day breakdown.
+pub const ALL: &str = "all";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rolled_up_dimensions_are_stored_by_their_names() {
-        for (name, dimension) in DIMENSIONS.iter().skip(1) {
-            assert_eq!(dimension.as_ref().map(Dimension::name).as_deref(), Some(*name));
-        }
-    }
+/// The dimensions rolled up, by their names in the store: [`ALL`] (no
+/// dimension), then those of [`NAMED`] that are rolled up.
+pub fn dimensions() -> impl Iterator<Item = (&'static str, Option<&'static Dimension>)> {
+    std::iter::once((ALL, None)).chain(NAMED.iter().filter(|n| n.rolled_up).map(|n| (n.name, Some(&n.dimension))))
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::DIMENSIONS;
+use super::ALL;
 use crate::error::{AppError, Result};
 use crate::grouping::Dimension;
 use crate::metrics::Metrics;
@@ -27,10 +27,8 @@ impl Grouping {
     /// The rolled-up dimension that answers this grouping, if any.
     fn rollup_dimension(&self) -> Option<&'static str> {
         match self {
-            Grouping::Total | Grouping::Interval(_) | Grouping::By(Dimension::HourOfDay) => Some("all"),
-            Grouping::By(dimension) => {
-                DIMENSIONS.iter().find(|(_, d)| d.as_ref() == Some(dimension)).map(|(name, _)| *name)
-            }
+            Grouping::Total | Grouping::Interval(_) | Grouping::By(Dimension::HourOfDay) => Some(ALL),
+            Grouping::By(dimension) => dimension.named().filter(|n| n.rolled_up).map(|n| n.name),
         }
     }
 
@@ -69,9 +67,9 @@ impl Grouping {
 /// and the value to keep, or `None` when only raw rows can.
 fn plan(selection: &Selection, grouping: &Grouping) -> Option<(&'static str, Option<String>)> {
     let dimension = grouping.rollup_dimension()?;
-    match selection.filters().as_slice() {
+    match selection.filter_columns().collect::<Vec<_>>().as_slice() {
         [] => Some((dimension, None)),
-        [(name, value)] if dimension == "all" || dimension == *name => {
+        [(name, value)] if dimension == ALL || dimension == *name => {
             // A filtered hour-of-day breakdown would need both; raw rows answer it.
             (!matches!(grouping, Grouping::By(Dimension::HourOfDay))).then(|| (*name, Some(value.to_string())))
         }
@@ -197,14 +195,14 @@ mod tests {
     #[test]
     fn rollups_answer_no_filter_or_one_matching_filter() {
         let mut selection = Selection::period("s", 0, HOUR_MS);
-        assert_eq!(plan(&selection, &Grouping::Total), Some(("all", None)));
+        assert_eq!(plan(&selection, &Grouping::Total), Some((ALL, None)));
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), Some(("device", None)));
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Tag("ab".into()))), None);
-        selection.path = Some("/cart".into());
+        selection = selection.with(Dimension::Path, "/cart").unwrap();
         assert_eq!(plan(&selection, &Grouping::Interval(HOUR_MS)), Some(("path", Some("/cart".into()))));
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Path)), Some(("path", Some("/cart".into()))));
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), None);
-        selection.device = Some("mobile".into());
+        selection = selection.with(Dimension::Device, "mobile").unwrap();
         assert_eq!(plan(&selection, &Grouping::Total), None);
     }
 }

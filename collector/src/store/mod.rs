@@ -148,6 +148,12 @@ pub struct Delivery {
     pub attempts: u32,
 }
 
+/// Page views with tags that [`Store::tag_keys`] reads, newest first.
+pub const TAG_KEYS_SCANNED: usize = 10_000;
+
+/// Most tag keys [`Store::tag_keys`] answers.
+pub const MAX_TAG_KEYS: usize = 100;
+
 /// Durable storage of page views and sites.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -158,6 +164,10 @@ pub trait Store: Send + Sync + 'static {
     /// of at most [`EXPORT_CHUNK`]. Stops early, without error, when the
     /// receiver is dropped.
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()>;
+
+    /// The tag keys of the newest [`TAG_KEYS_SCANNED`] selected page views
+    /// (with tags), in order, at most [`MAX_TAG_KEYS`].
+    async fn tag_keys(&self, selection: Selection) -> Result<Vec<String>>;
 
     /// Every registered site.
     async fn sites(&self) -> Result<Vec<Site>>;

@@ -13,12 +13,12 @@ use std::thread;
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
     sqlite_alert, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups, RollupQuery,
-    RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
+    RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::column::{Cell, Kind};
@@ -343,6 +343,18 @@ fn read_site(row: &Row) -> rusqlite::Result<Site> {
     })
 }
 
+/// The `WHERE` condition of a selection and its parameters.
+fn condition(selection: &Selection) -> (String, Vec<Value>) {
+    let mut condition = String::from("site = ? AND started_at >= ? AND started_at < ?");
+    let mut values =
+        vec![Value::Text(selection.site.clone()), Value::Integer(selection.from_ms), Value::Integer(selection.to_ms)];
+    for (column, value) in selection.filter_columns() {
+        condition.push_str(&format!(" AND {column} = ?"));
+        values.push(Value::Text(value.to_string()));
+    }
+    (condition, values)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ingest(&self, snapshot: Snapshot) -> Result<()> {
@@ -356,25 +368,10 @@ impl Store for SqliteStore {
 
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
         self.with_connection(move |connection| {
-            let sql = format!(
-                "{} WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND (?4 IS NULL OR path = ?4)
-                 AND (?5 IS NULL OR device = ?5) AND (?6 IS NULL OR browser = ?6) AND (?7 IS NULL OR os = ?7)
-                 AND (?8 IS NULL OR effective_type = ?8) AND (?9 IS NULL OR nav_type = ?9)
-                 ORDER BY started_at, id",
-                select_sql(selection.fields, &[])
-            );
+            let (condition, values) = condition(&selection);
+            let sql = format!("{} WHERE {condition} ORDER BY started_at, id", select_sql(selection.fields, &[]));
             let mut statement = connection.prepare(&sql)?;
-            let mut rows = statement.query(params![
-                selection.site,
-                selection.from_ms,
-                selection.to_ms,
-                selection.path,
-                selection.device,
-                selection.browser,
-                selection.os,
-                selection.effective_type,
-                selection.nav_type
-            ])?;
+            let mut rows = statement.query(params_from_iter(values))?;
             let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
             while let Some(row) = rows.next()? {
                 chunk.push(read_view(row)?);
@@ -389,6 +386,21 @@ impl Store for SqliteStore {
                 let _ = sink.blocking_send(chunk);
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn tag_keys(&self, selection: Selection) -> Result<Vec<String>> {
+        self.with_connection(move |connection| {
+            let (condition, values) = condition(&selection);
+            let sql = format!(
+                "SELECT DISTINCT tag.key FROM (SELECT tags FROM pageviews WHERE {condition} AND tags != '{{}}'
+                 ORDER BY started_at DESC LIMIT {TAG_KEYS_SCANNED}) AS view, json_each(view.tags) AS tag
+                 ORDER BY tag.key LIMIT {MAX_TAG_KEYS}"
+            );
+            let mut statement = connection.prepare(&sql)?;
+            let keys = statement.query_map(params_from_iter(values), |row| row.get(0))?;
+            keys.collect::<rusqlite::Result<Vec<String>>>()
         })
         .await
     }

@@ -14,8 +14,9 @@ const VITALS = [
   ['fcp_ms', 'FCP', 'First Contentful Paint'],
   ['ttfb_ms', 'TTFB', 'Time to First Byte'],
 ];
-const DIMENSIONS = ['device', 'browser', 'os', 'effective_type', 'nav_type', 'response_status', 'inp_script_host', 'path', 'tag:ab'];
-const FILTERS = ['path', 'device', 'browser', 'os', 'effective_type', 'nav_type'];
+// What `by=` and the filters take, as GET .../dimensions says (with the
+// tag keys of the period); read at sign-in and again with each period.
+let vocabulary = { breakdowns: [], filters: [] };
 
 const app = document.getElementById('app');
 const state = { from: '7d', to: '', filters: {}, metric: 'lcp', by: 'device' };
@@ -57,7 +58,7 @@ function toolbar() {
   // A date range, when given, overrides the preset (both days included).
   const fromDate = el('input', { id: 'from', name: 'from', type: 'date', value: /^\d{4}-/.test(state.from) ? state.from : '' });
   const toDate = el('input', { id: 'to', name: 'to', type: 'date', value: state.to ? new Date(Date.parse(state.to) - DAY).toISOString().slice(0, 10) : '' });
-  const filters = FILTERS.map((name) => {
+  const filters = vocabulary.filters.map((name) => {
     const input = el('input', { id: `filter-${name}`, name, value: state.filters[name] || '', placeholder: 'any', size: 12 });
     return el('span', { class: 'filter' }, el('label', { for: `filter-${name}` }, name.replace('_', ' ')), input);
   });
@@ -71,8 +72,8 @@ function toolbar() {
     event.preventDefault();
     state.from = fromDate.value || period.value;
     state.to = toDate.value ? new Date(Date.parse(toDate.value) + DAY).toISOString().slice(0, 10) : '';
-    state.filters = Object.fromEntries(FILTERS.map((name) => [name, form.elements[name].value.trim()]).filter(([, v]) => v));
-    load();
+    state.filters = Object.fromEntries(vocabulary.filters.map((name) => [name, form.elements[name].value.trim()]).filter(([, v]) => v));
+    load(true);
   });
   form.querySelector('#signout').addEventListener('click', () => { signOut(); signInForm(); });
   return form;
@@ -84,12 +85,21 @@ function section(id, title, ...controls) {
     el('div', { class: 'panel-body' }, el('p', { class: 'muted' }, 'Loading…')));
 }
 
-function dashboard() {
+async function dashboard() {
+  try {
+    vocabulary = await get('dimensions', { from: state.from, to: state.to });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
+      signOut();
+      return signInForm('That site and token do not match. Try again.');
+    }
+    return fill(app, el('p', { class: 'error', role: 'alert' }, `Could not load: ${error.message}`));
+  }
   const metric = el('select', { id: 'metric', 'aria-label': 'Metric' },
     ...VITALS.map(([field, short]) => el('option', { value: field.replace('_ms', ''), selected: state.metric === field.replace('_ms', '') }, short)));
   metric.addEventListener('change', () => { state.metric = metric.value; loadTimeseries(); });
-  const by = el('select', { id: 'by', 'aria-label': 'Break down by' },
-    ...DIMENSIONS.map((d) => el('option', { value: d, selected: state.by === d }, d.replace('_', ' '))));
+  const by = el('select', { id: 'by', 'aria-label': 'Break down by' });
+  byOptions(by);
   by.addEventListener('change', () => { state.by = by.value; loadBreakdown(); });
   fill(app,
     el('p', { class: 'site' }, 'Site ', el('strong', {}, session().site)),
@@ -107,6 +117,18 @@ function dashboard() {
     section('answer', 'Feedback to answer'),
     section('feedback', 'Feedback'));
   load();
+}
+
+/** The breakdowns offered, as the API lists them. */
+function byOptions(select) {
+  if (!vocabulary.breakdowns.includes(state.by)) state.by = vocabulary.breakdowns[0];
+  fill(select, ...vocabulary.breakdowns.map((d) => el('option', { value: d, selected: state.by === d }, d.replace('_', ' '))));
+}
+
+/** The tag keys of a new period. */
+async function loadDimensions() {
+  vocabulary = await latest('dimensions', 'dimensions', { from: state.from, to: state.to });
+  byOptions(document.getElementById('by'));
 }
 
 function body(id) {
@@ -142,7 +164,8 @@ async function guard(id, work) {
   }
 }
 
-function load() {
+/** Loads every panel; `newPeriod`: the tag keys on offer may have changed too. */
+function load(newPeriod = false) {
   fill(document.getElementById('status'));
   return Promise.all([
     guard('cards', loadSummary),
@@ -152,7 +175,10 @@ function load() {
     guard('hours', loadHours),
     guard('navigations', loadNavigations),
     guard('scripts', loadScripts),
-    guard('breakdown', loadBreakdown),
+    guard('breakdown', async () => {
+      if (newPeriod) await loadDimensions();
+      await loadBreakdown();
+    }),
     guard('feedback', loadFeedback),
     guard('answer', loadToAnswer),
   ]).then(() => document.body.setAttribute('data-loaded', String(Date.now())));
@@ -323,7 +349,7 @@ function answer(row) {
 /** Unhappy visitors who wrote something: the answers to reply to first. */
 async function loadToAnswer() {
   const list = await latest('answer', 'feedback', params({ limit: 20, comment: true }));
-  const unhappy = list.feedback.filter((row) => !satisfied(row));
+  const unhappy = list.feedback.filter((row) => !row.satisfied);
   fill(body('answer'), unhappy.length
     ? el('ul', { class: 'to-answer' }, ...unhappy.map((row) => el('li', {},
       el('p', { class: 'comment' }, row.feedback_comment),
@@ -333,16 +359,12 @@ async function loadToAnswer() {
     : el('p', { class: 'muted' }, 'No unhappy comments in this period.'));
 }
 
-function satisfied(row) {
-  return row.feedback_rating >= (row.feedback_scale === 'five' ? 4 : 1);
-}
-
 async function loadFeedback() {
   const list = await latest('feedback', 'feedback', params({ limit: 50 }));
   const rows = list.feedback.map((row) => [
     [row.started_at.slice(0, 16).replace('T', ' '), 'time'],
     [row.url, 'key'],
-    [el('span', { class: `answer ${satisfied(row) ? 'good' : 'poor'}` }, answer(row)), ''],
+    [el('span', { class: `answer ${row.satisfied ? 'good' : 'poor'}` }, answer(row)), ''],
     [row.feedback_comment ?? '', 'comment'],
     [vitalValue('lcp_ms', row.lcp_ms), 'num'],
     [vitalValue('inp_ms', row.inp_ms), 'num'],

@@ -32,7 +32,7 @@ use self::ship::Shipping;
 use super::sqlite::{SqliteOptions, SqliteStore};
 use super::{
     AlertHook, Delivery, DirtyHour, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store,
-    EXPORT_CHUNK,
+    EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::grouping::{GroupKey, Grouping};
@@ -132,6 +132,17 @@ impl Store for ClickhouseStore {
             let _ = sink.send(chunk).await;
         }
         Ok(())
+    }
+
+    async fn tag_keys(&self, selection: Selection) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT DISTINCT arrayJoin(tag_keys) AS key FROM (SELECT tag_keys FROM {} WHERE {} AND notEmpty(tag_keys)
+             ORDER BY started_at DESC LIMIT {TAG_KEYS_SCANNED}) ORDER BY key LIMIT {MAX_TAG_KEYS} FORMAT JSONEachRow",
+            self.table("pageviews"),
+            sql::condition(&selection)
+        );
+        let rows = self.clickhouse.rows(&sql).await?;
+        Ok(rows.iter().filter_map(|row| row["key"].as_str().map(str::to_string)).collect())
     }
 
     async fn aggregate(&self, selection: &Selection, grouping: &Grouping) -> Result<Option<BTreeMap<GroupKey, Stats>>> {

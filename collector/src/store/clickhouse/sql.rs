@@ -30,7 +30,7 @@ pub fn condition(selection: &Selection) -> String {
         selection.from_ms,
         selection.to_ms
     );
-    for (column, value) in selection.filters() {
+    for (column, value) in selection.filter_columns() {
         condition.push_str(&format!(" AND {column} = {}", quote(value)));
     }
     condition
@@ -42,12 +42,12 @@ fn key(grouping: &Grouping) -> String {
         Grouping::Total => "''".into(),
         Grouping::Interval(ms) => format!("started_at - started_at % {ms}"),
         Grouping::By(dimension) => match dimension {
-            Dimension::Path => "path".into(),
-            Dimension::Device => "device".into(),
-            Dimension::Browser => "browser".into(),
-            Dimension::Os => "os".into(),
-            Dimension::EffectiveType => "effective_type".into(),
-            Dimension::NavType => "nav_type".into(),
+            Dimension::Path
+            | Dimension::Device
+            | Dimension::Browser
+            | Dimension::Os
+            | Dimension::EffectiveType
+            | Dimension::NavType => dimension.column().map_or_else(String::new, str::to_string),
             Dimension::HourOfDay => "toString(intDiv(started_at % 86400000, 3600000))".into(),
             Dimension::ResponseStatus => "toString(response_status)".into(),
             Dimension::InpScriptHost => "nullIf(domain(inp_script_url), '')".into(),
