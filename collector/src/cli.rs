@@ -1,10 +1,14 @@
 //! The command line: `serve`, `site add|list|remove`, `token rotate`,
-//! `report`, `rollup`, `generate`. Flags
-//! override `PALAUTE_*` variables, which override the config file.
+//! `alert add|list|remove`, `report`, `rollup`, `generate`, `export`,
+//! `import`, each a function of its own. Flags override `PALAUTE_*`
+//! variables, which override the config file. Failures are [`CliError`]s,
+//! printed as plain sentences by `main`.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -12,7 +16,7 @@ use crate::config::{Config, StoreKind};
 use crate::error::{AppError, Result};
 use crate::model::now_ms;
 use crate::sites::{hash_token, new_token, normalize_origin};
-use crate::store::{Site, Store};
+use crate::store::{AlertHook, Site, Store, DAY_MS};
 
 /// palaute collector: ingests beacons, stores page views, serves the client,
 /// the analyst API and the dashboard.
@@ -178,7 +182,7 @@ pub enum TokenCommand {
 
 impl Cli {
     /// The effective configuration: file, then environment and flags.
-    pub fn config(&self) -> Result<Config> {
+    pub fn config(&self) -> std::result::Result<Config, CliError> {
         let mut config = match &self.common.config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
@@ -208,121 +212,208 @@ impl Cli {
     }
 }
 
-/// Runs a `site` or `token` command, printing its output.
-pub async fn run_admin(command: &Command, store: Arc<dyn Store>) -> Result<()> {
-    match command {
-        Command::Serve(_) => Err(AppError::Internal("serve is not an admin command".into())),
-        Command::Site(SiteCommand::Add { site, origins, feedback_scale }) => {
-            if !matches!(feedback_scale.as_str(), "thumbs" | "five") {
-                return Err(AppError::Invalid(format!("feedback scale {feedback_scale:?}: thumbs or five")));
-            }
-            if !crate::ingest::validate::is_site_id(site) {
-                return Err(AppError::Invalid(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")));
-            }
-            let origins = origins.iter().map(|o| normalize_origin(o)).collect::<Result<Vec<_>>>()?;
-            let token = new_token()?;
-            let created_at = now_ms();
-            store
-                .put_site(Site {
-                    id: site.clone(),
-                    origins: origins.clone(),
-                    token_hash: hash_token(&token),
-                    created_at,
-                    feedback_scale: feedback_scale.clone(),
-                })
-                .await?;
-            println!("site {site} registered for {}", origins.join(", "));
-            println!("analyst token (shown once; keep it secret):");
-            println!("{token}");
-            Ok(())
-        }
-        Command::Report { site, since } => {
-            print!("{}", crate::report::report(&store, site, since).await?);
-            Ok(())
-        }
-        Command::Alert(AlertCommand::Add { site, url, format }) => {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(AppError::Invalid(format!("url {url:?}: an http or https URL")));
-            }
-            if !matches!(format.as_str(), "json" | "slack") {
-                return Err(AppError::Invalid(format!("format {format:?}: json or slack")));
-            }
-            let hook = crate::store::AlertHook { id: 0, site: site.clone(), url: url.clone(), format: format.clone() };
-            let id = store.put_alert_hook(hook).await?;
-            println!("alert hook {id} added for {site}: {url} ({format})");
-            Ok(())
-        }
-        Command::Alert(AlertCommand::List) => {
-            for hook in store.alert_hooks().await? {
-                println!("{}\t{}\t{}\t{}", hook.id, hook.site, hook.format, hook.url);
-            }
-            Ok(())
-        }
-        Command::Alert(AlertCommand::Remove { id }) => {
-            if store.remove_alert_hook(*id).await? {
-                println!("alert hook {id} removed");
-                Ok(())
-            } else {
-                Err(AppError::NotFound(format!("alert hook {id}")))
-            }
-        }
-        Command::Rollup => {
-            let started = std::time::Instant::now();
-            let hours = crate::rollup::build::catch_up(&store, now_ms()).await?;
-            println!("{hours} hours rolled up in {:.1} s", started.elapsed().as_secs_f64());
-            Ok(())
-        }
-        Command::Export { site, since } => crate::transfer::export(&store, site, since).await,
-        Command::Import => crate::transfer::import(&store).await,
-        Command::Generate { site, views, days, seed } => {
-            if !crate::ingest::validate::is_site_id(site) {
-                return Err(AppError::Invalid(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")));
-            }
-            let now = now_ms();
-            let started = std::time::Instant::now();
-            let from = now - i64::from(*days) * 86_400_000;
-            crate::generate::generate(&store, site, *views, from, now, *seed, |n| {
-                eprintln!("{n} page views written");
-            })
-            .await?;
-            store.settle().await?;
-            let written = started.elapsed();
-            let hours = crate::rollup::build::catch_up(&store, now).await?;
-            println!(
-                "{views} page views of {site} over {days} days written in {:.1} s; {hours} hours rolled up in {:.1} s",
-                written.as_secs_f64(),
-                (started.elapsed() - written).as_secs_f64()
-            );
-            Ok(())
-        }
-        Command::Site(SiteCommand::List) => {
-            for site in store.sites().await? {
-                let created = crate::model::format_time(site.created_at);
-                println!("{}\t{}\t{}\t{}", site.id, site.origins.join(","), site.feedback_scale, created);
-            }
-            Ok(())
-        }
-        Command::Site(SiteCommand::Remove { site }) => {
-            if store.remove_site(site).await? {
-                println!("site {site} removed");
-                Ok(())
-            } else {
-                Err(AppError::NotFound(format!("site {site}")))
-            }
-        }
-        Command::Token(TokenCommand::Rotate { site }) => {
-            let mut record = store
-                .sites()
-                .await?
-                .into_iter()
-                .find(|s| &s.id == site)
-                .ok_or_else(|| AppError::NotFound(format!("site {site}")))?;
-            let token = new_token()?;
-            record.token_hash = hash_token(&token);
-            store.put_site(record).await?;
-            println!("new analyst token for {site} (the old one no longer works):");
-            println!("{token}");
-            Ok(())
+/// What a command can fail with, said plainly (not as an HTTP answer).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A flag, an argument or the config file is not acceptable.
+    #[error("{0}")]
+    Usage(String),
+    /// The site or hook named does not exist.
+    #[error("no {0}")]
+    Missing(String),
+    /// The server's address cannot be listened on.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store cannot be read or written now.
+    #[error("the store cannot be used now: {0}")]
+    Store(String),
+    /// Anything else that failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<AppError> for CliError {
+    fn from(error: AppError) -> CliError {
+        match error {
+            AppError::Invalid(message) => CliError::Usage(message),
+            AppError::NotFound(what) => CliError::Missing(what),
+            AppError::Unavailable(message) => CliError::Store(message),
+            AppError::Internal(message) => CliError::Failed(message),
+            other => CliError::Failed(other.to_string()),
         }
     }
+}
+
+/// What a command answers.
+pub type CliResult = std::result::Result<(), CliError>;
+
+/// Runs the command: `serve` until `shutdown` completes, any other on the
+/// configured store, printing its output.
+pub async fn execute(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> CliResult {
+    let config = cli.config()?;
+    let store = || open(&config);
+    match &cli.command {
+        Command::Serve(_) => serve(config, shutdown).await,
+        Command::Site(SiteCommand::Add { site, origins, feedback_scale }) => {
+            site_add(&store().await?, site, origins, feedback_scale).await
+        }
+        Command::Site(SiteCommand::List) => site_list(&store().await?).await,
+        Command::Site(SiteCommand::Remove { site }) => site_remove(&store().await?, site).await,
+        Command::Token(TokenCommand::Rotate { site }) => token_rotate(&store().await?, site).await,
+        Command::Alert(AlertCommand::Add { site, url, format }) => alert_add(&store().await?, site, url, format).await,
+        Command::Alert(AlertCommand::List) => alert_list(&store().await?).await,
+        Command::Alert(AlertCommand::Remove { id }) => alert_remove(&store().await?, *id).await,
+        Command::Report { site, since } => report(&store().await?, site, since).await,
+        Command::Rollup => rollup(&store().await?).await,
+        Command::Generate { site, views, days, seed } => generate(&store().await?, site, *views, *days, *seed).await,
+        Command::Export { site, since } => Ok(crate::transfer::export(&store().await?, site, since).await?),
+        Command::Import => Ok(crate::transfer::import(&store().await?).await?),
+    }
+}
+
+/// The configured store, for a command other than `serve`.
+async fn open(config: &Config) -> Result<Arc<dyn Store>> {
+    crate::open_store(config, &crate::metrics::Metrics::new()).await
+}
+
+/// `serve`: binds, says where, and runs the collector until `shutdown`.
+async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> CliResult {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| CliError::Listen { address: config.listen, source })?;
+    let address = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
+    tracing::info!(message = "palaute collector listening", %address, data = %config.data.display(), www = %config.www_dir().display());
+    println!("listening on http://{address}");
+    Ok(crate::run(listener, config, shutdown).await?)
+}
+
+/// Refuses a site id the collector would refuse in beacons.
+fn check_site_id(site: &str) -> CliResult {
+    if crate::ingest::validate::is_site_id(site) {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!("site id {site:?}: 1-64 characters of a-z, 0-9, _ - .")))
+}
+
+/// `site add`: registers the site (or replaces its origins and token) and
+/// prints the new token alone on the last line.
+async fn site_add(store: &Arc<dyn Store>, site: &str, origins: &[String], feedback_scale: &str) -> CliResult {
+    if !matches!(feedback_scale, "thumbs" | "five") {
+        return Err(CliError::Usage(format!("feedback scale {feedback_scale:?}: thumbs or five")));
+    }
+    check_site_id(site)?;
+    let origins = origins.iter().map(|o| normalize_origin(o)).collect::<Result<Vec<_>>>()?;
+    let token = new_token()?;
+    let record = Site {
+        id: site.to_string(),
+        origins: origins.clone(),
+        token_hash: hash_token(&token),
+        created_at: now_ms(),
+        feedback_scale: feedback_scale.to_string(),
+    };
+    store.put_site(record).await?;
+    println!("site {site} registered for {}", origins.join(", "));
+    println!("analyst token (shown once; keep it secret):");
+    println!("{token}");
+    Ok(())
+}
+
+/// `site list`: one line per site, tab-separated.
+async fn site_list(store: &Arc<dyn Store>) -> CliResult {
+    for site in store.sites().await? {
+        let created = crate::model::format_time(site.created_at);
+        println!("{}\t{}\t{}\t{}", site.id, site.origins.join(","), site.feedback_scale, created);
+    }
+    Ok(())
+}
+
+/// `site remove`: the site goes, its page views stay.
+async fn site_remove(store: &Arc<dyn Store>, site: &str) -> CliResult {
+    if !store.remove_site(site).await? {
+        return Err(CliError::Missing(format!("site {site}")));
+    }
+    println!("site {site} removed");
+    Ok(())
+}
+
+/// `token rotate`: a new analyst token, printed alone on the last line.
+async fn token_rotate(store: &Arc<dyn Store>, site: &str) -> CliResult {
+    let sites = store.sites().await?;
+    let mut record =
+        sites.into_iter().find(|s| s.id == site).ok_or_else(|| CliError::Missing(format!("site {site}")))?;
+    let token = new_token()?;
+    record.token_hash = hash_token(&token);
+    store.put_site(record).await?;
+    println!("new analyst token for {site} (the old one no longer works):");
+    println!("{token}");
+    Ok(())
+}
+
+/// `alert add`: a webhook for the site's alerts.
+async fn alert_add(store: &Arc<dyn Store>, site: &str, url: &str, format: &str) -> CliResult {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(CliError::Usage(format!("url {url:?}: an http or https URL")));
+    }
+    if !matches!(format, "json" | "slack") {
+        return Err(CliError::Usage(format!("format {format:?}: json or slack")));
+    }
+    let hook = AlertHook { id: 0, site: site.to_string(), url: url.to_string(), format: format.to_string() };
+    let id = store.put_alert_hook(hook).await?;
+    println!("alert hook {id} added for {site}: {url} ({format})");
+    Ok(())
+}
+
+/// `alert list`: one line per hook, tab-separated.
+async fn alert_list(store: &Arc<dyn Store>) -> CliResult {
+    for hook in store.alert_hooks().await? {
+        println!("{}\t{}\t{}\t{}", hook.id, hook.site, hook.format, hook.url);
+    }
+    Ok(())
+}
+
+/// `alert remove`.
+async fn alert_remove(store: &Arc<dyn Store>, id: i64) -> CliResult {
+    if !store.remove_alert_hook(id).await? {
+        return Err(CliError::Missing(format!("alert hook {id}")));
+    }
+    println!("alert hook {id} removed");
+    Ok(())
+}
+
+/// `report`: the site's summary, worst pages and abandonment curve.
+async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> CliResult {
+    print!("{}", crate::report::report(store, site, since).await?);
+    Ok(())
+}
+
+/// `rollup`: every changed hour and day that is over, now.
+async fn rollup(store: &Arc<dyn Store>) -> CliResult {
+    let started = Instant::now();
+    let hours = crate::rollup::build::catch_up(store, now_ms()).await?;
+    println!("{hours} hours rolled up in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `generate`: synthetic page views over the last `days`, then rolled up.
+async fn generate(store: &Arc<dyn Store>, site: &str, views: u64, days: u32, seed: u64) -> CliResult {
+    check_site_id(site)?;
+    let now = now_ms();
+    let started = Instant::now();
+    let from = now - i64::from(days) * DAY_MS;
+    crate::generate::generate(store, site, views, from, now, seed, |n| eprintln!("{n} page views written")).await?;
+    store.settle().await?;
+    let written = started.elapsed();
+    let hours = crate::rollup::build::catch_up(store, now).await?;
+    let rolled = started.elapsed() - written;
+    println!(
+        "{views} page views of {site} over {days} days written in {:.1} s; {hours} hours rolled up in {:.1} s",
+        written.as_secs_f64(),
+        rolled.as_secs_f64()
+    );
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: command-line parsing and the admin commands (`site`, `token`, ...).
+//! - [`cli`]: command-line parsing, one function per command, [`cli::CliError`].
 //! - [`config`]: the one `Config` (flags > `PALAUTE_*` > TOML file > defaults).
 //! - [`app`]: shared state and the router.
 //! - [`serve`]: the HTTP server: timeouts, the connection cap, a bounded shutdown.

@@ -1,11 +1,10 @@
 //! `palaute-collector`: parses the command line, sets up logging, and runs
-//! the server or an admin command.
+//! the command ([`palaute_collector::cli`]) until SIGINT or SIGTERM.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use palaute_collector::cli::{run_admin, Cli, Command};
-use palaute_collector::{open_store, run};
+use palaute_collector::cli::{execute, Cli};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: ingest allocates and frees many small buffers per request
@@ -20,29 +19,12 @@ async fn main() -> ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
-    match execute(cli).await {
+    match execute(cli, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-async fn execute(cli: Cli) -> palaute_collector::error::Result<()> {
-    let config = cli.config()?;
-    match &cli.command {
-        Command::Serve(_) => {
-            let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
-                palaute_collector::error::AppError::Invalid(format!("cannot listen on {}: {e}", config.listen))
-            })?;
-            let address =
-                listener.local_addr().map_err(|e| palaute_collector::error::AppError::Internal(e.to_string()))?;
-            tracing::info!(message = "palaute collector listening", %address, data = %config.data.display(), www = %config.www_dir().display());
-            println!("listening on http://{address}");
-            run(listener, config, shutdown_signal()).await
-        }
-        command => run_admin(command, open_store(&config, &Default::default()).await?).await,
     }
 }
 

@@ -55,9 +55,35 @@ fn site_commands_and_where_settings_come_from() {
     let new_token = rotated.lines().last().unwrap();
     assert!(new_token.starts_with("pal_") && new_token != token);
     stdout(&run(&["site", "remove", "shop", "--config", config_arg], &[]));
-    assert!(!run(&["site", "remove", "shop", "--config", config_arg], &[]).status.success());
-    assert!(!run(&["site", "add", "bad id", "--origin", "https://x.example", "--data", flag], &[]).status.success());
-    assert!(!run(&["site", "add", "x", "--origin", "not-an-origin", "--data", flag], &[]).status.success());
+    // Failures exit non-zero with a plain message (not an HTTP answer's words).
+    for (args, message) in [
+        (vec!["site", "remove", "shop", "--config", config_arg], "error: no site shop\n"),
+        (vec!["token", "rotate", "nobody", "--config", config_arg], "error: no site nobody\n"),
+        (vec!["alert", "remove", "7", "--config", config_arg], "error: no alert hook 7\n"),
+        (
+            vec!["site", "add", "bad id", "--origin", "https://x.example", "--data", flag],
+            "error: site id \"bad id\": 1-64",
+        ),
+        (
+            vec!["site", "add", "x", "--origin", "not-an-origin", "--data", flag],
+            "error: origin \"not-an-origin\": expected",
+        ),
+        (
+            vec!["alert", "add", "--site", "x", "--url", "ftp://x", "--data", flag],
+            "error: url \"ftp://x\": an http or https URL",
+        ),
+    ] {
+        let output = run(&args, &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.starts_with(message), "{args:?}: {stderr}");
+    }
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = run(&["serve", "--listen", &address, "--data", flag], &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("error: cannot listen on {address}: ");
+    assert!(!output.status.success() && stderr.contains(&expected), "{stderr}");
+    assert!(!stderr.contains("invalid request"), "{stderr}");
 }
 
 #[test]
