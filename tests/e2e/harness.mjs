@@ -259,10 +259,12 @@ export async function startCollector(origin) {
  * 503 (CORS granted, so the client can read it) then passes; `triple`
  * forwards each beacon request three times. A collector that is down makes
  * the proxy drop the connection, as an unreachable server does. `seen`
- * counts, per page-view id, the beacon requests that reached the proxy.
+ * counts, per page-view id, the beacon requests that reached the proxy,
+ * `acked` those the collector answered `204`.
  */
 export async function startFaultProxy(target) {
-  const state = { mode: 'pass', failures: 0, seen: new Map(), answers: [] };
+  const state = { mode: 'pass', failures: 0, seen: new Map(), acked: new Map(), answers: [] };
+  const count = (map, ids) => { for (const id of ids) map.set(id, (map.get(id) || 0) + 1); };
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
@@ -270,11 +272,9 @@ export async function startFaultProxy(target) {
     // Only beacons (POST /b) are faulted and counted; anything else (the
     // site's settings, GET /s/...) is forwarded once, untouched.
     const beacon = req.method === 'POST' && req.url.startsWith('/b');
+    const ids = beacon ? (body.toString().match(/"id":"[0-9a-f]{32}"/g) || []).map((id) => id.slice(6, -1)) : [];
     if (beacon) {
-      for (const id of body.toString().match(/"id":"[0-9a-f]{32}"/g) || []) {
-        const key = id.slice(6, -1);
-        state.seen.set(key, (state.seen.get(key) || 0) + 1);
-      }
+      count(state.seen, ids);
       if (state.failures > 0) {
         state.failures--;
         state.answers.push(503);
@@ -295,6 +295,7 @@ export async function startFaultProxy(target) {
         upstream = await forward();
       }
       if (beacon) state.answers.push(upstream.status);
+      if (beacon && upstream.status === 204) count(state.acked, ids);
       const headers = {};
       for (const name of ['access-control-allow-origin', 'vary', 'content-type']) {
         if (upstream.headers.get(name)) headers[name] = upstream.headers.get(name);
@@ -314,6 +315,8 @@ export async function startFaultProxy(target) {
       state.failures = mode.startsWith('fail:') ? Number(mode.slice(5)) : 0;
     },
     seen: (id) => state.seen.get(id) || 0,
+    /** Beacon requests with page view `id` that the collector answered 204 (stored). */
+    acked: (id) => state.acked.get(id) || 0,
     answers: () => state.answers.slice(),
     close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
   };
