@@ -53,10 +53,11 @@ demo: build
 lint: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p palaute --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p palaute --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 test: client lint
 	cargo test --workspace
+	CHROMEDRIVER=/usr/bin/chromedriver cargo test -p palaute --target wasm32-unknown-unknown --lib
 	cargo build -p palaute-collector
 	node --test --test-timeout=120000 tests/e2e/
 

@@ -218,3 +218,33 @@ impl ReplaceOrigin for Vec<u8> {
         String::from_utf8(self).unwrap().replace(ORIGIN, origin).into_bytes()
     }
 }
+
+/// The one sample beacon with every wire field set (`palaute::wire::sample`)
+/// goes in through `POST /b` and comes out of the export with every column
+/// filled, on both stores: a field the wire has and a store or the export
+/// drops shows here.
+#[tokio::test]
+async fn every_beacon_field_is_stored_and_exported_on_both_stores() {
+    let server = common::clickhouse::ClickHouseServer::start().await;
+    for backend in [common::Backend::Embedded, common::Backend::ClickHouse(&server)] {
+        let collector = Collector::start_on(backend, palaute_collector::config::Config::default()).await;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as f64;
+        let id = "0123456789abcdef0123456789abcdef";
+        let beacon = palaute::wire::sample::every_field("shop", id, now - 60_000.0);
+        let (status, body) = collector.beacon(&serde_json::to_string(&beacon).unwrap()).await;
+        assert_eq!(status, 204, "{body}");
+        collector.settled().await;
+        let rows = collector.export().await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let row = &rows[0];
+        // `abandon_phase` alone is empty: it names when a visitor left before
+        // the load, and this one stayed.
+        let empty: Vec<&str> = palaute_collector::model::FIELDS.iter().copied().filter(|f| row[f].is_null()).collect();
+        assert_eq!(empty, ["abandon_phase"], "columns left empty in {row}");
+        assert_eq!(row["url"], "/checkout?step=2");
+        assert_eq!(row["inp_script_url"], "https://tags.ads.example/gpt.js");
+        assert_eq!(row["feedback_comment"], "<b>slow</b> & \"odd\"");
+        assert_eq!(row["tags"], serde_json::json!({"ab": "b", "plan": "pro"}));
+        collector.stop().await;
+    }
+}

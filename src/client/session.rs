@@ -746,3 +746,32 @@ pub fn start(loader: JsValue) {
         with(|s| s.send(false));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    use super::encode;
+    use crate::wire::object::Fields;
+    use crate::wire::{sample, Beacon};
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// The client's encoder (serde-wasm-bindgen, then `JSON.stringify`)
+    /// writes every field so that the collector's decoder (`serde_json`)
+    /// reads the same beacon back.
+    #[wasm_bindgen_test]
+    fn the_client_encodes_every_field_as_the_collector_decodes_it() {
+        let beacon = sample::every_field("shop", "0123456789abcdef0123", 1_700_000_000_000.5);
+        let json = encode(&beacon).expect("encoded");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value.as_object().unwrap().len(), beacon.fields().len(), "{json}");
+        assert_eq!(value["tags"], serde_json::json!({"ab": "b", "plan": "pro"}), "tags are an object");
+        assert_eq!(serde_json::from_str::<Beacon>(&json).unwrap(), beacon);
+        // Absent fields are left out, not sent as null.
+        let minimal = Beacon { site: "shop".into(), ..Beacon::default() };
+        let json = encode(&minimal).expect("encoded");
+        assert!(!json.contains("null") && !json.contains("lcp_ms"), "{json}");
+        assert_eq!(serde_json::from_str::<Beacon>(&json).unwrap(), minimal);
+    }
+}

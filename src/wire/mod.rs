@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use object::{serialize_fields, wire_object, Field, Fields, ToValue, Value};
 
 pub mod object;
+pub mod sample;
 
 /// Version of this format, sent as `v` in every beacon.
 pub const WIRE_VERSION: u8 = 1;
@@ -390,19 +391,12 @@ mod tests {
 
     #[test]
     fn round_trips_every_field() {
-        let beacon = Beacon {
-            v: WIRE_VERSION,
-            site: "shop".into(),
-            id: "0123456789abcdef0123".into(),
-            seq: 3,
-            nav_type: Some(NavType::BackForwardCache),
-            lcp_subparts: Some(LcpSubparts { ttfb: 1.0, load_delay: 2.0, load_duration: 3.0, render_delay: 4.0 }),
-            feedback: Some(Feedback { rating: 4, scale: Scale::Five, comment: Some("<b>hi</b>".into()), at_ms: 5.0 }),
-            tags: [("ab", "b")].into_iter().collect(),
-            ..Beacon::default()
-        };
-        let json = serde_json::to_string(&beacon).unwrap();
-        assert_eq!(serde_json::from_str::<Beacon>(&json).unwrap(), beacon);
+        let beacon = sample::every_field("shop", "0123456789abcdef0123", 1_700_000_000_000.5);
+        let json: serde_json::Value = serde_json::to_value(&beacon).unwrap();
+        // Every field is present in the sample (a field added to `Beacon`
+        // and not to it fails here), and named as `Deserialize` reads it.
+        assert_eq!(json.as_object().unwrap().len(), beacon.fields().len(), "{json}");
+        assert_eq!(serde_json::from_value::<Beacon>(json).unwrap(), beacon);
     }
 
     #[test]

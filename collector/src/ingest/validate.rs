@@ -280,63 +280,12 @@ mod tests {
             assert!(wire.contains(name) || DERIVED.contains(name), "column {name} comes from no beacon field");
         }
         // And a beacon's values reach their columns.
-        let mut full = beacon_with_every_field();
-        full.inp_script_subpart = Some(palaute::wire::InpPart::Processing);
+        let full = palaute::wire::sample::every_field("shop", "0123456789abcdef", 1_700_000_000_000.0);
         let view = to_snapshot(full.clone(), &context()).unwrap().view;
         let cells = serde_json::to_value(&view).unwrap();
         let sent = serde_json::to_value(&full).unwrap();
         for name in wire.iter().filter(|n| FIELDS.contains(n)) {
             assert_eq!(cells[name], sent[name], "{name} is stored as sent");
-        }
-    }
-
-    /// A valid beacon with a value in every field.
-    fn beacon_with_every_field() -> Beacon {
-        Beacon {
-            v: 1,
-            site: "shop".into(),
-            id: "0123456789abcdef".into(),
-            seq: 2,
-            src: palaute::wire::Source::Module,
-            url: "/cart?x=1".into(),
-            referrer_host: Some("news.example".into()),
-            start: 1_700_000_000_000.0,
-            nav_type: Some(NavType::SoftNavigation),
-            ttfb_ms: Some(10.0),
-            fcp_ms: Some(20.0),
-            lcp_ms: Some(30.0),
-            inp_ms: Some(40.0),
-            cls: Some(0.5),
-            dcl_ms: Some(50.0),
-            load_ms: Some(60.0),
-            lcp_element: Some("img.hero".into()),
-            lcp_url: Some("https://shop.example/hero.jpg".into()),
-            lcp_subparts: Some(palaute::wire::LcpSubparts {
-                ttfb: 1.0,
-                load_delay: 2.0,
-                load_duration: 3.0,
-                render_delay: 4.0,
-            }),
-            inp_target: Some("button#buy".into()),
-            inp_subparts: Some(palaute::wire::InpSubparts { input_delay: 1.0, processing: 2.0, presentation: 3.0 }),
-            inp_script_url: Some("https://cdn.example/app.js".into()),
-            inp_script_function: Some("onBuy".into()),
-            inp_script_invoker: Some("event-listener".into()),
-            inp_script_ms: Some(35.0),
-            inp_script_subpart: None,
-            response_status: Some(200),
-            visible_ms: Some(1000.0),
-            left_at_ms: Some(1000.0),
-            lcp_pending: Some(false),
-            effective_type: Some("4g".into()),
-            downlink_mbps: Some(10.0),
-            rtt_ms: Some(50.0),
-            save_data: Some(false),
-            device_memory: Some(8.0),
-            cpu_cores: Some(8),
-            errors: Some(1),
-            feedback: Some(Feedback { rating: 1, scale: Scale::Thumbs, comment: Some("fast".into()), at_ms: 900.0 }),
-            tags: [("ab", "b")].into_iter().collect(),
         }
     }
 
