@@ -111,6 +111,8 @@ pub enum Dimension {
     ResponseStatus,
     /// The host of the longest script of INP's interaction.
     InpScriptHost,
+    /// The first element of a rage or dead click.
+    FrustrationTarget,
     /// A custom tag, by key.
     Tag(String),
 }
@@ -133,7 +135,7 @@ pub struct Named {
 }
 
 /// Every dimension but tags: the one list of their names.
-pub static NAMED: [Named; 9] = [
+pub static NAMED: [Named; 10] = [
     Named {
         name: "path",
         dimension: Dimension::Path,
@@ -191,6 +193,13 @@ pub static NAMED: [Named; 9] = [
         rolled_up: true,
         description: "Host of the longest script of INP's interaction (ranked by page views with poor INP)",
     },
+    Named {
+        name: "frustration_target",
+        dimension: Dimension::FrustrationTarget,
+        column: false,
+        rolled_up: true,
+        description: "The first element of a rage or dead click (ranked by frustrated page views)",
+    },
 ];
 
 impl Named {
@@ -245,6 +254,7 @@ impl Dimension {
             Dimension::HourOfDay => Some(((view.started_at.rem_euclid(86_400_000)) / 3_600_000).to_string()),
             Dimension::ResponseStatus => view.response_status.map(|s| s.to_string()),
             Dimension::InpScriptHost => view.inp_script_url.as_deref().and_then(script::host).map(str::to_string),
+            Dimension::FrustrationTarget => view.frustration_target.clone(),
             Dimension::Tag(key) => view.tags.get(key).cloned(),
         }
     }
@@ -264,7 +274,7 @@ mod tests {
         assert_eq!(Dimension::parse("tag:ab"), Ok(Dimension::Tag("ab".into())));
         assert_eq!(Dimension::Tag("ab".into()).name(), "tag:ab");
         let refused = Dimension::parse("nonsense").unwrap_err();
-        assert!(refused.contains("nonsense") && refused.contains("inp_script_host or tag:KEY"), "{refused}");
+        assert!(refused.contains("nonsense") && refused.contains("frustration_target or tag:KEY"), "{refused}");
         assert!(Dimension::parse("tag:").is_err() && Dimension::parse(&format!("tag:{}", "k".repeat(41))).is_err());
     }
 

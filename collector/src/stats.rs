@@ -88,6 +88,41 @@ impl LeaveCounts {
     }
 }
 
+/// Frustration signals of a set of page views.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq, ToSchema)]
+pub struct FrustrationCounts {
+    /// Page views whose signals are known (the module watched their clicks).
+    pub known: u64,
+    /// Of those, page views with a rage click or a dead click.
+    pub frustrated: u64,
+    /// Rage clicks, over every page view.
+    pub rage_clicks: u64,
+    /// Dead clicks, over every page view.
+    pub dead_clicks: u64,
+}
+
+impl FrustrationCounts {
+    /// Counts `view`.
+    pub fn add(&mut self, view: &PageView) {
+        if view.rage_clicks.is_none() && view.dead_clicks.is_none() {
+            return;
+        }
+        let (rage, dead) = (view.rage_clicks.unwrap_or(0), view.dead_clicks.unwrap_or(0));
+        self.known += 1;
+        self.frustrated += u64::from(rage > 0 || dead > 0);
+        self.rage_clicks += u64::from(rage);
+        self.dead_clicks += u64::from(dead);
+    }
+
+    /// Adds another set's counts.
+    pub fn merge(&mut self, other: &FrustrationCounts) {
+        self.known += other.known;
+        self.frustrated += other.frustrated;
+        self.rage_clicks += other.rage_clicks;
+        self.dead_clicks += other.dead_clicks;
+    }
+}
+
 /// One load-time bucket: page views whose wait fell in it, and how they left.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BucketCounts {
@@ -209,6 +244,8 @@ pub struct Stats {
     pub statuses: u64,
     /// Of those, answered with a server error (5xx).
     pub server_errors: u64,
+    /// Rage and dead clicks.
+    pub frustration: FrustrationCounts,
 }
 
 impl Stats {
@@ -221,6 +258,7 @@ impl Stats {
             }
         }
         self.leaving.add(view);
+        self.frustration.add(view);
         if let Some(status) = view.response_status {
             self.statuses += 1;
             self.server_errors += u64::from(status >= 500);
@@ -244,6 +282,7 @@ impl Stats {
     pub fn merge(&mut self, other: &Stats) {
         self.page_views += other.page_views;
         self.leaving.merge(&other.leaving);
+        self.frustration.merge(&other.frustration);
         self.statuses += other.statuses;
         self.server_errors += other.server_errors;
         for (mine, theirs) in self.vitals.iter_mut().zip(&other.vitals) {

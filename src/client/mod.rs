@@ -13,12 +13,14 @@
 //! - [`transport`]: the outbox in `localStorage`, `fetch(keepalive)` and
 //!   `sendBeacon`, re-sends with backoff.
 //! - [`prompt`]: when the feedback prompt asks, and its Shadow DOM.
+//! - [`clicks`]: rage clicks and dead clicks.
 //! - [`js`]: the few JavaScript values web-sys does not type.
 //!
 //! The rules that give the readings their meaning are the crate's pure,
 //! natively tested modules: [`crate::vitals`], [`crate::feedback`],
 //! [`crate::outbox`].
 
+pub mod clicks;
 pub mod js;
 pub mod observe;
 pub mod prompt;
@@ -48,7 +50,7 @@ pub fn feedback(answer: JsValue) {
     let rating = js::get(&answer, "rating").as_f64();
     let comment = js::text(&answer, "comment");
     if let Some(rating) = rating {
-        session::with(|s| prompt::record(s, rating, comment.as_deref()));
+        session::with(|s| prompt::record(s, rating, comment.as_deref(), Some(crate::wire::Trigger::Api)));
     }
 }
 

@@ -30,7 +30,7 @@ use crate::feedback::policy::{Experience, Moment, Policy};
 use crate::feedback::words::{self, Words};
 use crate::limits::{cut, MAX_COMMENT_CHARS};
 use crate::vitals::view::Metric;
-use crate::wire::{Feedback, Scale};
+use crate::wire::{Feedback, Scale, Trigger};
 
 /// How long after the module starts the page counts as settled, ms.
 pub const SETTLE_MS: u32 = 2000;
@@ -52,6 +52,8 @@ pub struct Prompt {
     done: bool,
     /// The rating given in the prompt, awaiting the optional comment.
     rating: Option<u8>,
+    /// What made the prompt ask, for its answer.
+    trigger: Option<Trigger>,
     /// The prompt while it is on the page.
     open: Option<Open>,
     /// Prompts opened in this page's life, so that a timer closes only the
@@ -132,11 +134,18 @@ fn experience(s: &Session, visible: bool) -> Experience {
         load_ms: rules.metric(Metric::Load),
         inp_ms: rules.metric(Metric::Inp),
         returned_after_abandoning: rules.returned_after_abandoning(visible),
+        frustrated: s.view.frustration.first.is_some(),
     }
 }
 
 /// Asks, if the site's policy says so now.
 pub fn consider(s: &mut Session) {
+    consider_at(s, None);
+}
+
+/// Asks, if the site's policy says so now; `asking`: what just happened
+/// (a rage or dead click), which is then what asked.
+pub fn consider_at(s: &mut Session, asking: Option<Trigger>) {
     if s.prompt.done || !s.prompt.settled || s.prompt.open.is_some() {
         return;
     }
@@ -160,7 +169,7 @@ pub fn consider(s: &mut Session) {
         now_ms: js_sys::Date::now(),
     };
     if policy.asks(&experience, &moment) {
-        show(s);
+        show(s, asking.or(experience.reason()));
     }
 }
 
@@ -168,13 +177,13 @@ pub fn consider(s: &mut Session) {
 /// back by the trigger mode or the cap (but counts for the cap).
 pub fn ask(s: &mut Session) {
     if s.prompt.open.is_none() {
-        show(s);
+        show(s, Some(Trigger::Api));
     }
 }
 
-/// Records the visitor's answer on the page view and sends it at once;
-/// `false` when the rating is not on the site's scale.
-pub fn record(s: &mut Session, rating: f64, comment: Option<&str>) -> bool {
+/// Records the visitor's answer on the page view, with what asked for it,
+/// and sends it at once; `false` when the rating is not on the site's scale.
+pub fn record(s: &mut Session, rating: f64, comment: Option<&str>, trigger: Option<Trigger>) -> bool {
     let scale = s.scale();
     let whole = rating as u8;
     if f64::from(whole) != rating || !scale.accepts(whole) {
@@ -188,12 +197,12 @@ pub fn record(s: &mut Session, rating: f64, comment: Option<&str>) -> bool {
         _ => view.rules.since_start(js::now()),
     };
     let comment = comment.map(|c| String::from(cut(c, MAX_COMMENT_CHARS)));
-    view.beacon.feedback = Some(Feedback { rating: whole, scale, comment, at_ms });
+    view.beacon.feedback = Some(Feedback { rating: whole, scale, comment, at_ms, trigger });
     s.send(false);
     true
 }
 
-fn show(s: &mut Session) {
+fn show(s: &mut Session, trigger: Option<Trigger>) {
     let w = js::window();
     let languages = w.navigator().languages();
     let words = words::choose(&s.settings.lang, languages.iter().filter_map(|l| l.as_string()));
@@ -201,8 +210,9 @@ fn show(s: &mut Session) {
     let p = &mut s.prompt;
     p.done = true;
     p.rating = None;
+    p.trigger = trigger;
     p.opened += 1;
-    p.open = draw(words, five);
+    p.open = draw(words, five, trigger == Some(Trigger::Frustration));
     if let (Some(storage), Ok(now)) = (storage(), js_sys::JSON::stringify(&js_sys::Date::now().into())) {
         let _ = storage.set_item(ASKED_KEY, &String::from(now));
     }
@@ -212,7 +222,7 @@ fn on_action(s: &mut Session, action: Action) {
     let Some(words) = s.prompt.open.as_ref().map(|open| open.words) else { return };
     match action {
         Action::Rate(value) => {
-            if record(s, f64::from(value), None) {
+            if record(s, f64::from(value), None, s.prompt.trigger) {
                 s.prompt.rating = Some(value);
                 if let Some(open) = &s.prompt.open {
                     open.step(&markup::comment(words), Some(COMMENT_ID));
@@ -229,7 +239,7 @@ fn on_action(s: &mut Session, action: Action) {
             let comment = typed.map(|t| String::from(js_sys::JsString::from(t).trim())).unwrap_or_default();
             open.step(&markup::thanks(words), None);
             if let (Some(rating), Action::Send, false) = (s.prompt.rating, action, comment.is_empty()) {
-                record(s, f64::from(rating), Some(&comment));
+                record(s, f64::from(rating), Some(&comment), s.prompt.trigger);
             }
             let thanked = s.prompt.opened;
             js::after(
@@ -247,7 +257,7 @@ fn on_action(s: &mut Session, action: Action) {
 }
 
 /// Puts the prompt on the page. It takes no focus.
-fn draw(words: &'static Words, five: bool) -> Option<Open> {
+fn draw(words: &'static Words, five: bool, stuck: bool) -> Option<Open> {
     let d = js::window().document()?;
     let host = d.create_element("palaute-prompt").ok()?;
     let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).ok()?;
@@ -265,7 +275,7 @@ fn draw(words: &'static Words, five: bool) -> Option<Open> {
             html.push_str("</style>");
         }
     }
-    html.push_str(&markup::prompt(words, five));
+    html.push_str(&markup::prompt(words, five, stuck));
     root.set_inner_html(&html);
     let click = EventListener::new(&root, "click", |e| {
         let button = e.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|t| t.closest("button").ok()?);

@@ -19,11 +19,13 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, Node, PageTransitionEvent, PerformanceEntry, PerformanceResourceTiming};
 
+use super::clicks::Clicks;
 use super::js::{self, EventEntry, LcpEntry, ShiftEntry};
 use super::observe::{Handler, Observer};
 use super::{prompt, transport};
 use crate::feedback::policy::Mode;
 use crate::limits::{cut, MAX_FUNCTION_CHARS, MAX_SELECTOR_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS};
+use crate::vitals::frustration::Frustration;
 use crate::vitals::inp::EventTiming;
 use crate::vitals::navigations::{Navigations, Owner};
 use crate::vitals::script::{self, MAX_PENDING_FRAMES};
@@ -83,6 +85,8 @@ pub struct View {
     /// When the next soft navigation began, once it has: the view's
     /// visible time ends there (the next view's begins).
     ended_at: Option<f64>,
+    /// Rage and dead clicks in the view.
+    pub frustration: Frustration,
     lcp_entry: Option<LcpEntry>,
     visible_before: f64,
     errors_before: f64,
@@ -104,6 +108,8 @@ pub struct Session {
     pub site_five: bool,
     /// The prompt's state.
     pub prompt: prompt::Prompt,
+    /// The page's clicks and the one being watched.
+    pub clicks: Clicks,
     /// Beacons sent for the current view (its last `seq`).
     sent: u32,
     /// The last snapshot sent, encoded with `seq` 0, to skip repeats.
@@ -144,6 +150,11 @@ fn nav_entry() -> Option<PerformanceResourceTiming> {
     let entry: PerformanceResourceTiming = p.get_entries_by_type("navigation").get(0).dyn_into().ok()?;
     let start = entry.response_start();
     (start > 0.0 && start < p.now()).then_some(entry)
+}
+
+/// The page's path and query now.
+pub fn location() -> String {
+    path_of(None)
 }
 
 /// The short selector of `node` and its ancestors ([`selector::selector`]).
@@ -225,6 +236,7 @@ impl View {
             frames: Vec::new(),
             soft_interaction: None,
             ended_at: None,
+            frustration: Frustration::default(),
             lcp_entry: None,
             visible_before: if start == Start::Navigation { 0.0 } else { visible_until(loader, origin) },
             errors_before: if start == Start::Navigation { 0.0 } else { loader_num(loader, "err") },
@@ -552,6 +564,11 @@ impl Session {
         }
         b.device_memory = js::num(&n, "deviceMemory");
         b.cpu_cores = Some(n.hardware_concurrency()).filter(|c| *c > 0.0).map(|c| c as u16);
+        let f = &self.view.frustration;
+        b.rage_clicks = Some(f.rage_clicks);
+        b.dead_clicks = Some(f.dead_clicks);
+        b.frustration_target = f.first.as_ref().map(|(target, _)| target.clone());
+        b.frustration_at_ms = f.first.as_ref().map(|(_, at)| *at);
     }
 
     /// Sends the current snapshot of the page view, unless it was just
@@ -593,6 +610,9 @@ impl Session {
     }
 
     fn on_hidden(&mut self, at: f64, unloading: bool) {
+        // A click watched while the page goes did something: it left.
+        self.clicks.forget();
+        self.view.frustration.forget();
         self.measure();
         self.view.rules.hidden(at);
         self.view.beacon.left_at_ms = Some(self.view.rules.since_start(at));
@@ -691,6 +711,7 @@ pub fn start(loader: JsValue) {
         view: View::new(&loader, id, PageView::navigation(activation, hid), None),
         site_five: false,
         prompt: prompt::Prompt::default(),
+        clicks: Clicks::new(),
         sent: js::num(&loader, "seq").unwrap_or(0.0) as u32,
         last: None,
         navs: Navigations::current(nav_entry().and_then(|n| js::num(&n, "navigationId"))),

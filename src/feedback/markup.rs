@@ -98,20 +98,21 @@ impl Action {
     }
 }
 
-/// The whole prompt: its frame, the close button, and the question.
-pub fn prompt(words: &Words, five: bool) -> String {
-    fill(&PROMPT, &[words.label, words.lang, words.close, words.close, &question(words, five)])
+/// The whole prompt: its frame, the close button, and the question
+/// (`stuck`: the one after a rage or dead click).
+pub fn prompt(words: &Words, five: bool, stuck: bool) -> String {
+    fill(&PROMPT, &[words.label, words.lang, words.close, words.close, &question(words, five, stuck)])
 }
 
 /// The question and its answer buttons.
-pub fn question(words: &Words, five: bool) -> String {
+pub fn question(words: &Words, five: bool, stuck: bool) -> String {
     let answers = if five {
         let faces = words.five.iter().zip(MOUTHS).zip(DIGITS);
         faces.map(|((answer, mouth), digit)| fill(&FACE, &[digit, answer, answer, mouth])).collect()
     } else {
         fill(&THUMBS, &[words.good, words.poor])
     };
-    fill(&QUESTION, &[words.question, if five { " five" } else { "" }, &answers])
+    fill(&QUESTION, &[if stuck { words.stuck } else { words.question }, if five { " five" } else { "" }, &answers])
 }
 
 /// The optional comment, after a rating (its `maxlength` is
@@ -144,10 +145,12 @@ mod tests {
     #[test]
     fn each_step_holds_its_words_and_buttons() {
         let en = &LANGUAGES[0];
-        let thumbs = prompt(en, false);
+        let thumbs = prompt(en, false, false);
         assert!(thumbs.contains("How was the speed of this page?") && thumbs.contains("lang=en"));
+        let stuck = prompt(&LANGUAGES[1], false, true);
+        assert!(stuck.contains("Eikö jokin toimi täällä?") && !stuck.contains(LANGUAGES[1].question));
         assert!(thumbs.contains("data-a=r1>") && thumbs.contains("data-a=r0>") && !thumbs.contains("data-a=r5"));
-        let five = question(&LANGUAGES[1], true);
+        let five = question(&LANGUAGES[1], true, false);
         for (i, answer) in LANGUAGES[1].five.iter().enumerate() {
             let button = format!("<button data-a=r{} aria-label=\"{answer}\"", i + 1);
             assert!(five.contains(&button), "{button}");
@@ -161,7 +164,7 @@ mod tests {
     #[test]
     fn the_markup_is_balanced() {
         for words in &LANGUAGES {
-            for markup in [prompt(words, true), prompt(words, false), comment(words), thanks(words)] {
+            for markup in [prompt(words, true, false), prompt(words, false, true), comment(words), thanks(words)] {
                 for tag in ["section", "button", "div", "svg", "p", "label", "textarea"] {
                     let opened =
                         markup.matches(&format!("<{tag}>")).count() + markup.matches(&format!("<{tag} ")).count();

@@ -1,9 +1,10 @@
 //! When the prompt asks by itself: the site's trigger mode, what the visitor
 //! went through, and the per-origin frequency cap.
 //!
-//! - `slow` (the default) asks after a slow experience: LCP or `load` above
-//!   the poor threshold, an interaction slower than INP's poor threshold, or
-//!   a visitor who left while the page was loading and came back.
+//! - `slow` (the default) asks after a slow or broken experience: LCP or
+//!   `load` above the poor threshold, an interaction slower than INP's
+//!   poor threshold, a rage click or a dead click, or a visitor who left
+//!   while the page was loading and came back.
 //! - `always` asks on every eligible view; `off` never asks by itself.
 //! - Never for an automated browser, never twice in one page view, never
 //!   while the page is hidden, and at most once per cap period per origin.
@@ -11,6 +12,7 @@
 //! `palaute.ask()` is the page's own decision and bypasses all of this.
 
 use crate::vitals::thresholds::{Vital, SLOW_LOAD_MS};
+use crate::wire::Trigger;
 
 /// Default frequency cap: the prompt asks by itself at most once per this
 /// many days on one origin (`data-feedback-days`).
@@ -62,17 +64,32 @@ pub struct Experience {
     /// The page was hidden before it finished loading (the visitor left
     /// while waiting) and is visible again.
     pub returned_after_abandoning: bool,
+    /// The visitor rage-clicked or dead-clicked.
+    pub frustrated: bool,
 }
 
 impl Experience {
-    /// Whether this view was slow enough to ask about.
-    pub fn was_slow(&self) -> bool {
+    /// Why this view is worth asking about, the most pressing reason
+    /// first: the visitor came back after leaving, fought with the page,
+    /// waited for an interaction, waited for the load; `None` when it went
+    /// well.
+    pub fn reason(&self) -> Option<Trigger> {
         let (_, lcp_poor) = Vital::Lcp.thresholds();
         let (_, inp_poor) = Vital::Inp.thresholds();
-        self.lcp_ms.is_some_and(|t| t > lcp_poor)
-            || self.load_ms.is_some_and(|t| t > SLOW_LOAD_MS)
-            || self.inp_ms.is_some_and(|t| t > inp_poor)
-            || self.returned_after_abandoning
+        let slow_load = self.lcp_ms.is_some_and(|t| t > lcp_poor) || self.load_ms.is_some_and(|t| t > SLOW_LOAD_MS);
+        [
+            (self.returned_after_abandoning, Trigger::Returned),
+            (self.frustrated, Trigger::Frustration),
+            (self.inp_ms.is_some_and(|t| t > inp_poor), Trigger::Interaction),
+            (slow_load, Trigger::Slow),
+        ]
+        .into_iter()
+        .find_map(|(holds, trigger)| holds.then_some(trigger))
+    }
+
+    /// Whether this view was slow (or broken) enough to ask about.
+    pub fn was_slow(&self) -> bool {
+        self.reason().is_some()
     }
 }
 
@@ -161,7 +178,22 @@ mod tests {
         check("slow", Experience { load_ms: Some(4500.0), ..fast }, |_| {}, true);
         check("slow", Experience { inp_ms: Some(501.0), ..fast }, |_| {}, true);
         check("slow", Experience { returned_after_abandoning: true, ..fast }, |_| {}, true);
+        check("slow", Experience { frustrated: true, ..fast }, |_| {}, true);
         check("unknown-mode", Experience { inp_ms: Some(600.0), ..fast }, |_| {}, true);
+    }
+
+    #[test]
+    fn the_reason_is_the_most_pressing_one() {
+        let reason = |e: Experience| e.reason();
+        assert_eq!(reason(Experience { lcp_ms: Some(5000.0), ..Default::default() }), Some(Trigger::Slow));
+        assert_eq!(
+            reason(Experience { load_ms: Some(5000.0), inp_ms: Some(600.0), ..Default::default() }),
+            Some(Trigger::Interaction)
+        );
+        let fought = Experience { frustrated: true, inp_ms: Some(600.0), ..Default::default() };
+        assert_eq!(reason(fought), Some(Trigger::Frustration));
+        assert_eq!(reason(Experience { returned_after_abandoning: true, ..fought }), Some(Trigger::Returned));
+        assert_eq!(reason(Experience { lcp_ms: Some(1000.0), ..Default::default() }), None);
     }
 
     #[test]

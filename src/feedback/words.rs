@@ -14,6 +14,8 @@ pub struct Words {
     pub label: &'static str,
     /// The question.
     pub question: &'static str,
+    /// The question after a rage click or a dead click.
+    pub stuck: &'static str,
     /// The thumbs scale's answers.
     pub good: &'static str,
     /// The thumbs scale's negative answer.
@@ -38,6 +40,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "en",
         label: "Feedback",
         question: "How was the speed of this page?",
+        stuck: "Something not working here?",
         good: "Good",
         poor: "Poor",
         five: ["Very poor", "Poor", "Okay", "Good", "Very good"],
@@ -51,6 +54,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "fi",
         label: "Palaute",
         question: "Miltä sivun nopeus tuntui?",
+        stuck: "Eikö jokin toimi täällä?",
         good: "Hyvä",
         poor: "Huono",
         five: ["Erittäin huono", "Huono", "Kohtalainen", "Hyvä", "Erittäin hyvä"],
@@ -64,6 +68,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "pl",
         label: "Opinia",
         question: "Jak oceniasz szybkość tej strony?",
+        stuck: "Coś tu nie działa?",
         good: "Dobra",
         poor: "Słaba",
         five: ["Bardzo słaba", "Słaba", "Przeciętna", "Dobra", "Bardzo dobra"],
@@ -77,6 +82,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "sv",
         label: "Synpunkter",
         question: "Hur upplevde du sidans hastighet?",
+        stuck: "Fungerar något inte här?",
         good: "Bra",
         poor: "Dålig",
         five: ["Mycket dålig", "Dålig", "Okej", "Bra", "Mycket bra"],
@@ -90,6 +96,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "de",
         label: "Feedback",
         question: "Wie schnell war diese Seite für Sie?",
+        stuck: "Funktioniert hier etwas nicht?",
         good: "Gut",
         poor: "Schlecht",
         five: ["Sehr schlecht", "Schlecht", "Okay", "Gut", "Sehr gut"],
@@ -103,6 +110,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "fr",
         label: "Votre avis",
         question: "Comment avez-vous trouvé la vitesse de cette page ?",
+        stuck: "Quelque chose ne fonctionne pas ici ?",
         good: "Bonne",
         poor: "Mauvaise",
         five: ["Très mauvaise", "Mauvaise", "Correcte", "Bonne", "Très bonne"],
@@ -116,6 +124,7 @@ pub const LANGUAGES: [Words; 7] = [
         lang: "es",
         label: "Tu opinión",
         question: "¿Qué te pareció la velocidad de esta página?",
+        stuck: "¿Algo no funciona aquí?",
         good: "Buena",
         poor: "Mala",
         five: ["Muy mala", "Mala", "Aceptable", "Buena", "Muy buena"],
@@ -150,7 +159,7 @@ mod tests {
     use super::*;
 
     fn all(words: &Words) -> Vec<&'static str> {
-        let mut every = vec![words.lang, words.label, words.question, words.good, words.poor];
+        let mut every = vec![words.lang, words.label, words.question, words.stuck, words.good, words.poor];
         every.extend(words.five);
         every.extend([words.comment, words.send, words.skip, words.close, words.thanks]);
         every

@@ -2,6 +2,7 @@
 //! and the collector. Nothing here touches a browser or a store.
 
 pub mod cls;
+pub mod frustration;
 pub mod inp;
 pub mod leave;
 pub mod navigations;

@@ -107,6 +107,16 @@ wire_object! {
         pub cpu_cores: Option<u16>,
         /// Uncaught JS errors and failed resource loads during the view.
         pub errors: Option<u32>,
+        /// Rage clicks: bursts of rapid clicks on one spot of one element
+        /// ([`crate::vitals::frustration`]); `0` when the module watched and
+        /// there were none.
+        pub rage_clicks: Option<u32>,
+        /// Dead clicks: clicks on a control after which nothing happened.
+        pub dead_clicks: Option<u32>,
+        /// Selector of the first element of a rage or dead click.
+        pub frustration_target: Option<String>,
+        /// When that frustration began, ms from the page view's start.
+        pub frustration_at_ms: Option<f64>,
         /// The visitor's answer to the feedback prompt or `palaute.feedback()`.
         pub feedback: Option<Feedback>,
         /// Custom dimensions from `palaute.tag(key, value)`.
@@ -200,7 +210,7 @@ impl Serialize for Tags {
     }
 }
 
-/// The wire's names of [`Source`], [`NavType`], [`Scale`] and [`InpPart`] (their `as_str`).
+/// The wire's names of [`Source`], [`NavType`], [`Scale`], [`InpPart`] and [`Trigger`] (their `as_str`).
 macro_rules! named_values {
     ($($ty:ty),*) => {
         $(impl ToValue for $ty {
@@ -210,7 +220,7 @@ macro_rules! named_values {
         })*
     };
 }
-named_values!(Source, NavType, Scale, InpPart);
+named_values!(Source, NavType, Scale, InpPart, Trigger);
 
 impl<'de> Deserialize<'de> for Tags {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tags, D::Error> {
@@ -270,6 +280,35 @@ impl NavType {
             NavType::Prerender => "prerender",
             NavType::Restore => "restore",
             NavType::SoftNavigation => "soft_navigation",
+        }
+    }
+}
+
+/// What made the feedback prompt ask.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// A slow load (LCP or `load` past the poor threshold).
+    Slow,
+    /// An interaction slower than INP's poor threshold.
+    Interaction,
+    /// A rage click or a dead click.
+    Frustration,
+    /// The visitor left while the page loaded and came back.
+    Returned,
+    /// The page's own call: `palaute.ask()` or `palaute.feedback()`.
+    Api,
+}
+
+impl Trigger {
+    /// The name used in the wire format and in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Slow => "slow",
+            Trigger::Interaction => "interaction",
+            Trigger::Frustration => "frustration",
+            Trigger::Returned => "returned",
+            Trigger::Api => "api",
         }
     }
 }
@@ -340,6 +379,10 @@ wire_object! {
         pub comment: Option<String>,
         /// When the answer was given, ms from the page view's start.
         pub at_ms: f64,
+        /// What made the prompt ask (`api` for `palaute.ask()` and
+        /// `palaute.feedback()`); absent when the site's `always` mode asked
+        /// on a view that gave no other reason.
+        pub trigger: Option<Trigger>,
     }
 }
 

@@ -4,7 +4,7 @@
 //! client's encoder (serde-wasm-bindgen and `JSON.stringify`), and the
 //! collector's tests ingest it and read every column back.
 
-use super::{Beacon, Feedback, InpPart, InpSubparts, LcpSubparts, NavType, Scale, Source, WIRE_VERSION};
+use super::{Beacon, Feedback, InpPart, InpSubparts, LcpSubparts, NavType, Scale, Source, Trigger, WIRE_VERSION};
 
 /// A module beacon of page view `id` on `site` started at `start` (ms since
 /// the Unix epoch), with every field present.
@@ -50,11 +50,16 @@ pub fn every_field(site: &str, id: &str, start: f64) -> Beacon {
         device_memory: Some(8.0),
         cpu_cores: Some(8),
         errors: Some(1),
+        rage_clicks: Some(1),
+        dead_clicks: Some(2),
+        frustration_target: Some("button#apply".into()),
+        frustration_at_ms: Some(5200.0),
         feedback: Some(Feedback {
             rating: 4,
             scale: Scale::Five,
             comment: Some("<b>slow</b> & \"odd\"".into()),
             at_ms: 7000.0,
+            trigger: Some(Trigger::Frustration),
         }),
         tags: [("ab", "b"), ("plan", "pro")].into_iter().collect(),
         ..Beacon::default()

@@ -13,7 +13,7 @@ use palaute::vitals::thresholds::Vital;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS};
+use crate::stats::{FrustrationCounts, LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS};
 
 /// `part / whole`, or `None` for an empty whole.
 pub fn rate(part: u64, whole: u64) -> Option<f64> {
@@ -135,6 +135,11 @@ pub struct Summary {
     pub feedback: BTreeMap<String, BTreeMap<String, u64>>,
     /// Satisfaction over every scale.
     pub csat: Csat,
+    /// Page views with a rage click or a dead click / page views whose
+    /// clicks were watched.
+    pub frustrated_rate: Option<f64>,
+    /// Rage and dead clicks.
+    pub frustration: FrustrationCounts,
 }
 
 impl Summary {
@@ -148,6 +153,8 @@ impl Summary {
             leaving: stats.leaving,
             feedback: feedback_of(stats),
             csat: csat_of(stats),
+            frustrated_rate: rate(stats.frustration.frustrated, stats.frustration.known),
+            frustration: stats.frustration,
         }
     }
 }
@@ -244,6 +251,8 @@ pub struct BreakdownRow {
     pub csat: Csat,
     /// Page views of the group with poor INP.
     pub poor_inp: u64,
+    /// Page views of the group with a rage click or a dead click.
+    pub frustrated: u64,
     /// By `inp_script_host`: whether the host is the site's own (one of
     /// its origins); `null` for other dimensions.
     pub own_host: Option<bool>,
@@ -256,6 +265,7 @@ pub fn breakdown(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
         .into_iter()
         .map(|(key, stats)| BreakdownRow {
             poor_inp: stats.vital(Vital::Inp).ratings[2],
+            frustrated: stats.frustration.frustrated,
             own_host: None,
             key,
             page_views: stats.page_views,
@@ -283,6 +293,15 @@ pub fn script_hosts(groups: BTreeMap<Option<String>, Stats>, origins: &[String])
         row.own_host = Some(own);
     }
     rows.sort_by(|a, b| b.poor_inp.cmp(&a.poor_inp).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
+    rows
+}
+
+/// The breakdown by `frustration_target`: the elements visitors fought
+/// with, in most frustrated page views first (page views without one left
+/// out), each with the satisfaction of the answers given on them.
+pub fn frustration_targets(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
+    let mut rows: Vec<BreakdownRow> = breakdown(groups).into_iter().filter(|row| row.key.is_some()).collect();
+    rows.sort_by(|a, b| b.frustrated.cmp(&a.frustrated).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
     rows
 }
 

@@ -95,9 +95,13 @@ pub async fn breakdown(
             Dimension::Tag(query.by.clone())
         }
     };
-    let script_hosts = dimension == Dimension::InpScriptHost;
+    let ranked = dimension.clone();
     let groups = query::by_value(&state.store, &state.metrics, &selection, dimension).await?;
-    Ok(Json(if script_hosts { aggregate::script_hosts(groups, &site.origins) } else { aggregate::breakdown(groups) }))
+    Ok(Json(match ranked {
+        Dimension::InpScriptHost => aggregate::script_hosts(groups, &site.origins),
+        Dimension::FrustrationTarget => aggregate::frustration_targets(groups),
+        _ => aggregate::breakdown(groups),
+    }))
 }
 
 /// `GET .../dimensions`: what `by=` and the filters take.

@@ -118,6 +118,7 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     check_text("lcp_element", &beacon.lcp_element, MAX_SELECTOR_CHARS)?;
     check_text("lcp_url", &beacon.lcp_url, MAX_URL_CHARS)?;
     check_text("inp_target", &beacon.inp_target, MAX_SELECTOR_CHARS)?;
+    check_text("frustration_target", &beacon.frustration_target, MAX_SELECTOR_CHARS)?;
     check_text("inp_script_url", &beacon.inp_script_url, MAX_URL_CHARS)?;
     check_text("inp_script_function", &beacon.inp_script_function, MAX_FUNCTION_CHARS)?;
     check_text("inp_script_invoker", &beacon.inp_script_invoker, MAX_WORD_CHARS)?;
@@ -137,6 +138,7 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     }
     check_range("cls", beacon.cls, 1000.0)?;
     check_range("left_at_ms", beacon.left_at_ms, MAX_VISIT_MS)?;
+    check_range("frustration_at_ms", beacon.frustration_at_ms, MAX_VISIT_MS)?;
     check_range("visible_ms", beacon.visible_ms, MAX_VISIT_MS)?;
     check_range("device_memory", beacon.device_memory, 4096.0)?;
     if let Some(parts) = beacon.lcp_subparts {
@@ -234,10 +236,15 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         device_memory: beacon.device_memory,
         cpu_cores: beacon.cpu_cores,
         errors: beacon.errors,
+        rage_clicks: beacon.rage_clicks,
+        dead_clicks: beacon.dead_clicks,
+        frustration_target: beacon.frustration_target,
+        frustration_at_ms: beacon.frustration_at_ms,
         feedback_rating: feedback.as_ref().map(|f| f.rating),
         feedback_scale: feedback.as_ref().map(|f| f.scale.as_str().to_string()),
         feedback_comment: feedback.as_ref().and_then(|f| f.comment.clone()),
         feedback_at_ms: feedback.as_ref().map(|f| f.at_ms),
+        feedback_trigger: feedback.as_ref().and_then(|f| f.trigger).map(|t| t.as_str().to_string()),
         tags: beacon.tags.into(),
     };
     Snapshot { seq: beacon.seq, received_at: context.received_at, view }
@@ -253,7 +260,7 @@ mod tests {
     /// what is folded into other columns.
     const WIRE_ONLY: [&str; 7] = ["v", "seq", "src", "start", "lcp_pending", "feedback", "tags"];
     /// Columns that are not beacon fields: derived at ingest.
-    const DERIVED: [&str; 12] = [
+    const DERIVED: [&str; 13] = [
         "started_at",
         "abandoned",
         "abandon_phase",
@@ -265,6 +272,7 @@ mod tests {
         "feedback_scale",
         "feedback_comment",
         "feedback_at_ms",
+        "feedback_trigger",
         "tags",
     ];
 

@@ -94,6 +94,14 @@ page_view! {
     cpu_cores: Option<u16> => Read,
     /// Uncaught errors and failed resource loads.
     errors: Option<u32> => Read,
+    /// Rage clicks: bursts of rapid clicks on one spot of one element.
+    rage_clicks: Option<u32> => Read,
+    /// Dead clicks: clicks on a control after which nothing happened.
+    dead_clicks: Option<u32> => Read,
+    /// Selector of the first element of a rage or dead click.
+    frustration_target: Option<String> => Read,
+    /// When that frustration began, ms from the page view's start.
+    frustration_at_ms: Option<f64> => Detail,
     /// Feedback rating.
     feedback_rating: Option<u8> => Read,
     /// `thumbs` or `five`.
@@ -102,6 +110,9 @@ page_view! {
     feedback_comment: Option<String> => Detail,
     /// When feedback was given, ms from the page view's start.
     feedback_at_ms: Option<f64> => Read,
+    /// What made the prompt ask: `slow`, `interaction`, `frustration`,
+    /// `returned` or `api`.
+    feedback_trigger: Option<String> => Detail,
     /// Custom dimensions.
     tags: BTreeMap<String, String> => Detail,
 }

@@ -15,7 +15,7 @@ use super::http::quote;
 use crate::error::{AppError, Result};
 use crate::grouping::Dimension;
 use crate::grouping::{GroupKey, Grouping};
-use crate::stats::{LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS, REPORTED_PERCENTILES};
+use crate::stats::{FrustrationCounts, LeaveCounts, Stats, VitalStats, BUCKET_BOUNDS_MS, REPORTED_PERCENTILES};
 use crate::store::Selection;
 
 /// The feedback answers counted per scale and rating.
@@ -51,6 +51,7 @@ fn key(grouping: &Grouping) -> String {
             Dimension::HourOfDay => "toString(intDiv(started_at % 86400000, 3600000))".into(),
             Dimension::ResponseStatus => "toString(response_status)".into(),
             Dimension::InpScriptHost => "nullIf(domain(inp_script_url), '')".into(),
+            Dimension::FrustrationTarget => "frustration_target".into(),
             Dimension::Tag(tag) => {
                 let tag = quote(tag);
                 format!("if(has(tag_keys, {tag}), tag_values[indexOf(tag_keys, {tag})], NULL)")
@@ -77,6 +78,10 @@ pub fn totals(table: &str, selection: &Selection, grouping: &Grouping) -> String
         count("abandoned IS NOT NULL AND slow_bounce = 1", "slow_bounces"),
         count("response_status IS NOT NULL", "statuses"),
         count("response_status >= 500", "server_errors"),
+        count("rage_clicks IS NOT NULL OR dead_clicks IS NOT NULL", "frustration_known"),
+        count("rage_clicks > 0 OR dead_clicks > 0", "frustrated"),
+        "toUInt64(sum(ifNull(rage_clicks, 0))) AS rage".into(),
+        "toUInt64(sum(ifNull(dead_clicks, 0))) AS dead".into(),
     ];
     for vital in Vital::ALL {
         let (good, poor) = vital.thresholds();
@@ -94,7 +99,8 @@ pub fn totals(table: &str, selection: &Selection, grouping: &Grouping) -> String
     }
     let vitals: Vec<&str> = Vital::ALL.iter().map(|v| v.field()).collect();
     format!(
-        "SELECT {} FROM (SELECT {} AS k, abandoned, slow_bounce, response_status, feedback_scale, feedback_rating, {} \
+        "SELECT {} FROM (SELECT {} AS k, abandoned, slow_bounce, response_status, feedback_scale, feedback_rating, \
+         rage_clicks, dead_clicks, {} \
          FROM {table} FINAL WHERE {}) GROUP BY k FORMAT JSONEachRow",
         columns.join(", "),
         key(grouping),
@@ -165,6 +171,12 @@ pub fn groups(totals: &[Value], curve: &[Value], grouping: &Grouping) -> Result<
             leaving: leaving(row)?,
             statuses: counted(row, "statuses")?,
             server_errors: counted(row, "server_errors")?,
+            frustration: FrustrationCounts {
+                known: counted(row, "frustration_known")?,
+                frustrated: counted(row, "frustrated")?,
+                rage_clicks: counted(row, "rage")?,
+                dead_clicks: counted(row, "dead")?,
+            },
             ..Stats::default()
         };
         for (stats, vital) in stats.vitals.iter_mut().zip(Vital::ALL) {
