@@ -9,9 +9,11 @@ use common::{Backend, Collector};
 use palaute_collector::config::Config;
 use serde_json::Value;
 
-/// `(rage, dead, target, feedback rating)` per page view; `None` counts:
+/// One page view: `(rage, dead, target, feedback rating)`; `None` counts:
 /// a loader beacon, which could not watch clicks.
-const VIEWS: [(Option<u32>, Option<u32>, Option<&str>, Option<u8>); 6] = [
+type View = (Option<u32>, Option<u32>, Option<&'static str>, Option<u8>);
+
+const VIEWS: [View; 6] = [
     (Some(1), Some(0), Some("button#buy"), Some(0)),
     (Some(0), Some(2), Some("button#buy"), None),
     (Some(2), Some(1), Some("button#buy"), Some(0)),
