@@ -67,6 +67,14 @@ const SCRIPTS: [(&str, &str, u32); 4] = [
     ("https://shop.example/assets/vendor.js", "dispatch", 2),
 ];
 
+/// Elements visitors fight with: selector, weight of rage clicks, of dead clicks.
+const FRUSTRATIONS: [(&str, u32, u32); 4] = [
+    ("button#apply-coupon", 1, 6),
+    ("#checkout>button.pay", 4, 1),
+    ("div.carousel-next", 2, 2),
+    ("a.size-guide", 0, 3),
+];
+
 /// One synthetic page view of `site` that started at `started_at`.
 pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
     let (path, page_slowness, _) = *pick(rng, &PAGES, |p| p.2);
@@ -107,7 +115,14 @@ pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
         let (url, function, _) = *pick(rng, &SCRIPTS, |s| s.2);
         (url, function, inp * (0.4 + 0.5 * rng.f64()))
     });
-    let slow = leave.is_some_and(|l| l.slow_bounce) || lcp > 4000.0;
+    // Slow interactions are clicked again in anger; some controls do nothing.
+    let rage = interacted && rng.f64() < if inp.is_some_and(|i| i > 500.0) { 0.25 } else { 0.02 };
+    let dead = interacted && rng.f64() < 0.04;
+    let fought = (rage || dead).then(|| {
+        let (target, _, _) = *pick(rng, &FRUSTRATIONS, |f| if rage { f.1 } else { f.2 });
+        (target, lognormal(rng, 4000.0, 0.6).min(left_at))
+    });
+    let slow = leave.is_some_and(|l| l.slow_bounce) || lcp > 4000.0 || fought.is_some();
     let answered = !abandoned && rng.f64() < if slow { 0.08 } else { 0.02 };
     let happy = answered && rng.f64() < if slow { 0.25 } else { 0.85 };
     let comment = (answered && !happy && rng.f64() < 0.4)
@@ -147,6 +162,10 @@ pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
         rtt_ms: Some((50.0 * net_slowness).round()),
         downlink_mbps: Some((10.0 / net_slowness * 10.0).round() / 10.0),
         errors: Some(u32::from(rng.f64() < 0.05)),
+        rage_clicks: Some(u32::from(rage)),
+        dead_clicks: Some(u32::from(dead)),
+        frustration_target: fought.map(|f| f.0.to_string()),
+        frustration_at_ms: fought.map(|f| f.1),
         feedback_rating: answered.then_some(u8::from(happy)),
         feedback_scale: answered.then(|| "thumbs".to_string()),
         feedback_comment: comment.map(str::to_string),

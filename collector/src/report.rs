@@ -1,5 +1,6 @@
 //! `palaute-collector report`: a site's summary, the pages losing the most
-//! visitors to slowness and the abandonment curve, as terminal tables. The
+//! visitors to slowness, the elements visitors fight with (rage and dead
+//! clicks) and the abandonment curve, as terminal tables. The
 //! numbers are the analyst API's, computed by the same code.
 
 use std::fmt::Write;
@@ -16,6 +17,9 @@ use crate::store::Store;
 /// Rows of the worst-pages table.
 const WORST_PAGES: usize = 10;
 
+/// Rows of the frustrating-elements table.
+const WORST_ELEMENTS: usize = 5;
+
 /// The report of `site` since `since` (ISO-8601 or relative like `7d`).
 pub async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<String> {
     let query = PeriodQuery { from: Some(since.to_string()), ..PeriodQuery::default() };
@@ -23,8 +27,10 @@ pub async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<S
     let metrics = Metrics::default();
     let total = query::total(store, &metrics, &selection).await?;
     let pages = aggregate::breakdown(query::by_value(store, &metrics, &selection, Dimension::Path).await?);
+    let targets = query::by_value(store, &metrics, &selection, Dimension::FrustrationTarget).await?;
+    let elements = aggregate::frustration_targets(targets);
     let period = format!("{} → {} UTC", short_time(selection.from_ms), short_time(selection.to_ms));
-    Ok(render(site, &period, &Summary::of(&total), &pages, &Abandonment::of(&total)))
+    Ok(render(site, &period, &Summary::of(&total), &pages, &elements, &Abandonment::of(&total)))
 }
 
 fn short_time(ms: i64) -> String {
@@ -44,7 +50,14 @@ fn duration(ms: Option<f64>) -> String {
 }
 
 /// Renders the report (pure, for tests).
-pub fn render(site: &str, period: &str, summary: &Summary, pages: &[BreakdownRow], curve: &Abandonment) -> String {
+pub fn render(
+    site: &str,
+    period: &str,
+    summary: &Summary,
+    pages: &[BreakdownRow],
+    elements: &[BreakdownRow],
+    curve: &Abandonment,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "palaute report: {site}, {period}\n");
     let csat = &summary.csat;
@@ -92,6 +105,18 @@ pub fn render(site: &str, period: &str, summary: &Summary, pages: &[BreakdownRow
             duration(lcp)
         );
     }
+    let _ = writeln!(
+        out,
+        "\nelements visitors fight with (rage or dead clicks in {} of page views)",
+        percent(summary.frustrated_rate)
+    );
+    let _ = writeln!(out, "{:<40} {:>10} {:>7} {:>8}", "element", "frustrated", "views", "CSAT");
+    for element in elements.iter().take(WORST_ELEMENTS) {
+        let name: String = element.key.as_deref().unwrap_or_default().chars().take(40).collect();
+        let csat = &element.csat;
+        let said = if csat.answers > 0 { format!("{} of {}", percent(csat.rate), csat.answers) } else { "–".into() };
+        let _ = writeln!(out, "{name:<40} {:>10} {:>7} {said:>8}", element.frustrated, element.page_views);
+    }
     let _ = writeln!(out, "\nabandonment and satisfaction by load time (share of those still waiting who left; CSAT)");
     for bucket in &curve.buckets {
         let label = match bucket.to_ms {
@@ -123,6 +148,7 @@ mod tests {
     fn renders_the_summary_pages_and_curve() {
         let mut stats = Stats::default();
         let mut groups = std::collections::BTreeMap::new();
+        let mut targets = std::collections::BTreeMap::new();
         for (i, (url, load, abandoned)) in
             [("/a", 1500.0, false), ("/b", 6500.0, true), ("/b", 5200.0, false)].into_iter().enumerate()
         {
@@ -135,18 +161,25 @@ mod tests {
                 slow_bounce: Some(!abandoned && load > 4000.0),
                 feedback_scale: (i == 0).then(|| "thumbs".into()),
                 feedback_rating: (i == 0).then_some(1),
+                dead_clicks: Some(u32::from(i > 0)),
+                frustration_target: (i > 0).then(|| "button#pay".into()),
                 ..PageView::default()
             };
             stats.add(&view);
             groups.entry(Some(url.to_string())).or_insert_with(Stats::default).add(&view);
+            targets.entry(view.frustration_target.clone()).or_insert_with(Stats::default).add(&view);
         }
         let text = render(
             "shop",
             "2026-11-17 09:00 → 2026-11-24 09:00 UTC",
             &Summary::of(&stats),
             &aggregate::breakdown(groups),
+            &aggregate::frustration_targets(targets),
             &Abandonment::of(&stats),
         );
+        assert!(text.contains("rage or dead clicks in 66.7% of page views"), "{text}");
+        let element = text.lines().skip_while(|l| !l.starts_with("element ")).nth(1).unwrap();
+        assert!(element.starts_with("button#pay") && element.split_whitespace().nth(1) == Some("2"), "{text}");
         assert!(
             text.contains("page views 3   abandoned 33.3%   slow bounces 33.3%   feedback 1 (1 satisfied, CSAT 100.0%"),
             "{text}"

@@ -99,11 +99,21 @@ fn generate_then_report() {
     let report = stdout(&run(&["report", "--site", "demo", "--since", "4d", "--data", dir], &[]));
     assert!(report.starts_with("palaute report: demo, "), "{report}");
     assert!(report.contains("page views 3000 "), "{report}");
-    for heading in
-        ["LCP", "INP", "CLS", "pages losing the most visitors to slowness", "satisfaction by load time", "CSAT"]
-    {
+    for heading in [
+        "LCP",
+        "INP",
+        "CLS",
+        "pages losing the most visitors to slowness",
+        "elements visitors fight with",
+        "satisfaction by load time",
+        "CSAT",
+    ] {
         assert!(report.contains(heading), "{heading} in {report}");
     }
+    // The generated elements visitors fight with, most frustrated first, five at most.
+    let elements: Vec<&str> =
+        report.lines().skip_while(|l| !l.starts_with("element ")).skip(1).take_while(|l| !l.is_empty()).collect();
+    assert!((2..=5).contains(&elements.len()) && report.contains("button#apply-coupon"), "{report}");
     // Every generated page is listed, worst first.
     let pages: Vec<&str> =
         report.lines().skip_while(|l| !l.starts_with("path")).skip(1).take_while(|l| !l.is_empty()).collect();

@@ -105,6 +105,11 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   const pages = await env.collector.api('breakdown?by=path');
   assert.equal(await text(page, '#pages tbody tr td'), pages[0].key, 'worst page first');
   assert.equal(await page.locator('#pages tbody tr').count(), Math.min(pages.length, 15));
+  // The elements visitors fight with, most frustrated first, and the share of frustrated views.
+  const elements = await env.collector.api('breakdown?by=frustration_target');
+  assert.ok(elements.length >= 2 && elements[0].frustrated >= elements[1].frustrated, 'ranked by frustrated views');
+  assert.deepEqual(await page.locator('#frustration tbody tr td:first-child').allInnerTexts(), elements.slice(0, 10).map((r) => r.key));
+  assert.equal(await text(page, '#frustrated-rate .value'), pct(summary.frustrated_rate));
   // The script hosts that slow interactions down, worst first (the site's own marked: vitals.test.mjs).
   const scripts = await env.collector.api('breakdown?by=inp_script_host');
   assert.ok(scripts.length >= 3 && scripts[0].poor_inp >= scripts[1].poor_inp, 'ranked by poor INP');

@@ -110,6 +110,7 @@ async function dashboard() {
     section('abandonment', 'Visitors who leave while waiting'),
     section('satisfaction', 'Satisfaction by load time'),
     section('pages', 'Pages losing the most visitors to slowness'),
+    section('frustration', 'Elements visitors fight with'),
     section('hours', 'Hour of day (UTC)'),
     section('navigations', 'Page loads and single-page app routes'),
     section('scripts', 'What makes your pages slow to respond'),
@@ -172,6 +173,7 @@ function load(newPeriod = false) {
     guard('timeseries', loadTimeseries),
     guard('abandonment', loadAbandonment),
     guard('pages', loadPages),
+    guard('frustration', loadFrustration),
     guard('hours', loadHours),
     guard('navigations', loadNavigations),
     guard('scripts', loadScripts),
@@ -201,6 +203,7 @@ async function loadSummary() {
     card('Page views', count(summary.page_views), 'page-views'),
     card('Abandoned before load', percent(summary.abandonment_rate), 'abandonment-rate'),
     card('Slow bounces', percent(summary.slow_bounce_rate), 'slow-bounce-rate'),
+    card('Rage or dead clicks', percent(summary.frustrated_rate), 'frustrated-rate'),
     el('div', { class: 'card', id: 'csat' },
       el('h3', {}, el('abbr', { title: 'Customer satisfaction: satisfied answers (thumbs up, or 4-5 of 5)' }, 'CSAT')),
       el('p', { class: 'value' }, percent(csat.rate)),
@@ -291,6 +294,22 @@ async function loadPages() {
   const rows = (await latest('pages', 'breakdown', params({ by: 'path' }))).slice(0, 15);
   const headers = [['path', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
   fill(body('pages'), rows.length ? table('Pages ranked by visitors lost', headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
+}
+
+/** Rage and dead clicks: the elements in most frustrated page views, with what visitors said. */
+async function loadFrustration() {
+  const rows = (await latest('frustration', 'breakdown', params({ by: 'frustration_target' }))).slice(0, 10);
+  const headers = [['element', 'key'], ['frustrated views', 'num'], ['views', 'num'], ['CSAT', 'num'], ['INP p75', 'num']];
+  const cells = rows.map((row) => [
+    [row.key, 'key'],
+    [count(row.frustrated), 'num'],
+    [count(row.page_views), 'num'],
+    [row.csat.answers ? `${percent(row.csat.rate)} of ${count(row.csat.answers)}` : '–', 'num'],
+    vitalCell(row, 'inp_ms'),
+  ]);
+  fill(body('frustration'), rows.length
+    ? table('Elements ranked by page views with a rage or dead click on them', headers, cells)
+    : el('p', { class: 'muted' }, 'No rage or dead clicks in this period.'));
 }
 
 async function loadHours() {
