@@ -144,20 +144,12 @@ pub fn is_satisfied(scale: &str, rating: u8) -> bool {
     }
 }
 
-/// The percentiles the API reports, in [`VitalStats::exact`]'s order.
-pub const REPORTED_PERCENTILES: [f64; 4] = [0.50, 0.75, 0.95, 0.99];
-
-/// One vital's distribution: a sketch and the rating counts, or, when a
-/// store computed them itself ([`VitalStats::exact`]), the reported
-/// percentiles.
+/// One vital's distribution: a sketch and the rating counts.
 #[derive(Serialize, Deserialize, Clone)]
 pub struct VitalStats {
     sketch: DDSketch,
     /// Values rated good, needs improvement, poor.
     pub ratings: [u64; 3],
-    /// [`REPORTED_PERCENTILES`] computed by the store (not merged, not encoded).
-    #[serde(skip)]
-    exact: Option<[f64; 4]>,
 }
 
 impl Default for VitalStats {
@@ -165,7 +157,6 @@ impl Default for VitalStats {
         VitalStats {
             sketch: DDSketch::new(Config::new(SKETCH_ACCURACY, SKETCH_MAX_BINS, SKETCH_MIN_VALUE)),
             ratings: [0; 3],
-            exact: None,
         }
     }
 }
@@ -177,12 +168,6 @@ impl std::fmt::Debug for VitalStats {
 }
 
 impl VitalStats {
-    /// The stats of values a store aggregated itself: the rating counts and
-    /// the [`REPORTED_PERCENTILES`] by nearest rank.
-    pub fn exact(ratings: [u64; 3], percentiles: [f64; 4]) -> VitalStats {
-        VitalStats { exact: Some(percentiles), ratings, ..VitalStats::default() }
-    }
-
     /// Adds a value of `vital`.
     pub fn add(&mut self, vital: Vital, value: f64) {
         self.sketch.add(value);
@@ -213,9 +198,6 @@ impl VitalStats {
         let n = self.count();
         if n == 0 {
             return None;
-        }
-        if let Some(exact) = self.exact {
-            return REPORTED_PERCENTILES.iter().position(|p| *p == q).map(|i| exact[i]);
         }
         let rank = ((q * n as f64).ceil() as u64).clamp(1, n) - 1;
         if rank + 1 == n {

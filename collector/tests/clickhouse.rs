@@ -70,8 +70,11 @@ async fn clickhouse_answers_every_endpoint_as_the_embedded_store_on_the_same_dat
             .unwrap();
         store.settle().await.unwrap();
     }
-    // The embedded store answers whole hours from its rollups.
+    // Both stores answer whole hours from their rollups; on ClickHouse two
+    // collectors build them at the same moment.
     assert!(embedded.roll_up().await >= 71);
+    let (first, second) = tokio::join!(clickhouse.roll_up(), clickhouse.roll_up());
+    assert!(first + second >= 71, "{first} + {second} hours rolled up");
 
     let day = |days: i64| palaute_collector::model::format_time(now - days * 86_400_000);
     let queries = [
@@ -104,7 +107,8 @@ async fn clickhouse_answers_every_endpoint_as_the_embedded_store_on_the_same_dat
     assert_eq!(exported.len(), 5000);
     // Row by row (ClickHouse 18.16 may print a double's last digit differently).
     same_answer(&Value::from(exported), &Value::from(embedded_export), "export");
-    assert_eq!(clickhouse.metric("palaute_query_raw_rows_total").await, Some(0.0), "no raw rows read in Rust");
+    let rolled = clickhouse.metric("palaute_query_rollup_hours_total").await.unwrap();
+    assert!(rolled >= 48.0 * queries.len() as f64 / 2.0, "answered from rollups: {rolled} hours");
     embedded.stop().await;
     clickhouse.stop().await;
 }
@@ -156,6 +160,51 @@ async fn beacons_acknowledged_while_clickhouse_is_down_arrive_exactly_once() {
     let table = format!("{}.pageviews", collector.config.clickhouse_database);
     let seq2 = server.query(&format!("SELECT count() FROM {table} FINAL WHERE seq = 2")).await;
     assert_eq!(seq2.trim(), "50", "the later snapshot of each updated page view won");
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn clickhouse_killed_during_a_rollup_leaves_nothing_half_counted() {
+    let mut server = ClickHouseServer::start().await;
+    let config = Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() };
+    let collector = Collector::start_on(Backend::ClickHouse(&server), config).await;
+    let store: Arc<dyn Store> = palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
+    let now = now_ms();
+    palaute_collector::generate::generate(&store, "shop", 20_000, now - 3 * 86_400_000, now, 5, |_| {}).await.unwrap();
+    store.settle().await.unwrap();
+    store.close().await;
+    let queries = ["summary?from=4d", "breakdown?by=path&from=4d", "timeseries?metric=lcp&interval=hour&from=4d"];
+    let mut raw = Vec::new();
+    for query in queries {
+        raw.push(api(&collector, query).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+
+    // ClickHouse dies while the hours are being rolled up.
+    let store: Arc<dyn Store> = palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
+    let rolling = tokio::spawn({
+        let store = store.clone();
+        async move { palaute_collector::rollup::build::catch_up(&store, now_ms()).await }
+    });
+    let table = format!("{}.rollups", collector.config.clickhouse_database);
+    let started = std::time::Instant::now();
+    while server.query(&format!("SELECT count() FROM {table}")).await.trim() == "0" {
+        assert!(started.elapsed().as_secs() < 30, "no rollup was written");
+    }
+    server.stop();
+    assert!(rolling.await.unwrap().is_err(), "the rollup failed with ClickHouse");
+    store.close().await;
+
+    // Back up: what was built answers, the rest is read raw, then built.
+    server.resume().await;
+    for (query, expected) in queries.iter().zip(&raw) {
+        assert_eq!(&api(&collector, query).await, expected, "{query}: after the crash, as from raw rows");
+    }
+    assert!(collector.roll_up().await > 0, "the hours left are built");
+    for (query, expected) in queries.iter().zip(&raw) {
+        assert_eq!(&api(&collector, query).await, expected, "{query}: from rollups, as from raw rows");
+    }
+    assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap() >= 3.0 * 70.0);
     collector.stop().await;
 }
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::dimensions;
 use super::query::fold_raw;
+use super::ROLLUPS;
 use crate::error::Result;
 use crate::model::now_ms;
 use crate::stats::Stats;
@@ -84,9 +84,8 @@ async fn build_hour(store: &Arc<dyn Store>, hour: DirtyHour) -> Result<()> {
         Selection { fields: Fields::Aggregates, ..Selection::period(&hour.site, hour.hour_ms, hour.hour_ms + HOUR_MS) };
     let mut groups: BTreeMap<(&'static str, Option<String>), Stats> = BTreeMap::new();
     fold_raw(store, selection, |view| {
-        for (name, dimension) in dimensions() {
-            let value = dimension.and_then(|d| d.key(view));
-            groups.entry((name, value)).or_default().add(view);
+        for rollup in ROLLUPS.iter() {
+            groups.entry((rollup.name.as_str(), rollup.key(view))).or_default().add(view);
         }
     })
     .await?;

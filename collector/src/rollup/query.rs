@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::ALL;
+use super::{named, ALL, PAIR_SEPARATOR};
 use crate::error::{AppError, Result};
 use crate::grouping::Dimension;
 use crate::metrics::Metrics;
@@ -69,9 +69,13 @@ fn plan(selection: &Selection, grouping: &Grouping) -> Option<(&'static str, Opt
     let dimension = grouping.rollup_dimension()?;
     match selection.filter_columns().collect::<Vec<_>>().as_slice() {
         [] => Some((dimension, None)),
-        [(name, value)] if dimension == ALL || dimension == *name => {
-            // A filtered hour-of-day breakdown would need both; raw rows answer it.
-            (!matches!(grouping, Grouping::By(Dimension::HourOfDay))).then(|| (*name, Some(value.to_string())))
+        // A filtered hour-of-day breakdown would need both; raw rows answer it.
+        _ if matches!(grouping, Grouping::By(Dimension::HourOfDay)) => None,
+        [(name, value)] if dimension == ALL || dimension == *name => Some((*name, Some(value.to_string()))),
+        // Two filters: their pair's rollups (a summary or a time series).
+        [(a, first), (b, second)] if dimension == ALL => {
+            let pair = named(&format!("{a}+{b}"))?;
+            Some((pair.name.as_str(), Some([*first, *second].join(PAIR_SEPARATOR))))
         }
         _ => None,
     }
@@ -85,9 +89,6 @@ pub async fn grouped(
     selection: &Selection,
     grouping: &Grouping,
 ) -> Result<BTreeMap<GroupKey, Stats>> {
-    if let Some(groups) = store.aggregate(selection, grouping).await? {
-        return Ok(groups);
-    }
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
     let first_hour = selection.from_ms + (HOUR_MS - selection.from_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
     let end_hour = selection.to_ms - selection.to_ms.rem_euclid(HOUR_MS);
@@ -203,6 +204,11 @@ mod tests {
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Path)), Some(("path", Some("/cart".into()))));
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), None);
         selection = selection.with(Dimension::Device, "mobile").unwrap();
-        assert_eq!(plan(&selection, &Grouping::Total), None);
+        let pair = Some(("path+device", Some("/cart\u{1f}mobile".to_string())));
+        assert_eq!(plan(&selection, &Grouping::Total), pair, "two filters: their pair's rollups");
+        assert_eq!(plan(&selection, &Grouping::Interval(DAY_MS)), pair);
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), None, "a breakdown under two filters: raw");
+        selection = selection.with(Dimension::Os, "iOS").unwrap();
+        assert_eq!(plan(&selection, &Grouping::Total), None, "three filters: raw");
     }
 }

@@ -22,13 +22,9 @@ pub use bulk::BulkIngest;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use std::collections::BTreeMap;
-
 use crate::error::Result;
 pub use crate::grouping::{Fields, Selection, DAY_MS, HOUR_MS};
-use crate::grouping::{GroupKey, Grouping};
 use crate::model::PageView;
-use crate::stats::Stats;
 
 /// A page-view snapshot to store, with its sequence number.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,17 +221,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Opens (`Some`) or closes (`None`) `site`'s incident.
     async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()>;
-
-    /// The stats of the selected page views per group, computed by the store
-    /// itself (ClickHouse SQL); `None` when it leaves that to rollups and
-    /// raw rows ([`rollup::query`](crate::rollup::query)).
-    async fn aggregate(
-        &self,
-        _selection: &Selection,
-        _grouping: &Grouping,
-    ) -> Result<Option<BTreeMap<GroupKey, Stats>>> {
-        Ok(None)
-    }
 
     /// Waits until every acknowledged snapshot is where queries read it
     /// (the ClickHouse store ships its spool in the background).

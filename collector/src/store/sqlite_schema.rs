@@ -148,8 +148,9 @@ const MIGRATIONS: &[&str] = &[
     ),
     // 9: a rolled-up dimension more (`inp_script_host`): every rollup rebuilt.
     rebuild_rollups!(),
-    // 10: rollups count frustrated page views, and `frustration_target` is
-    // rolled up: every rollup rebuilt.
+    // 10: rollups count frustrated page views, `frustration_target` is
+    // rolled up, and so is each pair of filters (`path+device`, ...):
+    // every rollup rebuilt.
     rebuild_rollups!(),
 ];
 

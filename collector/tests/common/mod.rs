@@ -108,7 +108,13 @@ impl Collector {
 
     /// Rolls up every changed hour that is over, through a second handle on
     /// the collector's store (as a second process would); returns how many.
+    /// On ClickHouse, first waits until what was acknowledged is shipped and
+    /// its changes are settled (a change is built once it is 2 s old).
     pub async fn roll_up(&self) -> usize {
+        if self.config.store == palaute_collector::config::StoreKind::Clickhouse {
+            self.settled().await;
+            tokio::time::sleep(Duration::from_millis(3100)).await;
+        }
         let store: Arc<dyn Store> = palaute_collector::open_store(&self.config, &Default::default()).await.unwrap();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
         let hours = palaute_collector::rollup::build::catch_up(&store, now).await.unwrap();

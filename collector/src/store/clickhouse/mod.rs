@@ -14,12 +14,12 @@
 //! analyst reads is in ClickHouse.
 
 mod http;
+mod rollups;
 mod rows;
 mod schema;
 mod ship;
 mod sql;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -35,9 +35,7 @@ use super::{
     EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
-use crate::grouping::{GroupKey, Grouping};
 use crate::model::{now_ms, PageView};
-use crate::stats::Stats;
 
 /// Where the ClickHouse store keeps its data.
 #[derive(Debug, Clone)]
@@ -96,6 +94,10 @@ impl ClickhouseStore {
     fn table(&self, name: &str) -> String {
         format!("{}.{name}", self.database)
     }
+
+    fn rollups(&self) -> rollups::Rollups<'_> {
+        rollups::Rollups { clickhouse: &self.clickhouse, db: &self.database }
+    }
 }
 
 #[async_trait]
@@ -109,7 +111,7 @@ impl Store for ClickhouseStore {
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
         let sql = format!(
             "SELECT {} FROM {} FINAL WHERE {} ORDER BY started_at, id FORMAT JSONEachRow",
-            rows::columns(),
+            rows::columns(selection.fields),
             self.table("pageviews"),
             sql::condition(&selection)
         );
@@ -145,13 +147,6 @@ impl Store for ClickhouseStore {
         Ok(rows.iter().filter_map(|row| row["key"].as_str().map(str::to_string)).collect())
     }
 
-    async fn aggregate(&self, selection: &Selection, grouping: &Grouping) -> Result<Option<BTreeMap<GroupKey, Stats>>> {
-        let table = self.table("pageviews");
-        let (totals, curve) = (sql::totals(&table, selection, grouping), sql::curve(&table, selection, grouping));
-        let (totals, curve) = tokio::try_join!(self.clickhouse.rows(&totals), self.clickhouse.rows(&curve))?;
-        Ok(Some(sql::groups(&totals, &curve, grouping)?))
-    }
-
     /// Sites from ClickHouse, copied into the local store; while ClickHouse
     /// is unreachable, the last copy (so beacons are still accepted).
     async fn sites(&self) -> Result<Vec<Site>> {
@@ -181,24 +176,24 @@ impl Store for ClickhouseStore {
     }
 
     // ClickHouse aggregates raw rows itself: no rollups to build or read.
-    async fn dirty_hours(&self, _before_ms: i64, _limit: usize) -> Result<Vec<DirtyHour>> {
-        Ok(Vec::new())
+    async fn dirty_hours(&self, before_ms: i64, limit: usize) -> Result<Vec<DirtyHour>> {
+        self.rollups().dirty_hours(before_ms, limit).await
     }
 
-    async fn put_rollups(&self, _hour: DirtyHour, _rows: Vec<RollupRow>) -> Result<()> {
-        Ok(())
+    async fn put_rollups(&self, hour: DirtyHour, rows: Vec<RollupRow>) -> Result<()> {
+        self.rollups().put_hour(&hour, &rows).await
     }
 
-    async fn days_to_roll(&self, _before_ms: i64, _limit: usize) -> Result<Vec<(String, i64)>> {
-        Ok(Vec::new())
+    async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+        self.rollups().days_to_roll(before_ms, limit).await
     }
 
-    async fn roll_up_day(&self, _site: &str, _day_ms: i64, _merge: MergeRollups) -> Result<bool> {
-        Ok(false)
+    async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool> {
+        self.rollups().roll_up_day(site, day_ms, merge).await
     }
 
-    async fn rollups(&self, _query: RollupQuery) -> Result<RollupSet> {
-        Ok(RollupSet::default())
+    async fn rollups(&self, query: RollupQuery) -> Result<RollupSet> {
+        self.rollups().read(&query).await
     }
 
     async fn alert_hooks(&self) -> Result<Vec<AlertHook>> {

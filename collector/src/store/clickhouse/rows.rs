@@ -4,17 +4,22 @@ use serde_json::{Map, Value};
 
 use crate::model::column::{Cell, Kind};
 use crate::model::{PageView, COLUMNS};
-use crate::store::Snapshot;
+use crate::store::{Fields, Snapshot};
 
 /// The columns a page view is read back from: the export's [`FIELDS`](crate::model::FIELDS), with
-/// `tags` stored as the arrays `tag_keys` and `tag_values`.
-pub fn columns() -> String {
+/// `tags` stored as the arrays `tag_keys` and `tag_values`; for
+/// [`Fields::Aggregates`], those aggregates read and the row's identity.
+pub fn columns(fields: Fields) -> String {
     COLUMNS
         .iter()
+        .filter(|c| fields == Fields::All || c.aggregates || IDENTITY.contains(&c.name))
         .map(|column| if column.kind == Kind::Tags { "tag_keys, tag_values" } else { column.name })
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The columns without which a row is not a page view.
+const IDENTITY: [&str; 4] = ["id", "site", "url", "started_at"];
 
 /// A snapshot as one JSONEachRow line (without the newline): the page
 /// view's columns, then `path`, `seq` and `received_at`.
@@ -50,7 +55,7 @@ pub fn view(row: &Value) -> Option<PageView> {
             .map_or_else(Vec::new, |items| items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
     };
     // The row's identity must be there; every other column may be absent.
-    for key in ["id", "site", "url", "started_at"] {
+    for key in IDENTITY {
         row.get(key).filter(|v| !v.is_null())?;
     }
     let cells = COLUMNS.iter().map(|column| match (column.kind, row.get(column.name)) {

@@ -6,18 +6,20 @@
 //! statement is `IF NOT EXISTS`.
 
 use super::http::ClickHouse;
+use super::rollups;
 use crate::error::Result;
 use crate::model::column::Kind;
 use crate::model::COLUMNS;
 
 /// The statements of each schema version, in order; `{db}` is the database.
-const MIGRATIONS: [&[&str]; 1] = [&[
-    // Page views: the snapshot with the highest `seq` per (site, id) wins
-    // when parts merge, and every read uses FINAL, so a beacon stored twice
-    // (a retried insert, a re-sent beacon) counts once. Partitioned by month
-    // of the page view's start; ordered by site first, so a site's period
-    // reads only its own granules.
-    "CREATE TABLE IF NOT EXISTS {db}.pageviews (
+const MIGRATIONS: [&[&str]; 2] = [
+    &[
+        // Page views: the snapshot with the highest `seq` per (site, id) wins
+        // when parts merge, and every read uses FINAL, so a beacon stored twice
+        // (a retried insert, a re-sent beacon) counts once. Partitioned by month
+        // of the page view's start; ordered by site first, so a site's period
+        // reads only its own granules.
+        "CREATE TABLE IF NOT EXISTS {db}.pageviews (
         site String, id String, seq UInt32, received_at Int64, path String, url String,
         referrer_host Nullable(String), started_at Int64, nav_type Nullable(String),
         ttfb_ms Nullable(Float64), fcp_ms Nullable(Float64), lcp_ms Nullable(Float64),
@@ -34,13 +36,15 @@ const MIGRATIONS: [&[&str]; 1] = [&[
     ) ENGINE = ReplacingMergeTree(seq)
     PARTITION BY toYYYYMM(toDate(intDiv(started_at, 1000)))
     ORDER BY (site, id)",
-    // Sites, shared by every collector: the row with the highest version
-    // wins; a removed site is a row with `deleted = 1`.
-    "CREATE TABLE IF NOT EXISTS {db}.sites (
+        // Sites, shared by every collector: the row with the highest version
+        // wins; a removed site is a row with `deleted = 1`.
+        "CREATE TABLE IF NOT EXISTS {db}.sites (
         id String, origins String, token_hash String, created_at Int64, feedback_scale String,
         version UInt64, deleted UInt8
     ) ENGINE = ReplacingMergeTree(version) ORDER BY id",
-]];
+    ],
+    &rollups::TABLES,
+];
 
 /// Creates the database and brings its schema to the newest version.
 pub async fn migrate(clickhouse: &ClickHouse, database: &str) -> Result<()> {

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::http::ClickHouse;
+use super::rollups::{Rollups, Touched};
 use super::{rows, schema};
 use crate::store::sqlite::SqliteStore;
+use crate::store::HOUR_MS;
 
 /// Most snapshots per insert.
 pub const SHIP_BATCH: usize = 5_000;
@@ -83,7 +85,7 @@ pub struct Target {
 /// Moves `spool`'s snapshots into the target's page views until the store
 /// is dropped, migrating the schema first if that could not be done at start.
 pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Shipping>) {
-    let table = format!("{}.pageviews", target.database);
+    let database = target.database.clone();
     let clickhouse = target.clickhouse.clone();
     let mut backoff = FIRST_BACKOFF;
     let mut last_count = Instant::now() - COUNT_EVERY;
@@ -91,7 +93,7 @@ pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Ship
     while Arc::strong_count(&shipping) > 1 && !shipping.stopping.load(Ordering::SeqCst) {
         let since = shipping.ingested.load(Ordering::SeqCst);
         let outcome = match target.migrated {
-            true => ship_batch(&spool, &clickhouse, &table).await,
+            true => ship_batch(&spool, &clickhouse, &database).await,
             false => schema::migrate(&clickhouse, &target.database).await.map(|()| {
                 target.migrated = true;
                 1 // look again at once
@@ -123,8 +125,9 @@ pub async fn run(spool: Arc<SqliteStore>, mut target: Target, shipping: Arc<Ship
     }
 }
 
-/// Ships the oldest batch; how many snapshots it shipped.
-async fn ship_batch(spool: &SqliteStore, clickhouse: &ClickHouse, table: &str) -> crate::error::Result<usize> {
+/// Ships the oldest batch into `db`, then records the hours it changed;
+/// how many snapshots it shipped.
+async fn ship_batch(spool: &SqliteStore, clickhouse: &ClickHouse, db: &str) -> crate::error::Result<usize> {
     let batch = spool.spooled(SHIP_BATCH).await?;
     if batch.is_empty() {
         return Ok(0);
@@ -134,7 +137,15 @@ async fn ship_batch(spool: &SqliteStore, clickhouse: &ClickHouse, table: &str) -
         body.push_str(&rows::row(snapshot));
         body.push('\n');
     }
-    clickhouse.insert(table, body).await?;
+    clickhouse.insert(&format!("{db}.pageviews"), body).await?;
+    // Then the hours it changed: their rollups are stale from now on.
+    let mut touched: Touched = batch
+        .iter()
+        .map(|s| (s.view.site.clone(), s.view.started_at - s.view.started_at.rem_euclid(HOUR_MS)))
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    Rollups { clickhouse, db }.changed(&touched).await?;
     let shipped = batch.iter().map(|s| (s.view.site.clone(), s.view.id.clone(), s.seq)).collect();
     spool.unspool(shipped).await?;
     Ok(batch.len())

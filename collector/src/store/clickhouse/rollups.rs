@@ -1,0 +1,275 @@
+//! The ClickHouse store's rollups, in ClickHouse itself, so that any number
+//! of collectors share them and the planner ([`crate::rollup::query`])
+//! answers from them as it does on the embedded store.
+//!
+//! - `changes (site, hour, version)`: the shipper adds a row for each hour
+//!   of each batch it inserted, after the batch, with the server's clock
+//!   (`now()`, seconds) as the version. The hour's latest change is its
+//!   largest version.
+//! - `rollups (site, span, start, dimension, valued, value, version, stats)`:
+//!   an hour's (`span = 'hour'`) or a day's (`'day'`) rows, all written by
+//!   one `INSERT` (one block: all or nothing) at the version of the latest
+//!   change the builder saw before it read the page views. Rows of older
+//!   builds stay until merges drop them and are never read: a span's rows
+//!   are those of its newest build (the largest version of its `all` row),
+//!   and two collectors that build the same span at once write the same
+//!   rows, read once (`GROUP BY`).
+//! - A span is clean while its newest build's version is at least its
+//!   latest change's. A snapshot shipped after the build read its hour has
+//!   a larger version (the builder takes only hours whose latest change is
+//!   [`SETTLED_S`] old, and a later change is stamped later), so the hour
+//!   is dirty again and answered from raw rows until it is rebuilt: counted
+//!   once, with its final values, whichever collector builds it, and a
+//!   builder that dies leaves either nothing or a whole build.
+
+use super::http::{quote, ClickHouse};
+use crate::error::{AppError, Result};
+use crate::store::{DirtyHour, MergeRollups, RollupQuery, RollupRow, RollupSet, DAY_MS, HOUR_MS};
+
+/// How old (s, by the server's clock) a span's latest change must be before
+/// it is built: a change stamped in the same second as the build's read
+/// would look built.
+pub const SETTLED_S: i64 = 2;
+
+/// The tables, for the schema's migration.
+pub const TABLES: [&str; 2] = [
+    "CREATE TABLE IF NOT EXISTS {db}.changes (site String, hour Int64, version Int64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (site, hour)",
+    "CREATE TABLE IF NOT EXISTS {db}.rollups (
+        site String, span String, start Int64, dimension String, valued UInt8, value String,
+        version Int64, stats String
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (site, span, dimension, start, valued, value)",
+];
+
+/// The store's rollups in one database.
+pub struct Rollups<'a> {
+    /// The server.
+    pub clickhouse: &'a ClickHouse,
+    /// The database.
+    pub db: &'a str,
+}
+
+/// `(site, hour)` of each hour the batch touched, for [`Rollups::changed`].
+pub type Touched = Vec<(String, i64)>;
+
+fn number(row: &serde_json::Value, key: &str) -> Result<i64> {
+    let value = &row[key];
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .ok_or_else(|| AppError::Internal(format!("ClickHouse row lacks {key}: {row}")))
+}
+
+fn text(row: &serde_json::Value, key: &str) -> Result<String> {
+    row[key]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| AppError::Internal(format!("ClickHouse row lacks {key}: {row}")))
+}
+
+impl Rollups<'_> {
+    /// The newest build of each span of `site` in `[from, to)`: `(start, version)`.
+    fn builds(&self, site: &str, span: &str, from: i64, to: i64) -> String {
+        format!(
+            "SELECT start, max(version) AS built FROM {db}.rollups WHERE site = {site} AND span = '{span}' \
+             AND dimension = 'all' AND start >= {from} AND start < {to} GROUP BY start",
+            db = self.db,
+            site = quote(site),
+        )
+    }
+
+    /// Records that the hours in `touched` changed (after their page views
+    /// were inserted).
+    pub async fn changed(&self, touched: &Touched) -> Result<()> {
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let values: Vec<String> =
+            touched.iter().map(|(site, hour)| format!("({}, {hour}, toInt64(now()))", quote(site))).collect();
+        let sql = format!("INSERT INTO {}.changes (site, hour, version) VALUES {}", self.db, values.join(", "));
+        self.clickhouse.execute(&sql).await.map(drop)
+    }
+
+    /// Hours over before `before_ms` whose latest change is settled and
+    /// newer than their newest build, oldest first.
+    pub async fn dirty_hours(&self, before_ms: i64, limit: usize) -> Result<Vec<DirtyHour>> {
+        let sql = format!(
+            "SELECT site, hour, changed FROM (
+                SELECT site, hour, max(version) AS changed FROM {db}.changes WHERE hour + {HOUR_MS} <= {before_ms}
+                GROUP BY site, hour HAVING changed <= toInt64(now()) - {SETTLED_S}
+             ) ANY LEFT JOIN (
+                SELECT site, start AS hour, max(version) AS built FROM {db}.rollups
+                WHERE span = 'hour' AND dimension = 'all' GROUP BY site, hour
+             ) USING site, hour
+             WHERE built < changed ORDER BY hour, site LIMIT {limit} FORMAT JSONEachRow",
+            db = self.db
+        );
+        let rows = self.clickhouse.rows(&sql).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DirtyHour {
+                    site: text(row, "site")?,
+                    hour_ms: number(row, "hour")?,
+                    version: number(row, "changed")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes a build of a span: every row in one insert, at `version`.
+    async fn put(&self, site: &str, span: &str, start: i64, version: i64, rows: &[RollupRow]) -> Result<()> {
+        let mut body = String::new();
+        for row in rows {
+            let line = serde_json::json!({
+                "site": site, "span": span, "start": start, "dimension": row.dimension,
+                "valued": u8::from(row.value.is_some()), "value": row.value.as_deref().unwrap_or_default(),
+                "version": version, "stats": hex::encode(&row.stats),
+            });
+            body.push_str(&line.to_string());
+            body.push('\n');
+        }
+        self.clickhouse.insert(&format!("{}.rollups", self.db), body).await
+    }
+
+    /// Stores an hour's rollups at the version its builder read.
+    pub async fn put_hour(&self, hour: &DirtyHour, rows: &[RollupRow]) -> Result<()> {
+        self.put(&hour.site, "hour", hour.hour_ms, hour.version, rows).await
+    }
+
+    /// Days over before `before_ms` whose changed hours are all built,
+    /// with changes settled and newer than the day's newest build.
+    pub async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+        let sql = format!(
+            "SELECT site, day FROM ({days}) ANY LEFT JOIN (
+                SELECT site, start AS day, max(version) AS day_built FROM {db}.rollups
+                WHERE span = 'day' AND dimension = 'all' GROUP BY site, day
+             ) USING site, day
+             WHERE clean = 1 AND day + {DAY_MS} <= {before_ms} AND day_built < day_changed
+             AND day_changed <= toInt64(now()) - {SETTLED_S}
+             ORDER BY day, site LIMIT {limit} FORMAT JSONEachRow",
+            days = self.days("1", before_ms),
+            db = self.db
+        );
+        let rows = self.clickhouse.rows(&sql).await?;
+        rows.iter().map(|row| Ok((text(row, "site")?, number(row, "day")?))).collect()
+    }
+
+    /// Per site and day before `before_ms` (and matching `condition`): its
+    /// latest change (`day_changed`), and whether each of its changed hours
+    /// is built at its latest change (`clean`).
+    fn days(&self, condition: &str, before_ms: i64) -> String {
+        format!(
+            "SELECT site, intDiv(hour, {DAY_MS}) * {DAY_MS} AS day, max(changed) AS day_changed,
+                min(built >= changed) AS clean FROM (
+                SELECT site, hour, max(version) AS changed FROM {db}.changes
+                WHERE hour < {before_ms} AND {condition} GROUP BY site, hour
+             ) ANY LEFT JOIN (
+                SELECT site, start AS hour, max(version) AS built FROM {db}.rollups
+                WHERE span = 'hour' AND dimension = 'all' AND {condition} GROUP BY site, hour
+             ) USING site, hour GROUP BY site, day",
+            db = self.db
+        )
+    }
+
+    /// Merges a day's hour rollups into its day rollups; `false` when one
+    /// of its hours is not built at its latest change.
+    pub async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool> {
+        let condition = format!("site = {} AND hour >= {day_ms}", quote(site));
+        let state = format!(
+            "SELECT day_changed, clean FROM ({}) WHERE day = {day_ms} FORMAT JSONEachRow",
+            self.days(&condition, day_ms + DAY_MS)
+        );
+        let Some(day) = self.clickhouse.rows(&state).await?.into_iter().next() else { return Ok(false) };
+        if number(&day, "clean")? != 1 {
+            return Ok(false);
+        }
+        let version = number(&day, "day_changed")?;
+        let rows = self.rows("hour", site, None, None, day_ms, day_ms + DAY_MS).await?;
+        let Some(merged) = merge(rows.into_iter().map(|(_, row)| row).collect()) else {
+            tracing::error!(message = "unreadable hour rollup; the day is answered from its hours", site, day_ms);
+            return Ok(false);
+        };
+        self.put(site, "day", day_ms, version, &merged).await?;
+        Ok(true)
+    }
+
+    /// The rows of the newest builds of `span`s starting in `[from, to)`,
+    /// of one dimension (every dimension when `None`) and value.
+    async fn rows(
+        &self,
+        span: &str,
+        site: &str,
+        dimension: Option<&str>,
+        value: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, RollupRow)>> {
+        let mut condition = format!("site = {} AND span = '{span}' AND start >= {from} AND start < {to}", quote(site));
+        if let Some(dimension) = dimension {
+            condition.push_str(&format!(" AND dimension = {}", quote(dimension)));
+        }
+        if let Some(value) = value {
+            condition.push_str(&format!(" AND valued = 1 AND value = {}", quote(value)));
+        }
+        let sql = format!(
+            "SELECT start, dimension, valued, value, any(stats) AS stats FROM {db}.rollups
+             WHERE {condition} AND (start, version) IN ({builds})
+             GROUP BY start, dimension, valued, value FORMAT JSONEachRow",
+            db = self.db,
+            builds = self.builds(site, span, from, to),
+        );
+        let rows = self.clickhouse.rows(&sql).await?;
+        rows.iter()
+            .map(|row| {
+                let stats = hex::decode(text(row, "stats")?).map_err(|e| AppError::Internal(e.to_string()))?;
+                let value = (number(row, "valued")? == 1).then(|| text(row, "value")).transpose()?;
+                Ok((number(row, "start")?, RollupRow { dimension: text(row, "dimension")?, value, stats }))
+            })
+            .collect()
+    }
+
+    /// The spans of `span` in `[from, to)` that are clean: built at their
+    /// latest change. A span whose hours never changed has no build and is
+    /// not listed (nothing to read there).
+    async fn clean(&self, span: &str, site: &str, from: i64, to: i64) -> Result<Vec<i64>> {
+        let length = if span == "day" { DAY_MS } else { HOUR_MS };
+        let sql = format!(
+            "SELECT start FROM ({builds}) ANY LEFT JOIN (
+                SELECT intDiv(hour, {length}) * {length} AS start, max(version) AS changed FROM {db}.changes
+                WHERE site = {site} AND hour >= {from} AND hour < {to} GROUP BY start
+             ) USING start WHERE built >= changed AND start + {length} <= {to} ORDER BY start FORMAT JSONEachRow",
+            builds = self.builds(site, span, from, to),
+            db = self.db,
+            site = quote(site),
+        );
+        let rows = self.clickhouse.rows(&sql).await?;
+        rows.iter().map(|row| number(row, "start")).collect()
+    }
+
+    /// The clean spans of a period and their rows: whole clean days (when
+    /// `query.days`), then clean hours outside them.
+    pub async fn read(&self, query: &RollupQuery) -> Result<RollupSet> {
+        let RollupQuery { site, dimension, from_ms, to_ms, days, .. } = query;
+        let value = query.value.as_deref();
+        let mut set = RollupSet::default();
+        let mut day_spans = Vec::new();
+        if *days {
+            day_spans = self.clean("day", site, *from_ms, *to_ms).await?;
+            if let (Some(first), Some(last)) = (day_spans.first(), day_spans.last()) {
+                let rows = self.rows("day", site, Some(dimension), value, *first, last + DAY_MS).await?;
+                set.rows.extend(rows.into_iter().filter(|(start, _)| day_spans.binary_search(start).is_ok()));
+            }
+        }
+        let in_a_day = |hour: &i64| day_spans.binary_search(&(hour - hour.rem_euclid(DAY_MS))).is_ok();
+        let hour_spans: Vec<i64> =
+            self.clean("hour", site, *from_ms, *to_ms).await?.into_iter().filter(|h| !in_a_day(h)).collect();
+        if let (Some(first), Some(last)) = (hour_spans.first(), hour_spans.last()) {
+            let rows = self.rows("hour", site, Some(dimension), value, *first, last + HOUR_MS).await?;
+            set.rows.extend(rows.into_iter().filter(|(start, _)| hour_spans.binary_search(start).is_ok()));
+        }
+        set.covered.extend(day_spans.iter().map(|day| (*day, day + DAY_MS)));
+        set.covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
+        set.covered.sort_unstable();
+        Ok(set)
+    }
+}
