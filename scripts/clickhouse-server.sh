@@ -15,10 +15,11 @@ cat > "$dir/config.xml" <<XML
   <format_schema_path>$dir/format_schemas/</format_schema_path>
   <users_config>users.xml</users_config><default_profile>default</default_profile>
   <default_database>default</default_database><mark_cache_size>1073741824</mark_cache_size>
+  <query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
 </yandex>
 XML
 cat > "$dir/users.xml" <<XML
-<yandex><profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+<yandex><profiles><default><max_memory_usage>4000000000</max_memory_usage><log_queries>1</log_queries></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
   <profile>default</profile><quota>default</quota></default></users><quotas><default></default></quotas></yandex>
 XML

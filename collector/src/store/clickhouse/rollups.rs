@@ -38,7 +38,8 @@ pub const TABLES: [&str; 2] = [
     "CREATE TABLE IF NOT EXISTS {db}.rollups (
         site String, span String, start Int64, dimension String, valued UInt8, value String,
         version Int64, stats String
-    ) ENGINE = ReplacingMergeTree(version) ORDER BY (site, span, dimension, start, valued, value)",
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (site, span, dimension, start, valued, value)
+     SETTINGS index_granularity = 256",
 ];
 
 /// The store's rollups in one database.
@@ -184,7 +185,8 @@ impl Rollups<'_> {
             return Ok(false);
         }
         let version = number(&day, "day_changed")?;
-        let rows = self.rows("hour", site, None, None, day_ms, day_ms + DAY_MS).await?;
+        let hours: Vec<i64> = (0..24).map(|h| day_ms + h * HOUR_MS).collect();
+        let rows = self.rows("hour", site, None, None, &hours).await?;
         let Some(merged) = merge(rows.into_iter().map(|(_, row)| row).collect()) else {
             tracing::error!(message = "unreadable hour rollup; the day is answered from its hours", site, day_ms);
             return Ok(false);
@@ -193,18 +195,20 @@ impl Rollups<'_> {
         Ok(true)
     }
 
-    /// The rows of the newest builds of `span`s starting in `[from, to)`,
-    /// of one dimension (every dimension when `None`) and value.
+    /// The rows of the newest builds of the `span`s starting at `starts`
+    /// (sorted), of one dimension (every dimension when `None`) and value.
     async fn rows(
         &self,
         span: &str,
         site: &str,
         dimension: Option<&str>,
         value: Option<&str>,
-        from: i64,
-        to: i64,
+        starts: &[i64],
     ) -> Result<Vec<(i64, RollupRow)>> {
-        let mut condition = format!("site = {} AND span = '{span}' AND start >= {from} AND start < {to}", quote(site));
+        let (Some(first), Some(last)) = (starts.first(), starts.last()) else { return Ok(Vec::new()) };
+        let listed: Vec<String> = starts.iter().map(i64::to_string).collect();
+        let listed = listed.join(", ");
+        let mut condition = format!("site = {} AND span = '{span}' AND start IN ({listed})", quote(site));
         if let Some(dimension) = dimension {
             condition.push_str(&format!(" AND dimension = {}", quote(dimension)));
         }
@@ -213,10 +217,10 @@ impl Rollups<'_> {
         }
         let sql = format!(
             "SELECT start, dimension, valued, value, any(stats) AS stats FROM {db}.rollups
-             WHERE {condition} AND (start, version) IN ({builds})
+             WHERE {condition} AND (start, version) IN ({builds} HAVING start IN ({listed}))
              GROUP BY start, dimension, valued, value FORMAT JSONEachRow",
             db = self.db,
-            builds = self.builds(site, span, from, to),
+            builds = self.builds(site, span, *first, last + 1),
         );
         let rows = self.clickhouse.rows(&sql).await?;
         rows.iter()
@@ -255,18 +259,12 @@ impl Rollups<'_> {
         let mut day_spans = Vec::new();
         if *days {
             day_spans = self.clean("day", site, *from_ms, *to_ms).await?;
-            if let (Some(first), Some(last)) = (day_spans.first(), day_spans.last()) {
-                let rows = self.rows("day", site, Some(dimension), value, *first, last + DAY_MS).await?;
-                set.rows.extend(rows.into_iter().filter(|(start, _)| day_spans.binary_search(start).is_ok()));
-            }
+            set.rows.extend(self.rows("day", site, Some(dimension), value, &day_spans).await?);
         }
         let in_a_day = |hour: &i64| day_spans.binary_search(&(hour - hour.rem_euclid(DAY_MS))).is_ok();
         let hour_spans: Vec<i64> =
             self.clean("hour", site, *from_ms, *to_ms).await?.into_iter().filter(|h| !in_a_day(h)).collect();
-        if let (Some(first), Some(last)) = (hour_spans.first(), hour_spans.last()) {
-            let rows = self.rows("hour", site, Some(dimension), value, *first, last + HOUR_MS).await?;
-            set.rows.extend(rows.into_iter().filter(|(start, _)| hour_spans.binary_search(start).is_ok()));
-        }
+        set.rows.extend(self.rows("hour", site, Some(dimension), value, &hour_spans).await?);
         set.covered.extend(day_spans.iter().map(|day| (*day, day + DAY_MS)));
         set.covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
         set.covered.sort_unstable();

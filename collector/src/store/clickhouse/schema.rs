@@ -16,9 +16,15 @@ const MIGRATIONS: [&[&str]; 2] = [
     &[
         // Page views: the snapshot with the highest `seq` per (site, id) wins
         // when parts merge, and every read uses FINAL, so a beacon stored twice
-        // (a retried insert, a re-sent beacon) counts once. Partitioned by month
-        // of the page view's start; ordered by site first, so a site's period
-        // reads only its own granules.
+        // (a retried insert, a re-sent beacon) counts once. Partitioned by day
+        // of the page view's start, so that reading an hour (a rollup's
+        // build, the edges of a period) reads one day's parts; ordered by
+        // site first, so a site's period reads only its own granules. (FINAL
+        // merges within a partition: a page view from a browser whose clock
+        // is more than a day off, which gets the collector's time as its
+        // start, and whose snapshots arrive on both sides of midnight UTC, is
+        // stored twice. Databases made before 2026-12-02 are partitioned by
+        // month.)
         "CREATE TABLE IF NOT EXISTS {db}.pageviews (
         site String, id String, seq UInt32, received_at Int64, path String, url String,
         referrer_host Nullable(String), started_at Int64, nav_type Nullable(String),
@@ -34,7 +40,7 @@ const MIGRATIONS: [&[&str]; 2] = [
         feedback_rating Nullable(UInt8), feedback_scale Nullable(String), feedback_comment Nullable(String),
         feedback_at_ms Nullable(Float64), tag_keys Array(String), tag_values Array(String)
     ) ENGINE = ReplacingMergeTree(seq)
-    PARTITION BY toYYYYMM(toDate(intDiv(started_at, 1000)))
+    PARTITION BY toYYYYMMDD(toDate(intDiv(started_at, 1000)))
     ORDER BY (site, id)",
         // Sites, shared by every collector: the row with the highest version
         // wins; a removed site is a row with `deleted = 1`.
