@@ -103,6 +103,17 @@ async fn clickhouse_answers_every_endpoint_as_the_embedded_store_on_the_same_dat
     }
     let summary = api(&clickhouse, "summary?from=4d").await;
     assert_eq!(summary["page_views"], 5000);
+    // The example queries of docs/clickhouse.md run on these rows.
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/clickhouse.md")).unwrap();
+    let own = docs.split("## Your own SQL").nth(1).unwrap().split("\n## ").next().unwrap();
+    let examples: Vec<&str> = own.split("```sql").skip(1).map(|block| block.split("```").next().unwrap()).collect();
+    assert_eq!(examples.len(), 2, "{own}");
+    let database = format!("{}.", clickhouse.config.clickhouse_database);
+    for example in examples {
+        let sql = example.replace("palaute.", &database).trim().trim_end_matches(';').to_string();
+        let answer = server.query(&sql).await;
+        assert!(!answer.trim().is_empty(), "{sql}: no rows");
+    }
     let (exported, embedded_export) = (clickhouse.export().await, embedded.export().await);
     assert_eq!(exported.len(), 5000);
     // Row by row (ClickHouse 18.16 may print a double's last digit differently).
