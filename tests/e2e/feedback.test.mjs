@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setup, moduleStarted, rowOf, leave, eventually, root } from './harness.mjs';
+import { setup, moduleStarted, rowOf, leave, eventually, root, personContext } from './harness.mjs';
 
 const artifacts = join(root, 'target', 'artifacts');
 const axeSource = readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -27,11 +27,7 @@ after(async () => { await env?.teardown(); });
  * person uses (automation sets it, and the prompt never asks a robot).
  */
 async function visitor(options = {}, { automated = false } = {}) {
-  const context = await env.browser.newContext(options);
-  if (!automated) {
-    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false }));
-  }
-  return context;
+  return automated ? env.browser.newContext(options) : personContext(env.browser, options);
 }
 
 /** Opens the feedback page with `query`; returns the page and its page-view id once the module runs. */

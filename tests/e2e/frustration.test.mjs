@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, moduleStarted, rowOf, leave, eventually } from './harness.mjs';
+import { setup, moduleStarted, leave, eventually, personContext } from './harness.mjs';
 
 /** The module's settle time before the prompt may ask (SETTLE_MS) plus a margin. */
 const SETTLED = 2000 + 500;
@@ -19,12 +19,7 @@ let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.teardown(); });
 
-/** A visitor's browser (`navigator.webdriver` false: the prompt never asks a robot). */
-async function visitor() {
-  const context = await env.browser.newContext();
-  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false }));
-  return context;
-}
+const visitor = () => personContext(env.browser);
 
 async function open(context, query = '') {
   const page = await context.newPage();

@@ -322,6 +322,17 @@ export async function startFaultProxy(target) {
   };
 }
 
+/**
+ * A browser context as a person's browser looks to the page:
+ * `navigator.webdriver` reads false (automation sets it, and the prompt
+ * never asks a robot).
+ */
+export async function personContext(browser, options = {}) {
+  const context = await browser.newContext(options);
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false }));
+  return context;
+}
+
 /** Headless Chromium with the back/forward cache left on. */
 export async function launchBrowser() {
   return chromium.launch({
