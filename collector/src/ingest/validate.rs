@@ -18,7 +18,11 @@ use crate::store::Snapshot;
 pub const MAX_TIMING_MS: f64 = 3_600_000.0;
 /// Longest accepted visit (for `left_at_ms`, `visible_ms`): 7 days, ms.
 pub const MAX_VISIT_MS: f64 = 7.0 * 86_400_000.0;
-/// A client clock further than this from the collector's is not trusted, ms.
+/// A client clock further than this from the collector's is not trusted, ms:
+/// its page view starts at the beginning of the UTC day its snapshot
+/// arrived in (the same start for every snapshot of the view that arrives
+/// that day, so the stores keep one row for it; the arrival time itself
+/// would differ from snapshot to snapshot).
 pub const MAX_CLOCK_SKEW_MS: f64 = 86_400_000.0;
 
 /// What the collector adds to a beacon: when it arrived, the user agent's
@@ -183,7 +187,8 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
 fn build(beacon: Beacon, context: &Context) -> Snapshot {
     // A client clock far off the collector's is not trusted for the date.
     let received = context.received_at as f64;
-    let started_at = if (beacon.start - received).abs() <= MAX_CLOCK_SKEW_MS { beacon.start } else { received };
+    let trusted = (beacon.start - received).abs() <= MAX_CLOCK_SKEW_MS;
+    let started_at = if trusted { beacon.start } else { received - received.rem_euclid(86_400_000.0) };
     let milestones = Milestones {
         fcp_ms: beacon.fcp_ms,
         lcp_ms: beacon.lcp_ms,
@@ -297,6 +302,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_clock_more_than_a_day_off_starts_the_view_at_its_arrival_day() {
+        let context = context();
+        let day = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000;
+        let mut beacon = palaute::wire::sample::every_field("shop", "0123456789abcdef", 1_700_000_000_000.0);
+        assert_eq!(to_snapshot(beacon.clone(), &context).unwrap().view.started_at, 1_700_000_000_000, "trusted");
+        beacon.start = 1_000_000_000_000.0;
+        let first = to_snapshot(beacon.clone(), &context).unwrap();
+        let later = to_snapshot(beacon, &Context { received_at: context.received_at + 3_600_000, ..context.clone() });
+        assert_eq!(first.view.started_at, day, "the start of its arrival's UTC day");
+        assert_eq!(later.unwrap().view.started_at, day, "the same for a later snapshot that day");
+    }
+
     fn context() -> Context {
         Context {
             received_at: 1_700_000_000_000,
@@ -356,12 +374,5 @@ mod tests {
         });
         rejects("tags", |b| b.tags = (0..21).map(|i| (i.to_string(), String::new())).collect());
         rejects("url", |b| b.url = "/a\u{0}b".into());
-    }
-
-    #[test]
-    fn a_client_clock_far_off_is_replaced_by_arrival_time() {
-        let mut beacon = valid();
-        beacon.start = 1.0;
-        assert_eq!(to_snapshot(beacon, &context()).unwrap().view.started_at, context().received_at);
     }
 }

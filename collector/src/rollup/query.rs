@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures_util::{stream, StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 
 use super::{named, ALL, PAIR_SEPARATOR};
@@ -22,6 +23,9 @@ use crate::stats::Stats;
 use crate::store::{Fields, RollupQuery, Selection, Store, DAY_MS, HOUR_MS};
 
 pub use crate::grouping::{GroupKey, Grouping};
+
+/// Raw intervals of one answer read at the same time, at most.
+const RAW_READS_AT_ONCE: usize = 4;
 
 impl Grouping {
     /// The rolled-up dimension that answers this grouping, if any.
@@ -111,16 +115,29 @@ pub async fn grouped(
         covered = rollups.covered;
         metrics.query_rollup_hours.inc_by(covered.iter().map(|(from, to)| ((to - from) / HOUR_MS) as u64).sum());
     }
-    let mut raw_rows = 0;
-    for (from_ms, to_ms) in raw_intervals(selection.from_ms, selection.to_ms, &covered) {
-        // Tags are read only for a tag breakdown.
-        let fields = if matches!(grouping, Grouping::By(Dimension::Tag(_))) { Fields::All } else { Fields::Aggregates };
+    // The intervals left are read at the same time (on ClickHouse each is a
+    // query of its own), each into stats of its own, merged after.
+    // Tags are read only for a tag breakdown.
+    let fields = if matches!(grouping, Grouping::By(Dimension::Tag(_))) { Fields::All } else { Fields::Aggregates };
+    let parts = raw_intervals(selection.from_ms, selection.to_ms, &covered).into_iter().map(|(from_ms, to_ms)| {
         let part = Selection { from_ms, to_ms, fields, ..selection.clone() };
-        fold_raw(store, part, |view| {
-            raw_rows += 1;
-            groups.entry(grouping.raw_key(view)).or_default().add(view)
-        })
-        .await?;
+        async move {
+            let (mut groups, mut rows) = (BTreeMap::<GroupKey, Stats>::new(), 0u64);
+            fold_raw(store, part, |view| {
+                rows += 1;
+                groups.entry(grouping.raw_key(view)).or_default().add(view)
+            })
+            .await?;
+            Ok::<_, AppError>((groups, rows))
+        }
+    });
+    let folded: Vec<_> = stream::iter(parts).buffer_unordered(RAW_READS_AT_ONCE).try_collect().await?;
+    let mut raw_rows = 0;
+    for (part, rows) in folded {
+        raw_rows += rows;
+        for (key, stats) in part {
+            groups.entry(key).or_default().merge(&stats);
+        }
     }
     metrics.query_raw_rows.inc_by(raw_rows);
     Ok(groups)

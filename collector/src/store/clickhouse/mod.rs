@@ -110,9 +110,10 @@ impl Store for ClickhouseStore {
 
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
         let sql = format!(
-            "SELECT {} FROM {} FINAL WHERE {} ORDER BY started_at, id FORMAT JSONEachRow",
+            "SELECT {} FROM {} FINAL PREWHERE {} WHERE {} ORDER BY started_at, id FORMAT JSONEachRow",
             rows::columns(selection.fields),
             self.table("pageviews"),
+            sql::period(&selection),
             sql::condition(&selection)
         );
         let mut answer = self.clickhouse.stream(&sql).await?;

@@ -256,15 +256,23 @@ impl Rollups<'_> {
         let RollupQuery { site, dimension, from_ms, to_ms, days, .. } = query;
         let value = query.value.as_deref();
         let mut set = RollupSet::default();
-        let mut day_spans = Vec::new();
-        if *days {
-            day_spans = self.clean("day", site, *from_ms, *to_ms).await?;
-            set.rows.extend(self.rows("day", site, Some(dimension), value, &day_spans).await?);
-        }
+        // The clean days and hours at once, then both spans' rows at once.
+        let clean_days = async {
+            if *days {
+                self.clean("day", site, *from_ms, *to_ms).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (day_spans, hours) = tokio::try_join!(clean_days, self.clean("hour", site, *from_ms, *to_ms))?;
         let in_a_day = |hour: &i64| day_spans.binary_search(&(hour - hour.rem_euclid(DAY_MS))).is_ok();
-        let hour_spans: Vec<i64> =
-            self.clean("hour", site, *from_ms, *to_ms).await?.into_iter().filter(|h| !in_a_day(h)).collect();
-        set.rows.extend(self.rows("hour", site, Some(dimension), value, &hour_spans).await?);
+        let hour_spans: Vec<i64> = hours.into_iter().filter(|h| !in_a_day(h)).collect();
+        let (day_rows, hour_rows) = tokio::try_join!(
+            self.rows("day", site, Some(dimension), value, &day_spans),
+            self.rows("hour", site, Some(dimension), value, &hour_spans)
+        )?;
+        set.rows.extend(day_rows);
+        set.rows.extend(hour_rows);
         set.covered.extend(day_spans.iter().map(|day| (*day, day + DAY_MS)));
         set.covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
         set.covered.sort_unstable();

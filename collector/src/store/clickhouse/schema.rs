@@ -21,10 +21,10 @@ const MIGRATIONS: [&[&str]; 2] = [
         // build, the edges of a period) reads one day's parts; ordered by
         // site first, so a site's period reads only its own granules. (FINAL
         // merges within a partition: a page view from a browser whose clock
-        // is more than a day off, which gets the collector's time as its
-        // start, and whose snapshots arrive on both sides of midnight UTC, is
-        // stored twice. Databases made before 2026-12-02 are partitioned by
-        // month.)
+        // is more than a day off, which starts at the beginning of the UTC
+        // day its snapshot arrived in, and whose snapshots arrive on two
+        // days, is stored twice. Databases made before 2026-12-02 are
+        // partitioned by month.)
         "CREATE TABLE IF NOT EXISTS {db}.pageviews (
         site String, id String, seq UInt32, received_at Int64, path String, url String,
         referrer_host Nullable(String), started_at Int64, nav_type Nullable(String),
