@@ -87,39 +87,69 @@ fn plan(selection: &Selection, grouping: &Grouping) -> Option<(&'static str, Opt
 
 /// The stats of the selected page views, per group. Counts the rolled-up
 /// hours and raw rows it read in `metrics`.
+///
+/// The period's partial first and last hours are never rolled up: they are
+/// read raw while the rollups are read; the hours the rollups leave out
+/// (changed since their build) are read after.
 pub async fn grouped(
     store: &Arc<dyn Store>,
     metrics: &Metrics,
     selection: &Selection,
     grouping: &Grouping,
 ) -> Result<BTreeMap<GroupKey, Stats>> {
+    let (from, to) = (selection.from_ms, selection.to_ms);
+    let first_hour = from + (HOUR_MS - from.rem_euclid(HOUR_MS)) % HOUR_MS;
+    let end_hour = to - to.rem_euclid(HOUR_MS);
+    let planned = plan(selection, grouping).filter(|_| first_hour < end_hour);
+    let edges: Vec<(i64, i64)> = match planned {
+        Some(_) => [(from, first_hour), (end_hour, to)].into_iter().filter(|(a, b)| a < b).collect(),
+        None => vec![(from, to)],
+    };
+    let rollups = async {
+        let Some((dimension, value)) = planned else { return Ok(None) };
+        let site = selection.site.clone();
+        let days = grouping.takes_days();
+        store
+            .rollups(RollupQuery { site, dimension, value, from_ms: first_hour, to_ms: end_hour, days })
+            .await
+            .map(Some)
+    };
+    let (rollups, mut folded) = tokio::try_join!(rollups, fold_parts(store, selection, grouping, edges))?;
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
-    let first_hour = selection.from_ms + (HOUR_MS - selection.from_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
-    let end_hour = selection.to_ms - selection.to_ms.rem_euclid(HOUR_MS);
-    let mut covered = Vec::new();
-    if let Some((dimension, value)) = plan(selection, grouping).filter(|_| first_hour < end_hour) {
-        let query = RollupQuery {
-            site: selection.site.clone(),
-            dimension,
-            value,
-            from_ms: first_hour,
-            to_ms: end_hour,
-            days: grouping.takes_days(),
-        };
-        let rollups = store.rollups(query).await?;
+    if let Some(rollups) = rollups {
         for (start, row) in rollups.rows {
             let stats =
                 Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
             groups.entry(grouping.rollup_key(start, row.value)).or_default().merge(&stats);
         }
-        covered = rollups.covered;
-        metrics.query_rollup_hours.inc_by(covered.iter().map(|(from, to)| ((to - from) / HOUR_MS) as u64).sum());
+        let covered = rollups.covered;
+        metrics.query_rollup_hours.inc_by(covered.iter().map(|(a, b)| ((b - a) / HOUR_MS) as u64).sum());
+        let left_out = raw_intervals(first_hour, end_hour, &covered);
+        folded.extend(fold_parts(store, selection, grouping, left_out).await?);
     }
-    // The intervals left are read at the same time (on ClickHouse each is a
-    // query of its own), each into stats of its own, merged after.
+    let mut raw_rows = 0;
+    for (part, rows) in folded {
+        raw_rows += rows;
+        for (key, stats) in part {
+            groups.entry(key).or_default().merge(&stats);
+        }
+    }
+    metrics.query_raw_rows.inc_by(raw_rows);
+    Ok(groups)
+}
+
+/// The raw page views of each interval of `intervals`, grouped, with how
+/// many there were: the intervals read at the same time (on ClickHouse
+/// each is a query of its own), each into stats of its own.
+async fn fold_parts(
+    store: &Arc<dyn Store>,
+    selection: &Selection,
+    grouping: &Grouping,
+    intervals: Vec<(i64, i64)>,
+) -> Result<Vec<(BTreeMap<GroupKey, Stats>, u64)>> {
     // Tags are read only for a tag breakdown.
     let fields = if matches!(grouping, Grouping::By(Dimension::Tag(_))) { Fields::All } else { Fields::Aggregates };
-    let parts = raw_intervals(selection.from_ms, selection.to_ms, &covered).into_iter().map(|(from_ms, to_ms)| {
+    let parts = intervals.into_iter().map(|(from_ms, to_ms)| {
         let part = Selection { from_ms, to_ms, fields, ..selection.clone() };
         async move {
             let (mut groups, mut rows) = (BTreeMap::<GroupKey, Stats>::new(), 0u64);
@@ -131,16 +161,7 @@ pub async fn grouped(
             Ok::<_, AppError>((groups, rows))
         }
     });
-    let folded: Vec<_> = stream::iter(parts).buffer_unordered(RAW_READS_AT_ONCE).try_collect().await?;
-    let mut raw_rows = 0;
-    for (part, rows) in folded {
-        raw_rows += rows;
-        for (key, stats) in part {
-            groups.entry(key).or_default().merge(&stats);
-        }
-    }
-    metrics.query_raw_rows.inc_by(raw_rows);
-    Ok(groups)
+    stream::iter(parts).buffer_unordered(RAW_READS_AT_ONCE).try_collect().await
 }
 
 /// The stats of every selected page view together.
