@@ -216,6 +216,21 @@ async fn clickhouse_killed_during_a_rollup_leaves_nothing_half_counted() {
         assert_eq!(&api(&collector, query).await, expected, "{query}: from rollups, as from raw rows");
     }
     assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap() >= 3.0 * 70.0);
+
+    // A page view arrives late for a day already merged: that day's other
+    // hours come from their hour rollups, its changed hour from raw rows.
+    let day = now - now.rem_euclid(86_400_000) - 2 * 86_400_000;
+    let late = beacon(&format!("{:032x}", 77), 1).replacen(
+        r#""start":"#,
+        &format!(r#""start":{},"x":"#, day + 5 * 3_600_000),
+        1,
+    );
+    assert_eq!(collector.beacon(&late).await.0, 204);
+    collector.settled().await;
+    let summary = api(&collector, "summary?from=4d").await;
+    assert_eq!(summary["page_views"], raw[0]["page_views"].as_u64().unwrap() + 1, "counted once, at once");
+    assert!(collector.roll_up().await >= 1);
+    assert_eq!(api(&collector, "summary?from=4d").await["page_views"], summary["page_views"], "and after its rebuild");
     collector.stop().await;
 }
 

@@ -68,6 +68,13 @@ fn text(row: &serde_json::Value, key: &str) -> Result<String> {
         .ok_or_else(|| AppError::Internal(format!("ClickHouse row lacks {key}: {row}")))
 }
 
+/// A rollup row of a `SELECT ... dimension, valued, value, stats`.
+fn read_row(row: &serde_json::Value) -> Result<RollupRow> {
+    let stats = hex::decode(text(row, "stats")?).map_err(|e| AppError::Internal(e.to_string()))?;
+    let value = (number(row, "valued")? == 1).then(|| text(row, "value")).transpose()?;
+    Ok(RollupRow { dimension: text(row, "dimension")?, value, stats })
+}
+
 impl Rollups<'_> {
     /// The newest build of each span of `site` in `[from, to)`: `(start, version)`.
     fn builds(&self, site: &str, span: &str, from: i64, to: i64) -> String {
@@ -223,55 +230,99 @@ impl Rollups<'_> {
             builds = self.builds(site, span, *first, last + 1),
         );
         let rows = self.clickhouse.rows(&sql).await?;
-        rows.iter()
-            .map(|row| {
-                let stats = hex::decode(text(row, "stats")?).map_err(|e| AppError::Internal(e.to_string()))?;
-                let value = (number(row, "valued")? == 1).then(|| text(row, "value")).transpose()?;
-                Ok((number(row, "start")?, RollupRow { dimension: text(row, "dimension")?, value, stats }))
-            })
-            .collect()
+        rows.iter().map(|row| Ok((number(row, "start")?, read_row(row)?))).collect()
     }
 
-    /// The spans of `span` in `[from, to)` that are clean: built at their
-    /// latest change. A span whose hours never changed has no build and is
-    /// not listed (nothing to read there).
-    async fn clean(&self, span: &str, site: &str, from: i64, to: i64) -> Result<Vec<i64>> {
+    /// The clean spans of `span` (whole spans within `ranges`, each
+    /// `[from, to)` on span boundaries) with the rows of one dimension (and
+    /// value) of their newest builds, in one query: a span is clean when
+    /// its newest build is at least its latest change, and listed by its
+    /// `all` row (every build has one; a value may have none).
+    async fn clean_rows(
+        &self,
+        span: &str,
+        site: &str,
+        dimension: &str,
+        value: Option<&str>,
+        ranges: &[(i64, i64)],
+    ) -> Result<(Vec<i64>, Vec<(i64, RollupRow)>)> {
+        if ranges.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let length = if span == "day" { DAY_MS } else { HOUR_MS };
+        let within = |column: &str| {
+            let parts: Vec<String> =
+                ranges.iter().map(|(from, to)| format!("{column} >= {from} AND {column} < {to}")).collect();
+            format!("({})", parts.join(" OR "))
+        };
+        let wanted = match value {
+            Some(value) => format!("dimension = {} AND valued = 1 AND value = {}", quote(dimension), quote(value)),
+            None => format!("dimension = {}", quote(dimension)),
+        };
         let sql = format!(
-            "SELECT start FROM ({builds}) ANY LEFT JOIN (
-                SELECT intDiv(hour, {length}) * {length} AS start, max(version) AS changed FROM {db}.changes
-                WHERE site = {site} AND hour >= {from} AND hour < {to} GROUP BY start
-             ) USING start WHERE built >= changed AND start + {length} <= {to} ORDER BY start FORMAT JSONEachRow",
-            builds = self.builds(site, span, from, to),
+            "SELECT start, dimension, valued, value, any(stats) AS stats FROM {db}.rollups
+             WHERE site = {site} AND span = '{span}' AND ({wanted} OR dimension = 'all') AND {starts}
+             AND (start, version) IN (
+                SELECT start, built FROM (
+                    SELECT start, max(version) AS built FROM {db}.rollups
+                    WHERE site = {site} AND span = '{span}' AND dimension = 'all' AND {starts} GROUP BY start
+                ) ANY LEFT JOIN (
+                    SELECT intDiv(hour, {length}) * {length} AS start, max(version) AS changed FROM {db}.changes
+                    WHERE site = {site} AND {hours} GROUP BY start
+                ) USING start WHERE built >= changed
+             )
+             GROUP BY start, dimension, valued, value FORMAT JSONEachRow",
             db = self.db,
             site = quote(site),
+            starts = within("start"),
+            hours = within("hour"),
         );
-        let rows = self.clickhouse.rows(&sql).await?;
-        rows.iter().map(|row| number(row, "start")).collect()
+        let (mut clean, mut rows) = (Vec::new(), Vec::new());
+        for row in self.clickhouse.rows(&sql).await? {
+            let start = number(&row, "start")?;
+            let found = text(&row, "dimension")?;
+            if found == "all" {
+                clean.push(start);
+            }
+            if found == dimension {
+                rows.push((start, read_row(&row)?));
+            }
+        }
+        clean.sort_unstable();
+        Ok((clean, rows))
     }
 
     /// The clean spans of a period and their rows: whole clean days (when
-    /// `query.days`), then clean hours outside them.
+    /// `query.days`), then clean hours outside them. Hours in whole days
+    /// are read only when their day is not clean.
     pub async fn read(&self, query: &RollupQuery) -> Result<RollupSet> {
         let RollupQuery { site, dimension, from_ms, to_ms, days, .. } = query;
         let value = query.value.as_deref();
-        let mut set = RollupSet::default();
-        // The clean days and hours at once, then both spans' rows at once.
-        let clean_days = async {
-            if *days {
-                self.clean("day", site, *from_ms, *to_ms).await
-            } else {
-                Ok(Vec::new())
-            }
+        let first_day = from_ms + (DAY_MS - from_ms.rem_euclid(DAY_MS)) % DAY_MS;
+        let end_day = to_ms - to_ms.rem_euclid(DAY_MS);
+        let whole_days: Vec<(i64, i64)> =
+            if *days && first_day < end_day { vec![(first_day, end_day)] } else { Vec::new() };
+        // The hours of the period outside its whole days, with the days.
+        let edges: Vec<(i64, i64)> = match whole_days.first() {
+            Some(_) => [(*from_ms, first_day), (end_day, *to_ms)].into_iter().filter(|(a, b)| a < b).collect(),
+            None => vec![(*from_ms, *to_ms)],
         };
-        let (day_spans, hours) = tokio::try_join!(clean_days, self.clean("hour", site, *from_ms, *to_ms))?;
-        let in_a_day = |hour: &i64| day_spans.binary_search(&(hour - hour.rem_euclid(DAY_MS))).is_ok();
-        let hour_spans: Vec<i64> = hours.into_iter().filter(|h| !in_a_day(h)).collect();
-        let (day_rows, hour_rows) = tokio::try_join!(
-            self.rows("day", site, Some(dimension), value, &day_spans),
-            self.rows("hour", site, Some(dimension), value, &hour_spans)
+        let ((day_spans, day_rows), (mut hour_spans, mut hour_rows)) = tokio::try_join!(
+            self.clean_rows("day", site, dimension, value, &whole_days),
+            self.clean_rows("hour", site, dimension, value, &edges)
         )?;
-        set.rows.extend(day_rows);
+        // Then the hours of the whole days that are not clean.
+        let dirty_days: Vec<(i64, i64)> = (first_day..end_day)
+            .step_by(DAY_MS as usize)
+            .filter(|day| !whole_days.is_empty() && day_spans.binary_search(day).is_err())
+            .map(|day| (day, day + DAY_MS))
+            .collect();
+        if !dirty_days.is_empty() {
+            let (spans, rows) = self.clean_rows("hour", site, dimension, value, &dirty_days).await?;
+            hour_spans.extend(spans);
+            hour_rows.extend(rows);
+        }
+        let mut set = RollupSet { covered: Vec::new(), rows: day_rows };
         set.rows.extend(hour_rows);
         set.covered.extend(day_spans.iter().map(|day| (*day, day + DAY_MS)));
         set.covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
