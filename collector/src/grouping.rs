@@ -7,7 +7,9 @@
 
 use palaute::vitals::script;
 
+use crate::model::column::Column;
 use crate::model::PageView;
+use crate::stats::STATS_COLUMNS;
 
 /// Length of a rollup period: one hour, in ms.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -39,9 +41,27 @@ pub enum Fields {
     #[default]
     All,
     /// What [`Stats`](crate::stats::Stats) and the rolled-up dimensions
-    /// use; the others (id, attribution, referrer, comment, tags) are left
-    /// empty, which makes aggregates over raw rows several times cheaper.
+    /// use (a rollup's build); the others (id, attribution, referrer,
+    /// comment, tags) are left empty, which makes aggregates over raw rows
+    /// several times cheaper.
     Aggregates,
+    /// What [`Stats`](crate::stats::Stats) reads
+    /// ([`STATS_COLUMNS`](crate::stats::STATS_COLUMNS)) and these columns
+    /// (a grouping's key, [`Dimension::key_columns`]): an answer's raw rows.
+    Stats(&'static [&'static str]),
+}
+
+impl Fields {
+    /// Whether a reader of these fields needs `column`.
+    pub fn reads(self, column: &Column) -> bool {
+        match self {
+            Fields::All => true,
+            Fields::Aggregates => column.aggregates,
+            Fields::Stats(key) => {
+                column.name == "started_at" || STATS_COLUMNS.contains(&column.name) || key.contains(&column.name)
+            }
+        }
+    }
 }
 
 impl Selection {
@@ -215,6 +235,23 @@ impl Dimension {
         NAMED.iter().find(|n| n.dimension == *self)
     }
 
+    /// The columns its [`key`](Self::key) reads (besides `started_at`).
+    pub fn key_columns(&self) -> &'static [&'static str] {
+        match self {
+            Dimension::Path => &["url"],
+            Dimension::Device => &["device"],
+            Dimension::Browser => &["browser"],
+            Dimension::Os => &["os"],
+            Dimension::EffectiveType => &["effective_type"],
+            Dimension::NavType => &["nav_type"],
+            Dimension::HourOfDay => &[],
+            Dimension::ResponseStatus => &["response_status"],
+            Dimension::InpScriptHost => &["inp_script_url"],
+            Dimension::FrustrationTarget => &["frustration_target"],
+            Dimension::Tag(_) => &["tags"],
+        }
+    }
+
     /// The page-view column that holds its value, for a filter.
     pub fn column(&self) -> Option<&'static str> {
         self.named().filter(|n| n.column).map(|n| n.name)
@@ -263,6 +300,38 @@ impl Dimension {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::column::Cell;
+    use crate::model::COLUMNS;
+
+    /// `view` with only the columns `fields` reads.
+    fn stripped(view: &PageView, fields: Fields) -> PageView {
+        let cells = COLUMNS.iter().zip(view.cells()).map(|(c, cell)| if fields.reads(c) { cell } else { Cell::Null });
+        let mut kept = PageView::from_cells(cells);
+        if fields.reads(COLUMNS.iter().find(|c| c.name == "tags").unwrap()) {
+            kept.tags = view.tags.clone();
+        }
+        kept
+    }
+
+    #[test]
+    fn stats_and_each_key_read_only_their_columns() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let views: Vec<PageView> =
+            (0..3000).map(|i| crate::generate::page_view(&mut rng, "s", 1_700_000_000_000 + i * 60_000)).collect();
+        let (mut full, mut narrow) = (crate::stats::Stats::default(), crate::stats::Stats::default());
+        for view in &views {
+            full.add(view);
+            narrow.add(&stripped(view, Fields::Stats(&[])));
+        }
+        assert_eq!(full.encode(), narrow.encode(), "Stats::add reads STATS_COLUMNS only");
+        let dimensions = NAMED.iter().map(|n| n.dimension.clone()).chain([Dimension::Tag("ab".into())]);
+        for dimension in dimensions {
+            for view in &views {
+                let kept = stripped(view, Fields::Stats(dimension.key_columns()));
+                assert_eq!(dimension.key(&kept), dimension.key(view), "{dimension:?} reads its key_columns");
+            }
+        }
+    }
 
     #[test]
     fn dimensions_parse_from_their_names_and_nothing_else() {

@@ -209,6 +209,26 @@ impl VitalStats {
     }
 }
 
+/// The page-view columns [`Stats::add`] reads (a test strips every other
+/// one and finds the same stats): what an answer's raw rows are read with.
+pub const STATS_COLUMNS: [&str; 15] = [
+    "ttfb_ms",
+    "fcp_ms",
+    "lcp_ms",
+    "inp_ms",
+    "cls",
+    "load_ms",
+    "left_at_ms",
+    "abandoned",
+    "slow_bounce",
+    "response_status",
+    "feedback_scale",
+    "feedback_rating",
+    "rage_clicks",
+    "dead_clicks",
+    "started_at",
+];
+
 /// Statistics of a set of page views (see the module docs).
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct Stats {

@@ -147,8 +147,11 @@ async fn fold_parts(
     grouping: &Grouping,
     intervals: Vec<(i64, i64)>,
 ) -> Result<Vec<(BTreeMap<GroupKey, Stats>, u64)>> {
-    // Tags are read only for a tag breakdown.
-    let fields = if matches!(grouping, Grouping::By(Dimension::Tag(_))) { Fields::All } else { Fields::Aggregates };
+    // What the stats read, and the grouping's key.
+    let fields = Fields::Stats(match grouping {
+        Grouping::By(dimension) => dimension.key_columns(),
+        Grouping::Total | Grouping::Interval(_) => &[],
+    });
     let parts = intervals.into_iter().map(|(from_ms, to_ms)| {
         let part = Selection { from_ms, to_ms, fields, ..selection.clone() };
         async move {

@@ -306,11 +306,11 @@ fn value(cell: Cell) -> Value {
 pub(super) fn select_sql(fields: Fields, extra: &[&str]) -> String {
     let columns: Vec<&str> = COLUMNS
         .iter()
-        .map(|column| match (fields, column.aggregates, column.kind, column.nullable) {
-            (Fields::All, ..) | (_, true, ..) => column.name,
-            (Fields::Aggregates, false, Kind::Tags, _) => "'{}'",
-            (Fields::Aggregates, false, _, false) => "''",
-            (Fields::Aggregates, false, _, true) => "NULL",
+        .map(|column| match (fields.reads(column), column.kind, column.nullable) {
+            (true, ..) => column.name,
+            (false, Kind::Tags, _) => "'{}'",
+            (false, _, false) => "''",
+            (false, _, true) => "NULL",
         })
         .chain(extra.iter().copied())
         .collect();

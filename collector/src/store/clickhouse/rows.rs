@@ -7,19 +7,16 @@ use crate::model::{PageView, COLUMNS};
 use crate::store::{Fields, Snapshot};
 
 /// The columns a page view is read back from: the export's [`FIELDS`](crate::model::FIELDS), with
-/// `tags` stored as the arrays `tag_keys` and `tag_values`; for
-/// [`Fields::Aggregates`], those aggregates read and the row's identity.
+/// `tags` stored as the arrays `tag_keys` and `tag_values`; only those
+/// `fields` reads (fewer columns: a raw hour of a busy site in half the time).
 pub fn columns(fields: Fields) -> String {
     COLUMNS
         .iter()
-        .filter(|c| fields == Fields::All || c.aggregates || IDENTITY.contains(&c.name))
+        .filter(|c| fields.reads(c))
         .map(|column| if column.kind == Kind::Tags { "tag_keys, tag_values" } else { column.name })
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// The columns without which a row is not a page view.
-const IDENTITY: [&str; 4] = ["id", "site", "url", "started_at"];
 
 /// A snapshot as one JSONEachRow line (without the newline): the page
 /// view's columns, then `path`, `seq` and `received_at`.
@@ -54,10 +51,9 @@ pub fn view(row: &Value) -> Option<PageView> {
             .and_then(Value::as_array)
             .map_or_else(Vec::new, |items| items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
     };
-    // The row's identity must be there; every other column may be absent.
-    for key in IDENTITY {
-        row.get(key).filter(|v| !v.is_null())?;
-    }
+    // Its start must be there (every read has it); any other column may
+    // be absent (not read).
+    row.get("started_at").filter(|v| !v.is_null())?;
     let cells = COLUMNS.iter().map(|column| match (column.kind, row.get(column.name)) {
         (Kind::Tags, _) => Cell::Null,
         (_, Some(Value::String(text))) => Cell::Text(text.clone()),
