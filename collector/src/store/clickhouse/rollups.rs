@@ -193,8 +193,7 @@ impl Rollups<'_> {
         }
         let version = number(&day, "day_changed")?;
         let hours: Vec<i64> = (0..24).map(|h| day_ms + h * HOUR_MS).collect();
-        let rows = self.rows("hour", site, None, None, &hours).await?;
-        let Some(merged) = merge(rows.into_iter().map(|(_, row)| row).collect()) else {
+        let Some(merged) = merge(self.hour_rows(site, &hours).await?) else {
             tracing::error!(message = "unreadable hour rollup; the day is answered from its hours", site, day_ms);
             return Ok(false);
         };
@@ -202,35 +201,23 @@ impl Rollups<'_> {
         Ok(true)
     }
 
-    /// The rows of the newest builds of the `span`s starting at `starts`
-    /// (sorted), of one dimension (every dimension when `None`) and value.
-    async fn rows(
-        &self,
-        span: &str,
-        site: &str,
-        dimension: Option<&str>,
-        value: Option<&str>,
-        starts: &[i64],
-    ) -> Result<Vec<(i64, RollupRow)>> {
+    /// Every row of the newest builds of the hours starting at `starts`
+    /// (sorted): what a day's merge reads.
+    async fn hour_rows(&self, site: &str, starts: &[i64]) -> Result<Vec<RollupRow>> {
         let (Some(first), Some(last)) = (starts.first(), starts.last()) else { return Ok(Vec::new()) };
         let listed: Vec<String> = starts.iter().map(i64::to_string).collect();
         let listed = listed.join(", ");
-        let mut condition = format!("site = {} AND span = '{span}' AND start IN ({listed})", quote(site));
-        if let Some(dimension) = dimension {
-            condition.push_str(&format!(" AND dimension = {}", quote(dimension)));
-        }
-        if let Some(value) = value {
-            condition.push_str(&format!(" AND valued = 1 AND value = {}", quote(value)));
-        }
         let sql = format!(
             "SELECT start, dimension, valued, value, any(stats) AS stats FROM {db}.rollups
-             WHERE {condition} AND (start, version) IN ({builds} HAVING start IN ({listed}))
+             WHERE site = {site} AND span = 'hour' AND start IN ({listed})
+             AND (start, version) IN ({builds} HAVING start IN ({listed}))
              GROUP BY start, dimension, valued, value FORMAT JSONEachRow",
             db = self.db,
-            builds = self.builds(site, span, *first, last + 1),
+            site = quote(site),
+            builds = self.builds(site, "hour", *first, last + 1),
         );
         let rows = self.clickhouse.rows(&sql).await?;
-        rows.iter().map(|row| Ok((number(row, "start")?, read_row(row)?))).collect()
+        rows.iter().map(read_row).collect()
     }
 
     /// The clean spans of `span` (whole spans within `ranges`, each
