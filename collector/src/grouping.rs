@@ -239,11 +239,10 @@ impl Dimension {
     pub fn key_columns(&self) -> &'static [&'static str] {
         match self {
             Dimension::Path => &["url"],
-            Dimension::Device => &["device"],
-            Dimension::Browser => &["browser"],
-            Dimension::Os => &["os"],
-            Dimension::EffectiveType => &["effective_type"],
-            Dimension::NavType => &["nav_type"],
+            // A filter's value is its column of the same name.
+            Dimension::Device | Dimension::Browser | Dimension::Os | Dimension::EffectiveType | Dimension::NavType => {
+                self.named().map_or(&[], |n| std::slice::from_ref(&n.name))
+            }
             Dimension::HourOfDay => &[],
             Dimension::ResponseStatus => &["response_status"],
             Dimension::InpScriptHost => &["inp_script_url"],
