@@ -56,7 +56,13 @@ async function signIn(page, token = env.collector.token) {
 
 /** Waits for the next complete load of every panel. */
 async function loaded(page, after = 0) {
-  await page.waitForFunction((t) => Number(document.body.dataset.loaded || 0) > t, after, { timeout: 20000 });
+  try {
+    await page.waitForFunction((t) => Number(document.body.dataset.loaded || 0) > t, after, { timeout: 20000 });
+  } catch (error) {
+    // What the page shows instead: an error it printed, or a panel still loading.
+    const shown = await page.evaluate(() => document.getElementById('app')?.innerText.slice(0, 2000));
+    throw new Error(`${error.message}\nthe dashboard shows:\n${shown}\nthe collector logged:\n${env.collector.log().slice(-3000)}`);
+  }
   return page.evaluate(() => Number(document.body.dataset.loaded));
 }
 
