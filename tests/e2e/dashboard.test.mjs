@@ -19,8 +19,12 @@ let env;
 before(async () => {
   env = await setup();
   mkdirSync(artifacts, { recursive: true });
-  // A week of a realistic site, written beside the running collector and rolled up.
+  // A week of a realistic site, written and rolled up while the collector is
+  // stopped. (Written beside the running collector, the store was sometimes
+  // left "malformed": an open defect of running `generate` against a live store.)
+  await env.collector.halt();
   execFileSync(bin, ['generate', '--site', 'test', '--views', '4000', '--days', '7', '--data', env.collector.data], { stdio: 'ignore' });
+  await env.collector.resume();
   // And a visitor with a hostile URL and comment.
   const beacon = {
     v: 1, site: 'test', id: 'f'.repeat(32), seq: 1, url: `${HOSTILE_PATH}?q=<b>bold</b>`, start: Date.now() - 60_000,
