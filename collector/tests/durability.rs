@@ -1,6 +1,7 @@
 //! The real binary under load: killed with SIGKILL or stopped with SIGTERM
-//! during a wrk burst of `POST /b`, then restarted on the same data. Every
-//! beacon that was answered 204 must be in the store.
+//! during a wrk burst of `POST /b`, or sharing its data directory with admin
+//! commands run beside it, then restarted on the same data. Every beacon that
+//! was answered 204 must be in the store.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -62,6 +63,19 @@ impl Server {
         let response = self.get("/api/v1/sites/shop/summary?from=2000-01-01", token);
         let body = response.split_once("\r\n\r\n").unwrap().1;
         serde_json::from_str::<serde_json::Value>(body).unwrap()["page_views"].as_u64().unwrap() as usize
+    }
+
+    /// Sends SIGTERM and waits (at most 15 s) for the drained exit.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit within 15 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn signal(&self, name: &str) {
@@ -156,14 +170,23 @@ struct Burst {
 
 impl Burst {
     fn start() -> Burst {
+        Self::start_for(3, 500)
+    }
+
+    /// A burst of `seconds` that has acknowledged at least `acknowledged`.
+    fn start_for(seconds: u32, acknowledged: usize) -> Burst {
         let root = tempfile::tempdir().unwrap();
         let (data, acks) = (root.path().join("data"), root.path().join("acks"));
         std::fs::create_dir_all(&acks).unwrap();
         let token = add_site(&data);
         let server = Server::start(&data);
-        let wrk = start_wrk(&server.addr, &acks, 3);
-        wait_for_acks(&acks, 500);
+        let wrk = start_wrk(&server.addr, &acks, seconds);
+        wait_for_acks(&acks, acknowledged);
         Burst { root, token, server, wrk }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.path().join("data")
     }
 
     fn acks(&self) -> PathBuf {
@@ -173,7 +196,7 @@ impl Burst {
     /// Restarts the collector on the same data; returns the stored ids and
     /// how many page views the aggregates count.
     fn stored_after_restart(&self) -> (Vec<String>, usize) {
-        let server = Server::start(&self.root.path().join("data"));
+        let server = Server::start(&self.data());
         (server.stored_ids(&self.token), server.counted(&self.token))
     }
 }
@@ -193,16 +216,7 @@ fn sigkill_during_a_wrk_burst_loses_no_acknowledged_beacon() {
 #[test]
 fn sigterm_during_a_wrk_burst_drains_and_exits_cleanly() {
     let mut burst = Burst::start();
-    let server = &mut burst.server;
-    server.signal("TERM");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no exit within 15 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = burst.server.terminate();
     assert!(status.success(), "a clean exit after draining: {status}");
     burst.wrk.wait().unwrap();
 
@@ -211,4 +225,56 @@ fn sigterm_during_a_wrk_burst_drains_and_exits_cleanly() {
     assert_nothing_acknowledged_is_lost("SIGTERM", &acked, &stored);
     // A drained stop leaves nothing half-done: whatever was stored was answered.
     assert_eq!(stored.0.len(), acked.len(), "every stored beacon of a drained stop was acknowledged");
+}
+
+/// Runs an admin command of the real binary on `data`; panics with its
+/// standard error unless it succeeds.
+fn admin(data: &Path, args: &[&str]) {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_palaute-collector")).args(args).arg("--data").arg(data).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// Admin commands (a report, a site added, generated page views: each a
+/// process of its own that closes its last connection when it exits) run on
+/// the data directory of a collector under a wrk burst. The store stays
+/// whole and keeps every acknowledged beacon and every generated view.
+///
+/// The last connection of a process to close checkpoints the WAL and
+/// deletes it when no other process holds a lock on the database. POSIX
+/// locks belong to the process, and closing any descriptor of the file
+/// drops them all: the collector once opened the database file outside
+/// SQLite at start (a writability probe), held no lock from then on, and
+/// went on writing into a WAL a command had deleted: acknowledged beacons
+/// lost, then "database disk image is malformed".
+#[test]
+fn admin_commands_beside_a_live_collector_keep_the_store_whole() {
+    let mut burst = Burst::start_for(6, 200);
+    let data = burst.data();
+    let generated = 3 * 400;
+    for round in 0..3 {
+        admin(&data, &["report", "--site", "shop"]);
+        admin(&data, &["site", "add", &format!("other{round}"), "--origin", "https://other.example"]);
+        let seed = (round + 7).to_string();
+        admin(&data, &["generate", "--site", "shop", "--views", "400", "--days", "2", "--seed", &seed]);
+    }
+    assert!(burst.wrk.wait().unwrap().success(), "wrk ran to its end");
+    let status = burst.server.terminate();
+    assert!(status.success(), "a clean exit after draining: {status}");
+
+    let database = rusqlite::Connection::open(data.join("palaute.db")).unwrap();
+    let integrity: String = database.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+    assert_eq!(integrity, "ok", "the store after admin commands beside the collector");
+    drop(database);
+
+    let acked = acknowledged(&burst.acks());
+    let stored = burst.stored_after_restart();
+    assert_nothing_acknowledged_is_lost("admin commands beside", &acked, &stored);
+    // Besides those: every generated view, and at most the 4 beacons wrk
+    // had in flight when its time was up (stored, never answered to it).
+    let unacknowledged = stored.0.len() - acked.len();
+    assert!(
+        (generated..=generated + 4).contains(&unacknowledged),
+        "{unacknowledged} stored without a 204: the {generated} generated views and at most 4 in flight"
+    );
 }

