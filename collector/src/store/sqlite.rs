@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 
 use async_trait::async_trait;
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -21,7 +21,7 @@ use super::{
     RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
-use crate::model::column::{Cell, Kind};
+use crate::model::column::Cell;
 use crate::model::{PageView, COLUMNS, FIELDS};
 
 /// File name of the database inside the data directory.
@@ -305,35 +305,41 @@ fn value(cell: Cell) -> Value {
     }
 }
 
-/// The columns of [`FIELDS`], in order, then `extra` ones; with
-/// [`Fields::Aggregates`], the ones aggregates do not read are constants
-/// (read as absent).
+/// The columns of [`FIELDS`] that `fields` reads, in order, then `extra`
+/// ones (at [`fields_read`]'s count of `true`).
 pub(super) fn select_sql(fields: Fields, extra: &[&str]) -> String {
     let columns: Vec<&str> = COLUMNS
         .iter()
-        .map(|column| match (fields.reads(column), column.kind, column.nullable) {
-            (true, ..) => column.name,
-            (false, Kind::Tags, _) => "'{}'",
-            (false, _, false) => "''",
-            (false, _, true) => "NULL",
-        })
+        .filter(|column| fields.reads(column))
+        .map(|column| column.name)
         .chain(extra.iter().copied())
         .collect();
     format!("SELECT {} FROM pageviews", columns.join(", "))
 }
 
-/// A row of [`select_sql`], whose first columns are [`FIELDS`] in order.
-/// Read by index, in that order: looking a column up by name is a string
-/// search.
-pub(super) fn read_view(row: &Row) -> rusqlite::Result<PageView> {
-    let mut cells = Vec::with_capacity(FIELDS.len());
-    for index in 0..FIELDS.len() {
-        cells.push(match row.get::<_, Value>(index)? {
-            Value::Null | Value::Blob(_) => Cell::Null,
-            Value::Text(text) => Cell::Text(text),
-            Value::Real(x) => Cell::Real(x),
-            Value::Integer(n) => Cell::Int(n),
+/// Which of [`FIELDS`] `fields` reads, in their order: the others are left
+/// absent in the page views [`read_view`] makes.
+pub(super) fn fields_read(fields: Fields) -> Vec<bool> {
+    COLUMNS.iter().map(|column| fields.reads(column)).collect()
+}
+
+/// A row of [`select_sql`]: the fields of `read` ([`fields_read`]), in
+/// order, by index (looking a column up by name is a string search).
+pub(super) fn read_view(row: &Row, read: &[bool]) -> rusqlite::Result<PageView> {
+    let mut cells = Vec::with_capacity(read.len());
+    let mut index = 0;
+    for read in read {
+        if !read {
+            cells.push(Cell::Null);
+            continue;
+        }
+        cells.push(match row.get_ref(index)? {
+            ValueRef::Null | ValueRef::Blob(_) => Cell::Null,
+            ValueRef::Text(text) => Cell::Text(String::from_utf8_lossy(text).into_owned()),
+            ValueRef::Real(x) => Cell::Real(x),
+            ValueRef::Integer(n) => Cell::Int(n),
         });
+        index += 1;
     }
     Ok(PageView::from_cells(cells))
 }
@@ -374,12 +380,16 @@ impl Store for SqliteStore {
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
         self.with_connection(move |connection| {
             let (condition, values) = condition(&selection);
-            let sql = format!("{} WHERE {condition} ORDER BY started_at, id", select_sql(selection.fields, &[]));
+            // In the order of the (site, started_at) index; the ties in an
+            // export's order too, which takes a sort (statistics need none).
+            let order = if matches!(selection.fields, Fields::Stats(_)) { "started_at" } else { "started_at, id" };
+            let sql = format!("{} WHERE {condition} ORDER BY {order}", select_sql(selection.fields, &[]));
+            let read = fields_read(selection.fields);
             let mut statement = connection.prepare(&sql)?;
             let mut rows = statement.query(params_from_iter(values))?;
             let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
             while let Some(row) = rows.next()? {
-                chunk.push(read_view(row)?);
+                chunk.push(read_view(row, &read)?);
                 if chunk.len() == EXPORT_CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK));
                     if sink.blocking_send(full).is_err() {

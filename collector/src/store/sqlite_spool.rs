@@ -6,7 +6,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::sqlite::{read_view, select_sql, SqliteStore};
+use super::sqlite::{fields_read, read_view, select_sql, SqliteStore};
 use super::{Fields, Snapshot};
 use crate::error::Result;
 use crate::model::FIELDS;
@@ -23,9 +23,14 @@ impl SqliteStore {
             let mut statement = connection.prepare(&sql)?;
             // The extra columns follow the page view's own.
             let (seq, received_at) = (FIELDS.len(), FIELDS.len() + 1);
+            let read = fields_read(Fields::All);
             let snapshots = statement
                 .query_map([limit as i64], |row| {
-                    Ok(Snapshot { view: read_view(row)?, seq: row.get(seq)?, received_at: row.get(received_at)? })
+                    Ok(Snapshot {
+                        view: read_view(row, &read)?,
+                        seq: row.get(seq)?,
+                        received_at: row.get(received_at)?,
+                    })
                 })?
                 .collect();
             snapshots

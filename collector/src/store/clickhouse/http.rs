@@ -66,6 +66,11 @@ impl ClickHouse {
         Ok(RowStream { response: self.send(None, sql.to_string()).await?, pending: Vec::new() })
     }
 
+    /// Runs a `SELECT` whose answer is read as bytes (`FORMAT RowBinary`).
+    pub async fn answer(&self, sql: &str) -> Result<Answer> {
+        Ok(Answer { response: self.send(None, sql.to_string()).await? })
+    }
+
     /// Every row of a `SELECT ... FORMAT JSONEachRow`.
     pub async fn rows(&self, sql: &str) -> Result<Vec<serde_json::Value>> {
         let mut stream = self.stream(sql).await?;
@@ -74,6 +79,24 @@ impl ClickHouse {
             rows.append(&mut more);
         }
         Ok(rows)
+    }
+}
+
+/// An answer read as bytes, as the network delivers them.
+pub struct Answer {
+    response: reqwest::Response,
+}
+
+impl Answer {
+    /// Appends the next part of the answer to `buffer`; `false` at its end.
+    pub async fn append_to(&mut self, buffer: &mut Vec<u8>) -> Result<bool> {
+        match self.response.chunk().await.map_err(|e| unavailable(&e))? {
+            Some(chunk) => {
+                buffer.extend_from_slice(&chunk);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }
 
