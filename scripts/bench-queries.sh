@@ -4,7 +4,9 @@
 # real clickhouse-server started here), both rolled up and answered by the
 # same planner. Each query runs RUNS times (default 20) through HTTP;
 # medians and p90s are printed side by side, with the rows ClickHouse read
-# per answer (system.query_log). The baseline, measured in the same run on
+# per answer (system.query_log) and the raw rows the embedded store folded
+# per answer (its palaute_query_raw_rows_total: the part of an answer that
+# grows with the current hour's traffic). The baseline, measured in the same run on
 # the same data: SQLite itself counting and averaging the period's raw rows
 # (what any answer without rollups must at least read).
 #
@@ -61,6 +63,9 @@ time_query() { # port token path runs → sorted times in ms
     curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $2" "http://127.0.0.1:$1/api/v1/sites/bench/$3"
   done | awk '{ printf "%.1f\n", $1 * 1000 }' | sort -n
 }
+raw_rows() { # port → the collector's count of raw rows folded so far
+  curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "palaute_query_raw_rows_total" { print $2 }'
+}
 stats() { # sorted values → "median p90"
   awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; p = v[int(NR * 0.9 + 0.999)]; printf "%.1f %.1f\n", m, p }'
 }
@@ -76,17 +81,19 @@ report() {
   ch_rows=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT count() FROM bench.pageviews FINAL")
   echo
   echo "analyst API over $rows page views (embedded store) and $ch_rows (ClickHouse $(curl -s "http://127.0.0.1:$ch_port/" --data-binary 'SELECT version()')), both rolled up, $runs runs each, 30 days, $(nproc) cores"
-  printf '| %-50s | %14s | %10s | %16s | %12s | %14s |\n' query "embedded median ms" "p90 ms" "ClickHouse median ms" "p90 ms" "CH rows read"
-  printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "-------------------:" "-----------:" "---------------------:" "-------------:" "---------------:"
+  printf '| %-50s | %14s | %10s | %16s | %12s | %14s | %14s |\n' query "embedded median ms" "p90 ms" "ClickHouse median ms" "p90 ms" "CH rows read" "raw rows folded"
+  printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "-------------------:" "-----------:" "---------------------:" "-------------:" "---------------:" "----------------:"
   for query in "${queries[@]}"; do
+    folded_before=$(raw_rows 18093)
     read -r em ep < <(time_query 18093 "$embedded_token" "$query" "$runs" | stats)
+    folded=$(( ($(raw_rows 18093) - folded_before) / runs ))
     sleep 1.1
     since=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT toUInt32(now())")
     read -r cm cp < <(time_query 18094 "$ch_token" "$query" "$runs" | stats)
     curl -s "http://127.0.0.1:$ch_port/" --data-binary "SYSTEM FLUSH LOGS" >/dev/null
     read_rows=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT intDiv(sum(read_rows), $runs) FROM system.query_log
       WHERE type = 2 AND toUInt32(event_time) >= $since AND query LIKE '%bench.%' AND query NOT LIKE '%query_log%'")
-    printf '| %-50s | %18s | %10s | %20s | %12s | %14s |\n' "\`$query\`" "$em" "$ep" "$cm" "$cp" "$read_rows"
+    printf '| %-50s | %18s | %10s | %20s | %12s | %14s | %15s |\n' "\`$query\`" "$em" "$ep" "$cm" "$cp" "$read_rows" "$folded"
     [ "$query" = "summary?from=30d" ] && summary_median=$em && ch_summary_median=$cm
     [ "$query" = "breakdown?by=path&from=30d" ] && path_median=$em
   done
@@ -102,7 +109,7 @@ print(f"{(time.perf_counter() - started) * 1000:.1f}")
 PY
   done | sort -n | stats)
   read -r raw_sql_median _ <<< "$raw_sql"
-  printf '| %-50s | %18s | %10s | %20s | %12s | %14s |\n' "baseline: SQLite \`count(*), avg(lcp_ms)\`, raw rows" "$raw_sql_median" "(3 runs)" "" "" ""
+  printf '| %-50s | %18s | %10s | %20s | %12s | %14s | %15s |\n' "baseline: SQLite \`count(*), avg(lcp_ms)\`, raw rows" "$raw_sql_median" "(3 runs)" "" "" "" ""
   echo
   awk -v s="$summary_median" -v p="$path_median" -v b="$raw_sql_median" -v c="$ch_summary_median" 'BEGIN {
     printf "embedded 30-day summary: %.0fx faster than SQLite counting the raw rows; path breakdown: %.0fx\n", b / s, b / p
