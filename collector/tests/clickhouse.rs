@@ -236,6 +236,11 @@ async fn clickhouse_killed_during_a_rollup_leaves_nothing_half_counted() {
 
 /// Runs the collector binary with `args`, `stdin` as its input; its output.
 fn cli(args: &[&str], stdin: Option<&std::path::Path>) -> String {
+    String::from_utf8(cli_output(args, stdin).stdout).unwrap()
+}
+
+/// Like [`cli`]: its whole output, standard error (warnings) too.
+fn cli_output(args: &[&str], stdin: Option<&std::path::Path>) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_palaute-collector"));
     command.args(args).env("RUST_LOG", "warn");
     if let Some(path) = stdin {
@@ -243,7 +248,7 @@ fn cli(args: &[&str], stdin: Option<&std::path::Path>) -> String {
     }
     let output = command.output().unwrap();
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    output
 }
 
 #[tokio::test]
@@ -268,4 +273,36 @@ async fn a_site_moves_from_the_embedded_store_to_clickhouse_by_export_and_import
     let moved = cli(&[&["export", "--site", "shop"], &target[..]].concat(), None);
     let rows = |text: &str| Value::from(text.lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<Value>>());
     same_answer(&rows(&moved), &rows(&exported), "moved export");
+}
+
+/// A database made before `pageviews` was sorted by the hour of the start
+/// works as it is, and the collector says at start how to sort it.
+#[tokio::test]
+async fn a_table_sorted_the_old_way_is_used_and_pointed_out() {
+    let server = ClickHouseServer::start().await;
+    let spool = tempfile::tempdir().unwrap();
+    let url = server.url();
+    let store = ["--store", "clickhouse", "--clickhouse-url", &url, "--clickhouse-database", "old"];
+    let run = |command: &[&str]| {
+        let args: Vec<&str> =
+            store.iter().chain(command).copied().chain(["--data", spool.path().to_str().unwrap()]).collect();
+        let output = cli_output(&args, None);
+        (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+    };
+    let warning = "pageviews is not sorted by the hour of the start";
+    // A new database: sorted by hour, nothing to say.
+    let (_, fresh) = run(&["site", "list"]);
+    assert!(!fresh.contains(warning), "{fresh}");
+    // The same table sorted by (site, id), as databases made before 2026-12-03 are.
+    server.query("RENAME TABLE old.pageviews TO old.pageviews_new").await;
+    server
+        .query(
+            "CREATE TABLE old.pageviews AS old.pageviews_new ENGINE = ReplacingMergeTree(seq) \
+             PARTITION BY toYYYYMMDD(toDate(intDiv(started_at, 1000))) ORDER BY (site, id)",
+        )
+        .await;
+    let (_, old) = run(&["generate", "--site", "shop", "--views", "300", "--days", "1"]);
+    assert!(old.contains(warning) && old.contains("docs/clickhouse.md"), "{old}");
+    let (exported, _) = run(&["export", "--site", "shop"]);
+    assert_eq!(exported.lines().count(), 300, "its page views are read as before");
 }
