@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Where a wasm module's code bytes go, from its name section (twiggy 0.8
-cannot read modules with reference types). Prints two Markdown tables:
-code bytes by crate, and the largest functions.
+cannot read modules with reference types). Prints three Markdown tables:
+code bytes by crate, palaute's own code by module (what was inlined into
+a function counts for the function's module), and the largest functions.
 
     scripts/wasm-sizes.py MODULE.wasm [TOP]
 
@@ -94,6 +95,12 @@ def crate(name):
     return first if first and "::" in name or "[" in name else "(runtime glue)"
 
 
+def module(name):
+    """palaute's module of a function (`client::session`), or None."""
+    found = re.search(r"palaute::(\w+(?:::[a-z_]\w*)?)", re.sub(r"\[[0-9a-f]{8,16}\]", "", name))
+    return found.group(1) if found and crate(name) == "palaute" else None
+
+
 def clean(name):
     name = re.sub(r"\[[0-9a-f]{8,16}\]", "", name)
     name = re.sub(r"::h[0-9a-f]{16}$", "", name)
@@ -114,6 +121,15 @@ def main():
         if size * 200 >= total:
             print(f"| `{name}` | {size} | {100 * size / total:.0f}% |")
     print(f"| all {len(functions)} functions | {total} | 100% |")
+    print()
+    by_module = Counter()
+    for size, name in functions:
+        if module(name):
+            by_module[module(name)] += size
+    print("| palaute's module | code bytes |")
+    print("|---|---:|")
+    for name, size in by_module.most_common(12):
+        print(f"| `{name}` | {size} |")
     print()
     print("| largest functions | code bytes |")
     print("|---|---:|")
