@@ -137,7 +137,9 @@ impl Store for ClickhouseStore {
             }
         }
         if !pending.is_empty() {
-            return Err(AppError::Unavailable("ClickHouse answer cut short".into()));
+            // An error after the first rows is written after them, as text.
+            let tail = String::from_utf8_lossy(&pending[..pending.len().min(300)]).into_owned();
+            return Err(AppError::Unavailable(format!("ClickHouse answer cut short: {tail}")));
         }
         if !chunk.is_empty() {
             let _ = sink.send(chunk).await;

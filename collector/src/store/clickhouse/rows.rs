@@ -11,14 +11,22 @@ use crate::store::{Fields, Snapshot};
 /// The columns a page view is read back from: the export's [`FIELDS`](crate::model::FIELDS), with
 /// `tags` stored as the arrays `tag_keys` and `tag_values`; only those
 /// `fields` reads (fewer columns: a raw hour of a busy site in half the time).
+/// Then [`ROW_END`], which [`BinaryRows`] checks after each row.
 pub fn columns(fields: Fields) -> String {
-    COLUMNS
+    let mut columns: Vec<&str> = COLUMNS
         .iter()
         .filter(|c| fields.reads(c))
         .map(|column| if column.kind == Kind::Tags { "tag_keys, tag_values" } else { column.name })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    columns.push("toUInt8(170) AS row_end");
+    columns.join(", ")
 }
+
+/// The byte that ends each row of [`columns`] (170). An error ClickHouse
+/// meets after it began to answer is written after the rows as text, and
+/// text never has this byte where a row ends: the error is read as one,
+/// not as a page view.
+pub const ROW_END: u8 = 170;
 
 /// A snapshot as one JSONEachRow line (without the newline): the page
 /// view's columns, then `path`, `seq` and `received_at`.
@@ -80,6 +88,7 @@ impl BinaryRows {
         if input.is_empty() {
             return Ok(None);
         }
+        let before_row = *input;
         let mut cells = Vec::with_capacity(COLUMNS.len());
         let mut tags = Vec::new();
         for column in COLUMNS.iter() {
@@ -96,6 +105,13 @@ impl BinaryRows {
             match cell(input, column.clickhouse)? {
                 Some(cell) => cells.push(cell),
                 None => return Ok(None),
+            }
+        }
+        match take(input, 1) {
+            None => return Ok(None),
+            Some([ROW_END]) => {}
+            Some(_) => {
+                return Err(format!("not a row: {}", String::from_utf8_lossy(&before_row[..before_row.len().min(200)])))
             }
         }
         let mut view = PageView::from_cells(cells);
@@ -205,6 +221,7 @@ mod tests {
                 (Cell::Int(n), _) => out.push(n as u8),
             }
         }
+        out.push(ROW_END);
         out
     }
 
@@ -235,6 +252,18 @@ mod tests {
             assert_eq!(reader.views(&bytes[..cut]), Ok((vec![original.clone()], first_row)), "cut at {cut}");
         }
         assert_eq!(reader.views(&[]), Ok((vec![], 0)));
+        // An error ClickHouse met after the first row is not read as a page view.
+        let mut failed = binary(&original, Fields::All);
+        failed.extend_from_slice(b"Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded\n");
+        let first = binary(&original, Fields::All).len();
+        match reader.views(&failed) {
+            Ok((views, used)) => assert!(views == [original.clone()] && used == first, "left for the end: {used}"),
+            Err(error) => assert!(error.contains("Memory limit"), "{error}"),
+        }
+        // Wherever the text stops being readable as a row.
+        let mut text = b"Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded\n".to_vec();
+        text.resize(400, b'x');
+        assert!(reader.views(&text).map_or(true, |(views, _)| views.is_empty()), "never a page view");
     }
 
     #[test]
