@@ -62,6 +62,13 @@ impl Fields {
             }
         }
     }
+
+    /// Whether a reader of these fields needs the rows in the export's
+    /// order (start, then id): an answer's raw rows are folded into
+    /// statistics, in any order, and a store may save itself the sort.
+    pub fn in_order(self) -> bool {
+        !matches!(self, Fields::Stats(_))
+    }
 }
 
 impl Selection {

@@ -381,8 +381,8 @@ impl Store for SqliteStore {
         self.with_connection(move |connection| {
             let (condition, values) = condition(&selection);
             // In the order of the (site, started_at) index; the ties in an
-            // export's order too, which takes a sort (statistics need none).
-            let order = if matches!(selection.fields, Fields::Stats(_)) { "started_at" } else { "started_at, id" };
+            // export's order too, which takes a sort.
+            let order = if selection.fields.in_order() { "started_at, id" } else { "started_at" };
             let sql = format!("{} WHERE {condition} ORDER BY {order}", select_sql(selection.fields, &[]));
             let read = fields_read(selection.fields);
             let mut statement = connection.prepare(&sql)?;

@@ -31,8 +31,8 @@ pub use self::http::ClickHouse;
 use self::ship::Shipping;
 use super::sqlite::{SqliteOptions, SqliteStore};
 use super::{
-    AlertHook, Delivery, DirtyHour, Fields, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot,
-    Store, EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
+    AlertHook, Delivery, DirtyHour, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store,
+    EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::{now_ms, PageView};
@@ -109,8 +109,7 @@ impl Store for ClickhouseStore {
     }
 
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
-        // An export in order of start then id; statistics need no order.
-        let order = if matches!(selection.fields, Fields::Stats(_)) { "" } else { " ORDER BY started_at, id" };
+        let order = if selection.fields.in_order() { " ORDER BY started_at, id" } else { "" };
         let sql = format!(
             "SELECT {} FROM {} FINAL PREWHERE {} WHERE {}{order} FORMAT RowBinary",
             rows::columns(selection.fields),
