@@ -97,7 +97,7 @@ def crate(name):
 
 def module(name):
     """palaute's module of a function (`client::session`), or None."""
-    found = re.search(r"palaute::(\w+(?:::[a-z_]\w*)?)", re.sub(r"\[[0-9a-f]{8,16}\]", "", name))
+    found = re.search(r"palaute::(\w+(?:::[a-z_]\w*)?)", clean(name))
     return found.group(1) if found and crate(name) == "palaute" else None
 
 
@@ -124,8 +124,8 @@ def main():
     print()
     by_module = Counter()
     for size, name in functions:
-        if module(name):
-            by_module[module(name)] += size
+        by_module[module(name)] += size
+    del by_module[None]
     print("| palaute's module | code bytes |")
     print("|---|---:|")
     for name, size in by_module.most_common(12):

@@ -8,7 +8,7 @@
 use palaute::vitals::script;
 
 use crate::model::column::Column;
-use crate::model::PageView;
+use crate::model::{PageView, COLUMNS};
 use crate::stats::STATS_COLUMNS;
 
 /// Length of a rollup period: one hour, in ms.
@@ -61,6 +61,12 @@ impl Fields {
                 column.name == "started_at" || STATS_COLUMNS.contains(&column.name) || key.contains(&column.name)
             }
         }
+    }
+
+    /// [`reads`](Self::reads) for each of [`COLUMNS`], in their order: for
+    /// readers of many rows, which ask once per query, not per row.
+    pub fn columns_read(self) -> Vec<bool> {
+        COLUMNS.iter().map(|column| self.reads(column)).collect()
     }
 
     /// Whether a reader of these fields needs the rows in the export's
@@ -307,7 +313,6 @@ impl Dimension {
 mod tests {
     use super::*;
     use crate::model::column::Cell;
-    use crate::model::COLUMNS;
 
     /// `view` with only the columns `fields` reads.
     fn stripped(view: &PageView, fields: Fields) -> PageView {

@@ -100,13 +100,7 @@ fn config_without_rate_limit(data: &Path) -> PathBuf {
 }
 
 fn add_site(data: &Path) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_palaute-collector"))
-        .args(["site", "add", "shop", "--origin", ORIGIN, "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().lines().last().unwrap().to_string()
+    admin(data, &["site", "add", "shop", "--origin", ORIGIN]).lines().last().unwrap().to_string()
 }
 
 /// Starts wrk with one connection per thread (so each answer is matched to
@@ -227,12 +221,13 @@ fn sigterm_during_a_wrk_burst_drains_and_exits_cleanly() {
     assert_eq!(stored.0.len(), acked.len(), "every stored beacon of a drained stop was acknowledged");
 }
 
-/// Runs an admin command of the real binary on `data`; panics with its
-/// standard error unless it succeeds.
-fn admin(data: &Path, args: &[&str]) {
+/// Runs an admin command of the real binary on `data`; its standard output.
+/// Panics with its standard error unless it succeeds.
+fn admin(data: &Path, args: &[&str]) -> String {
     let output =
         Command::new(env!("CARGO_BIN_EXE_palaute-collector")).args(args).arg("--data").arg(data).output().unwrap();
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// Admin commands (a report, a site added, generated page views: each a

@@ -306,7 +306,7 @@ fn value(cell: Cell) -> Value {
 }
 
 /// The columns of [`FIELDS`] that `fields` reads, in order, then `extra`
-/// ones (at [`fields_read`]'s count of `true`).
+/// ones (at [`Fields::columns_read`]'s count of `true`).
 pub(super) fn select_sql(fields: Fields, extra: &[&str]) -> String {
     let columns: Vec<&str> = COLUMNS
         .iter()
@@ -317,13 +317,7 @@ pub(super) fn select_sql(fields: Fields, extra: &[&str]) -> String {
     format!("SELECT {} FROM pageviews", columns.join(", "))
 }
 
-/// Which of [`FIELDS`] `fields` reads, in their order: the others are left
-/// absent in the page views [`read_view`] makes.
-pub(super) fn fields_read(fields: Fields) -> Vec<bool> {
-    COLUMNS.iter().map(|column| fields.reads(column)).collect()
-}
-
-/// A row of [`select_sql`]: the fields of `read` ([`fields_read`]), in
+/// A row of [`select_sql`]: the fields of `read` ([`Fields::columns_read`]), in
 /// order, by index (looking a column up by name is a string search).
 pub(super) fn read_view(row: &Row, read: &[bool]) -> rusqlite::Result<PageView> {
     let mut cells = Vec::with_capacity(read.len());
@@ -384,7 +378,7 @@ impl Store for SqliteStore {
             // export's order too, which takes a sort.
             let order = if selection.fields.in_order() { "started_at, id" } else { "started_at" };
             let sql = format!("{} WHERE {condition} ORDER BY {order}", select_sql(selection.fields, &[]));
-            let read = fields_read(selection.fields);
+            let read = selection.fields.columns_read();
             let mut statement = connection.prepare(&sql)?;
             let mut rows = statement.query(params_from_iter(values))?;
             let mut chunk = Vec::with_capacity(EXPORT_CHUNK);

@@ -6,7 +6,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::sqlite::{fields_read, read_view, select_sql, SqliteStore};
+use super::sqlite::{read_view, select_sql, SqliteStore};
 use super::{Fields, Snapshot};
 use crate::error::Result;
 use crate::model::FIELDS;
@@ -23,7 +23,7 @@ impl SqliteStore {
             let mut statement = connection.prepare(&sql)?;
             // The extra columns follow the page view's own.
             let (seq, received_at) = (FIELDS.len(), FIELDS.len() + 1);
-            let read = fields_read(Fields::All);
+            let read = Fields::All.columns_read();
             let snapshots = statement
                 .query_map([limit as i64], |row| {
                     Ok(Snapshot {

@@ -59,13 +59,14 @@ pub fn row(snapshot: &Snapshot) -> String {
 /// strings and arrays after their LEB128 length, `Nullable` after a byte
 /// that is 1 for NULL.
 pub struct BinaryRows {
-    fields: Fields,
+    /// [`Fields::columns_read`] of the fields read.
+    read: Vec<bool>,
 }
 
 impl BinaryRows {
     /// A reader of the columns `fields` reads.
     pub fn new(fields: Fields) -> BinaryRows {
-        BinaryRows { fields }
+        BinaryRows { read: fields.columns_read() }
     }
 
     /// The page views of the complete rows at the start of `bytes`, and the
@@ -91,8 +92,8 @@ impl BinaryRows {
         let before_row = *input;
         let mut cells = Vec::with_capacity(COLUMNS.len());
         let mut tags = Vec::new();
-        for column in COLUMNS.iter() {
-            if !self.fields.reads(column) {
+        for (column, read) in COLUMNS.iter().zip(&self.read) {
+            if !read {
                 cells.push(Cell::Null);
                 continue;
             }
