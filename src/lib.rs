@@ -34,8 +34,12 @@ pub mod wire;
 #[cfg(target_arch = "wasm32")]
 mod client;
 
-/// In the browser a small allocator made for wasm (the default one, dlmalloc,
-/// is several times larger in the module).
+/// In the browser a small allocator made for wasm: lol_alloc's free list,
+/// kept in address order with neighbours merged on free (dlmalloc, the
+/// default, is 2.5 KB brotli larger in the module; talc 0.65 KB).
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+// SAFETY: the module runs on the page's one thread (wasm32 without the
+// `atomics` feature has no threads), so the allocator is never shared.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

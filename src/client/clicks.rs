@@ -54,7 +54,7 @@ impl Clicks {
     /// Starts listening to the page's clicks.
     pub fn new() -> Clicks {
         let options = EventListenerOptions::run_in_capture_phase();
-        let click = EventListener::new_with_options(&js::window(), "click", options, |e| {
+        let click = js::listen(&js::window(), "click", options, |e| {
             session::with(|s| on_click(s, e));
         });
         Clicks { watch: None, mutations: None, _click: click }
@@ -99,7 +99,7 @@ fn on_click(s: &mut Session, e: &Event) {
 /// Watches the click at `at_ms` (view time) made at `clicked` (page clock).
 fn watch(s: &mut Session, at_ms: f64, clicked: f64) {
     let options = EventListenerOptions { passive: true, ..EventListenerOptions::run_in_capture_phase() };
-    let scroll = EventListener::new_with_options(&js::window(), "scroll", options, |_| {
+    let scroll = js::listen(&js::window(), "scroll", options, |_| {
         session::with(|s| {
             if let Some(w) = &mut s.clicks.watch {
                 w.scrolled = true;

@@ -5,9 +5,9 @@
 //! Information, `deviceMemory`, `activationStart`, `prerendering`) and for
 //! the loader's hand-over object.
 
-use js_sys::Reflect;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
-use web_sys::{Node, Performance, PerformanceEntry, Window};
+use web_sys::{Event, EventTarget, Node, Performance, PerformanceEntry, Window};
 
 #[wasm_bindgen]
 extern "C" {
@@ -74,9 +74,20 @@ pub fn now() -> f64 {
     performance().now()
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Reflect.get` with the key passed as a string (js-sys' takes a
+    /// `JsValue`, which each call site would have to make and drop).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    /// `Reflect.set`, likewise.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
+    fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
+}
+
 /// `target[key]`, `undefined` when it cannot be read.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `target[key]` as a number, when it is one (not NaN).
@@ -96,7 +107,7 @@ pub fn flag(target: &JsValue, key: &str) -> Option<bool> {
 
 /// Sets `target[key] = value`, ignoring failures.
 pub fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    let _ = reflect_set(target, key, value);
 }
 
 /// A number the browser gave, `None` for NaN (an absent field read as a number).
@@ -135,6 +146,18 @@ pub fn when_settled(promise: &js_sys::Promise, settled: Box<dyn FnOnce(JsValue)>
 /// Boxed: every timer of the module shares one closure shim.
 pub fn after(ms: u32, f: Box<dyn FnOnce()>) {
     gloo_timers::callback::Timeout::new(ms, f).forget();
+}
+
+/// Listens to `event` on `target` with `on` until the listener is dropped.
+/// A plain function, not a closure: every listener of the module shares
+/// one closure shim (gloo-events boxes each closure type apart).
+pub fn listen(
+    target: &EventTarget,
+    event: &'static str,
+    options: EventListenerOptions,
+    on: fn(&Event),
+) -> EventListener {
+    EventListener::new_with_options(target, event, options, on)
 }
 
 /// Runs `f` on the second animation frame from now (when a page restored

@@ -16,7 +16,7 @@
 //! markup is [`crate::feedback::markup`]'s, from the prompt's own words
 //! only; what a visitor types is read as a value, never put into markup.
 
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
 use web_sys::{
     CssStyleSheet, Element, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode,
@@ -277,13 +277,13 @@ fn draw(words: &'static Words, five: bool, stuck: bool) -> Option<Open> {
     }
     html.push_str(&markup::prompt(words, five, stuck));
     root.set_inner_html(&html);
-    let click = EventListener::new(&root, "click", |e| {
+    let click = js::listen(&root, "click", EventListenerOptions::default(), |e| {
         let button = e.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|t| t.closest("button").ok()?);
         if let Some(action) = button.and_then(|b| b.get_attribute("data-a")).and_then(|a| Action::parse(&a)) {
             session::with(|s| on_action(s, action));
         }
     });
-    let escape = EventListener::new(&js::window(), "keydown", |e| {
+    let escape = js::listen(&js::window(), "keydown", EventListenerOptions::default(), |e| {
         if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
             session::with(|s| on_action(s, Action::Close));
         }

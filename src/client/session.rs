@@ -649,8 +649,9 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Option<String> {
     js_sys::JSON::stringify(&object).ok().map(String::from)
 }
 
-fn listen(target: &web_sys::EventTarget, event: &'static str, f: impl FnMut(&Event) + 'static) -> EventListener {
-    EventListener::new_with_options(target, event, EventListenerOptions::run_in_capture_phase(), f)
+/// A lifecycle listener: in the capture phase, before the page's own.
+fn listen(target: &web_sys::EventTarget, event: &'static str, on: fn(&Event)) -> EventListener {
+    js::listen(target, event, EventListenerOptions::run_in_capture_phase(), on)
 }
 
 /// Takes the page view over from the loader. Nothing is measured while the
@@ -699,7 +700,7 @@ pub fn start(loader: JsValue) {
                 with(|s| s.on_restore(e.time_stamp()));
             }
         }),
-        EventListener::new(&w, "online", |_| {
+        js::listen(&w, "online", EventListenerOptions::default(), |_| {
             with(|s| transport::flush(&s.beacon_url));
         }),
     ];

@@ -67,7 +67,11 @@ impl<E: Clone> Interactions<E> {
         let interaction = match known_at {
             Some(index) => {
                 let Some(mut known) = self.longest[index].take() else { return false };
-                self.longest[index..].rotate_left(1);
+                // The free slot to the end (swaps: a slice's `rotate_*` is
+                // 0.5 KB in the browser module).
+                for i in index..MAX_KEPT - 1 {
+                    self.longest.swap(i, i + 1);
+                }
                 known.processing = (known.processing.0.min(processing_start), known.processing.1.max(processing_end));
                 represents = duration > known.latency;
                 if represents {
@@ -90,7 +94,9 @@ impl<E: Clone> Interactions<E> {
         let shorter_at = self.longest().position(|i| i.latency < interaction.latency);
         let at = shorter_at.unwrap_or(self.longest().count());
         if at < MAX_KEPT {
-            self.longest[at..].rotate_right(1);
+            for i in (at..MAX_KEPT - 1).rev() {
+                self.longest.swap(i, i + 1);
+            }
             self.longest[at] = Some(interaction);
         }
         represents
