@@ -23,12 +23,14 @@ if [ "$profile" = wasm-release ]; then
   # client never panics on browser input; a bug traps, and the loader's
   # own beacon still covers the view. Its own target dir, so the
   # collector's builds and the lints keep their caches.
-  # opt-level z with LLVM's inliner at 150 (z alone has 25): inlining the
+  # opt-level z with LLVM's inliner at 100 (z alone has 25): inlining the
   # functions called from one or two places saves their call sites and
-  # frames; measured smallest over 0-400 (32,737 B brotli against 33,497
-  # at z alone and 33,423 at s, 2026-12-02).
+  # frames. The best value moves as the code does: over 0-400 it was 150
+  # (32,737 B brotli against 33,497 at z alone and 33,423 at s, 2026-12-02);
+  # re-measured after the allocator and listener changes: 50 34,830,
+  # 75 34,284, 100 34,159, 125 34,170, 150 34,261, 225 34,935 (later on 2026-12-02).
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/wasm-std \
-    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Cllvm-args=-inline-threshold=150" \
+    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Cllvm-args=-inline-threshold=100" \
     cargo build -q -p palaute --target wasm32-unknown-unknown --profile "$profile" -Z build-std=std,panic_abort
   built=target/wasm-std/wasm32-unknown-unknown/$profile/palaute.wasm
 else
