@@ -659,7 +659,10 @@ fn listen(target: &web_sys::EventTarget, event: &'static str, on: fn(&Event)) ->
 pub fn start(loader: JsValue) {
     let d = document();
     if prerendering(&d) {
-        EventListener::once(&d, "prerenderingchange", move |_| start(loader)).forget();
+        // The page fires it once; the loader's hand-over is `palaute.L`.
+        let options = EventListenerOptions::default();
+        js::listen(&d, "prerenderingchange", options, |_| start(js::get(&js::get(&js::window(), "palaute"), "L")))
+            .forget();
         return;
     }
     let scale = match js::text(&loader, "scale").as_deref() {
