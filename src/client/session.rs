@@ -167,7 +167,8 @@ pub fn selector_of(node: Option<Node>) -> Option<String> {
         if element {
             let el: &Element = here.unchecked_ref();
             part.id = el.id();
-            part.classes = el.class_list().value();
+            // `classList.value` is the attribute's value, as web-vitals reads it.
+            part.classes = el.get_attribute("class").unwrap_or_default();
         }
         node = here.parent_node();
         Some(part)
