@@ -12,7 +12,8 @@ profile=wasm-release
 [ "${1:-}" = "--dev" ] && profile=dev
 out=www/dist
 work=target/client
-rm -rf "$out" "$work"
+# The client's own files only: www/dist/dashboard is build-dashboard.sh's.
+rm -rf "$out/m" "$out"/palaute.js* "$work"
 mkdir -p "$out/m" "$work"
 
 if [ "$profile" = wasm-release ]; then
