@@ -1,9 +1,10 @@
 //! What the module reads from JavaScript beyond web-sys' types: a small
 //! `extern` block for the performance entries web-sys does not type
 //! (`largest-contentful-paint`, `layout-shift`, Event Timing) and
-//! `js_sys::Reflect` for fields that only some browsers have (Network
-//! Information, `deviceMemory`, `activationStart`, `prerendering`) and for
-//! the loader's hand-over object.
+//! `Reflect.get` / `Reflect.set`, bound here with a string key, for fields
+//! that only some browsers have (Network Information, `deviceMemory`,
+//! `activationStart`, `prerendering`) and for the loader's hand-over
+//! object. Also the module's one way to listen ([`listen`]) and its timers.
 
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
