@@ -152,6 +152,10 @@ const MIGRATIONS: &[&str] = &[
     // rolled up, and so is each pair of filters (`path+device`, ...):
     // every rollup rebuilt.
     rebuild_rollups!(),
+    // 11: bounded rollups (the most viewed values of each hour and one row
+    // of the others, few values kept exactly instead of a sketch), and
+    // `route` and `release` rolled up: every rollup rebuilt.
+    rebuild_rollups!(),
 ];
 
 /// Brings the database to the latest schema, one transaction per step,
