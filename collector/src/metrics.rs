@@ -19,8 +19,9 @@ pub struct Metrics {
     pub query_rollup_hours: IntCounter,
     /// Raw page-view rows that aggregate queries folded.
     pub query_raw_rows: IntCounter,
-    /// Rolled-up spans a query for one value read raw instead, because
-    /// the value may be among the span's folded other values.
+    /// Rolled-up days and hours a query for one value could not take whole,
+    /// because the value may be among their folded other values (a day is
+    /// then read from its hours, an hour from raw rows).
     pub query_partial_spans: IntCounter,
     /// Alerts by kind and outcome (`noticed`, `dropped`, `queued`,
     /// `delivered`, `failed`).
@@ -53,7 +54,7 @@ impl Metrics {
             .expect("valid metric");
         let query_partial_spans = IntCounter::new(
             "palaute_query_partial_spans_total",
-            "rolled-up spans read raw because the value asked for may be among their other values",
+            "rolled-up days and hours not taken whole because the value asked for may be among their other values",
         )
         .expect("valid metric");
         let alerts =

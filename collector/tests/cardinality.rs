@@ -129,6 +129,68 @@ async fn a_shop_with_thousands_of_paths_on_clickhouse() {
     a_shop_with_thousands_of_paths(Backend::ClickHouse(&server)).await;
 }
 
+/// Two days over about 3,000 paths: the days' rollups keep their most
+/// viewed values and fold the rest too; a value folded into a day's other
+/// values is answered from that day's hours, and from raw rows where an
+/// hour folded it as well: every answer as from raw rows.
+#[tokio::test]
+async fn folded_days_answer_from_their_hours() {
+    let config = Config { rollup_interval_ms: 0, rate_limit_per_second: 0, ..Config::default() };
+    let collector = Collector::start_with(config).await;
+    let store: Arc<dyn Store> = palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
+    let now = now_ms();
+    let today = now - now.rem_euclid(24 * HOUR);
+    let (from, to) = (today - 2 * 24 * HOUR, today);
+    palaute_collector::generate::generate(&store, "shop", 16_000, from, to, 5, 3000, |_| {}).await.unwrap();
+    store.close().await;
+    let period = format!(
+        "from={}&to={}",
+        palaute_collector::model::format_time(from),
+        palaute_collector::model::format_time(to)
+    );
+    let paths = api(&collector, &format!("breakdown?by=path&limit=1000&{period}")).await;
+    let named: Vec<&str> = rows(&paths).iter().filter_map(|r| r["key"].as_str()).collect();
+    // A path seen once: among some day's (and hour's) other values.
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    for row in collector.export().await {
+        *seen.entry(row["url"].as_str().unwrap().split('?').next().unwrap().to_string()).or_default() += 1;
+    }
+    let once = seen.iter().find(|(path, n)| **n == 1 && path.starts_with("/products/")).unwrap().0.clone();
+    let queries: Vec<String> = [named[0], named[40], named[400], named[named.len() - 1], &once]
+        .iter()
+        .map(|path| format!("summary?path={path}&{period}"))
+        .chain([format!("timeseries?metric=lcp&interval=day&route=/blog/*&{period}")])
+        .collect();
+    let mut raw = Vec::new();
+    for query in &queries {
+        raw.push(api(&collector, query).await);
+    }
+    assert_eq!(collector.roll_up().await, 48);
+    let db = rusqlite::Connection::open(collector.data.path().join("palaute.db")).unwrap();
+    let (days, folded): (i64, i64) = db
+        .query_row(
+            "SELECT count(DISTINCT day), sum(value = char(30)) FROM day_rollups WHERE dimension = 'path'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((days, folded), (2, 2), "both days rolled up, each with an other row of paths");
+    let kept: i64 = db
+        .query_row(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM day_rollups WHERE dimension = 'path' GROUP BY day)",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(kept <= palaute_collector::rollup::build::KEPT_DAY_VALUES as i64 + 2, "{kept} rows in a day");
+    for (query, expected) in queries.iter().zip(&raw) {
+        assert_eq!(&api(&collector, query).await, expected, "{query}: as from raw rows");
+    }
+    assert!(collector.metric("palaute_query_partial_spans_total").await.unwrap() > 0.0, "rare paths were folded");
+    assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap() >= 5.0 * 24.0, "the rest from rollups");
+    collector.stop().await;
+}
+
 /// The page's own route (`data-route`, `palaute.route`) wins; then a
 /// declared pattern; then the derived route. The release is the page's.
 #[tokio::test]

@@ -47,19 +47,49 @@ pub async fn catch_up(store: &Arc<dyn Store>, before_ms: i64) -> Result<usize> {
     }
 }
 
-/// Merges rows of the same dimension and value into one; `None` if a row
-/// cannot be read.
+/// Values of each rollup a day keeps, the most viewed of its hours' kept
+/// values; the rest join the day's [`OTHER`] row (their hashes listed).
+pub const KEPT_DAY_VALUES: usize = 1000;
+
+/// Merges rows of the same dimension and value into one, then keeps the
+/// [`KEPT_DAY_VALUES`] most viewed values of each dimension and folds the
+/// rest into its [`OTHER`] row; `None` if a row cannot be read.
 fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
     let mut merged: BTreeMap<(String, Option<String>), Stats> = BTreeMap::new();
     for row in rows {
         merged.entry((row.dimension, row.value)).or_default().merge(&Stats::decode(&row.stats)?);
     }
-    Some(
-        merged
-            .into_iter()
-            .map(|((dimension, value), stats)| RollupRow { dimension, value, stats: stats.encode() })
-            .collect(),
-    )
+    let mut by_dimension: BTreeMap<String, Vec<(Option<String>, Stats)>> = BTreeMap::new();
+    for ((dimension, value), stats) in merged {
+        by_dimension.entry(dimension).or_default().push((value, stats));
+    }
+    let mut out = Vec::new();
+    for (dimension, mut values) in by_dimension {
+        let other_at = values.iter().position(|(v, _)| v.as_deref() == Some(OTHER));
+        let mut other = other_at.map(|at| values.swap_remove(at).1);
+        // Page views without a value are a group of their own, always kept.
+        let none_at = values.iter().position(|(v, _)| v.is_none());
+        let none = none_at.map(|at| values.swap_remove(at));
+        if values.len() > KEPT_DAY_VALUES {
+            values.sort_by(|a, b| b.1.page_views.cmp(&a.1.page_views).then_with(|| a.0.cmp(&b.0)));
+            let other = other.get_or_insert_with(Stats::default);
+            let mut folded = std::mem::take(&mut other.folded);
+            for (value, stats) in values.drain(KEPT_DAY_VALUES..) {
+                other.merge(&stats);
+                folded.extend(value.as_deref().map(folded_hash));
+            }
+            folded.sort_unstable();
+            folded.dedup();
+            other.folded = folded;
+        }
+        let other = other.map(|stats| (Some(OTHER.to_string()), stats));
+        out.extend(values.into_iter().chain(none).chain(other).map(|(value, stats)| RollupRow {
+            dimension: dimension.clone(),
+            value,
+            stats: stats.encode(),
+        }));
+    }
+    Some(out)
 }
 
 /// Rolls up changed hours every `every`, until the collector stops (between
