@@ -15,6 +15,7 @@ BENCH_SECONDS ?= 10
 BENCH_CONNECTIONS ?= 64
 BENCH_VIEWS ?= 10000000
 BENCH_RUNS ?= 20
+BENCH_PATHS ?= 100000
 RELEASE_BIN := target/release/palaute-collector
 
 .PHONY: setup client build demo test lint e2e bench fuzz
@@ -69,7 +70,7 @@ bench: client
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
 	scripts/soak.sh 10
 	scripts/bench-cardinality.sh 120000 30000
-	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS)
+	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS) $(BENCH_PATHS)
 
 FUZZ_SECONDS ?= 600
 fuzz:
