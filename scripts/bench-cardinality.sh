@@ -15,7 +15,8 @@
 #    /usr/bin/time: peak RSS, and the data directory's bytes per page view.
 # 3. Each serves its store: `breakdown?by=path` over the day (rows, bytes,
 #    median ms of 5) and, on this tree, `breakdown?by=route`.
-# 4. 60,000 distinct paths under `prlimit --as=1.5G`: does the rollup finish?
+# 4. 60,000 distinct paths under `prlimit --as=1.5G`: does `serve` start and
+#    roll the hour up, or crash (and crash again at each restart)?
 # The table is printed and written into BENCHMARKS.md (cardinality markers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -116,14 +117,29 @@ if [ ! -s "$big" ]; then
   "$bin" --data "$work/gen60" generate --site shop --views "$views" --hours 1 --paths 60000 >/dev/null
   "$bin" --data "$work/gen60" export --site shop > "$big"
 fi
-limited() { # binary → "ok" or "failed (exit N)"
-  local data=$work/limited
+limited() { # binary port → what became of `serve` rolling the hour up under the limit
+  local data=$work/limited-$2
   rm -rf "$data"
   "$1" --data "$data" import < "$big" > /dev/null
-  if prlimit --as=1610612736 "$1" --data "$data" rollup > /dev/null 2> "$work/limited.err"; then echo ok; else echo "failed (exit $?)"; fi
+  prlimit --as=1610612736 "$1" --data "$data" serve --listen 127.0.0.1:"$2" > "$work/limited-$2.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 600); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" && status=0 || status=$?
+      echo "crashed at start (exit $status)"
+      return
+    fi
+    if [ "$(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute('select count(*) from rolled_hours').fetchone()[0])" 2>/dev/null)" = 1 ]; then
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      echo "rolled up, serving"
+      return
+    fi
+    sleep 0.5
+  done
+  kill "$pid"; echo "not rolled up in 300 s"
 }
-before_limited=$(limited "$base_bin")
-after_limited=$(limited "$bin")
+before_limited=$(limited "$base_bin" 18183)
+after_limited=$(limited "$bin" 18184)
 
 table=$(cat <<EOF
 Measured $(date -u +%Y-%m-%d) by \`scripts/bench-cardinality.sh $views $paths $baseline\`: $views page views in one hour over $distinct distinct paths (a shop's mix: products with Zipf popularity, blog posts, collections, search, fixed pages), imported into a fresh embedded store and rolled up; the collector at $baseline (before) and this tree (after), same page views, same run, 2 cores
@@ -137,7 +153,7 @@ Measured $(date -u +%Y-%m-%d) by \`scripts/bench-cardinality.sh $views $paths $b
 | \`breakdown?by=path\`: median of 5, ms | $before_ms | $after_ms |
 | \`breakdown?by=path\`: rows add up to | $before_sum | $after_sum |
 | \`breakdown?by=route\`: rows, bytes, median ms | – | $route_rows, $route_size, $route_ms |
-| 60,000 distinct paths, \`prlimit --as=1.5G\`: rollup | $before_limited | $after_limited |
+| 60,000 distinct paths, \`prlimit --as=1.5G\`: \`serve\` rolls the hour up | $before_limited | $after_limited |
 
 after: the ten most viewed paths counted exactly (against the before run's exact counts): $exact_top of 10; the 12 most viewed routes hold $twelve_share of the views (top: $names)
 EOF
