@@ -30,6 +30,12 @@ pub struct AppState {
     pub alerts: crate::alert::FeedbackAlerts,
     /// The per-client beacon rate limit (`None`: off).
     pub beacon_limit: Option<ingest::rate_limit::BeaconLimit>,
+    /// One permit per analyst API request answered at once
+    /// (`max_api_requests`).
+    pub api_permits: Arc<tokio::sync::Semaphore>,
+    /// The clients that report an outage's signals (checked only when
+    /// `outage_check_ms` is set).
+    pub reporters: Option<Arc<crate::alert::outage::Reporters>>,
 }
 
 impl AppState {
@@ -37,9 +43,21 @@ impl AppState {
     /// alert workers and the rate limiter's among `workers` (it needs a
     /// Tokio runtime).
     pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>, workers: &mut Workers) -> Arc<AppState> {
-        let alerts = crate::alert::spawn(workers, store.clone(), &config, metrics.clone());
+        let reporters = Arc::new(crate::alert::outage::Reporters::default());
+        let alerts = crate::alert::spawn(workers, store.clone(), &config, reporters.clone(), metrics.clone());
+        let reporters = (config.outage_check_ms > 0).then_some(reporters);
         let beacon_limit = ingest::rate_limit::layer(&config, metrics.clone(), workers);
-        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics, alerts, beacon_limit })
+        let api_permits = Arc::new(tokio::sync::Semaphore::new(config.max_api_requests.max(1)));
+        Arc::new(AppState {
+            config,
+            sites: SiteRegistry::new(store.clone()),
+            store,
+            metrics,
+            alerts,
+            beacon_limit,
+            api_permits,
+            reporters,
+        })
     }
 }
 
@@ -57,7 +75,12 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/b", beacon_route)
         .route("/s/{site}", get(ingest::site_config::site_config))
-        .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
+        .nest(
+            "/api/v1",
+            api::routes()
+                .layer(CompressionLayer::new())
+                .layer(axum::middleware::from_fn_with_state(state.clone(), api::admit)),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))
         .merge(assets::routes(&www, state.config.demo))
