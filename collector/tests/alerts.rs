@@ -200,7 +200,8 @@ async fn a_burst_of_server_errors_alerts_once_then_recovers_once() {
         serde_json::from_str(delivered(&seen.lock().unwrap(), "/hook").iter().find(|b| b.contains("outage")).unwrap())
             .unwrap();
     assert_eq!(alert["site"], "shop");
-    assert!(alert["reason"].as_str().unwrap().starts_with("server errors (5xx) on 100% of 25"), "{alert}");
+    // However many of the burst the check had seen (the machine may be busy).
+    assert!(alert["reason"].as_str().unwrap().starts_with("server errors (5xx) on 100% of "), "{alert}");
     for i in 125..135 {
         assert_eq!(collector.beacon(&navigation(i, 503, 0)).await.0, 204);
     }
@@ -243,15 +244,10 @@ async fn a_visitors_comment_cannot_ping_a_slack_channel_or_disguise_a_link() {
 }
 
 #[tokio::test]
-async fn a_flood_of_unhappy_answers_is_capped_and_a_refusing_receiver_given_up_on() {
+async fn a_flood_of_unhappy_answers_is_capped_in_size_and_its_text_kept_to_one_line() {
     let (url, seen) = receiver(Arc::new(Mutex::new(204u16))).await;
-    let (refusing_url, refused) = receiver(Arc::new(Mutex::new(400u16))).await;
     let hook = |url: String, format: &str| AlertHook { id: 0, site: "shop".into(), url, format: format.into() };
-    let hooks = vec![
-        hook(format!("{url}/json"), "json"),
-        hook(format!("{url}/slack"), "slack"),
-        hook(format!("{refusing_url}/refuse"), "json"),
-    ];
+    let hooks = vec![hook(format!("{url}/json"), "json"), hook(format!("{url}/slack"), "slack")];
     let config = Config { alert_batch_ms: 500, rate_limit_per_second: 0, alerts: hooks, ..Config::default() };
     let collector = Collector::start_with(config).await;
     // 30 answers in one batch, each comment 1,000 characters with a line
@@ -272,9 +268,16 @@ async fn a_flood_of_unhappy_answers_is_capped_and_a_refusing_receiver_given_up_o
     assert_eq!(text.lines().count(), 1 + 20 + 1, "a title, 20 answers, the rest counted: {text}");
     assert!(text.ends_with("…and 10 more") && !text.contains('\u{202e}'), "{text}");
     assert_eq!(slack["unfurl_links"], false);
+    collector.stop().await;
+}
 
-    // A receiver answering 400 gets three tries, then the alert is dropped
-    // and counted.
+#[tokio::test]
+async fn a_receiver_that_refuses_an_alert_gets_three_tries_then_it_is_dropped_and_counted() {
+    let (url, refused) = receiver(Arc::new(Mutex::new(400u16))).await;
+    let hook = AlertHook { id: 0, site: "shop".into(), url: format!("{url}/refuse"), format: "json".into() };
+    let config = Config { alert_batch_ms: 200, rate_limit_per_second: 0, alerts: vec![hook], ..Config::default() };
+    let collector = Collector::start_with(config).await;
+    assert_eq!(collector.beacon(&answered(2000, 1, 0, Some("too slow"))).await.0, 204);
     until(&refused, "three refused attempts", |s| s.len() == 3).await;
     let dead = "palaute_alerts_total{kind=\"delivery\",outcome=\"dead_letter\"}";
     for _ in 0..50 {
@@ -284,11 +287,12 @@ async fn a_flood_of_unhappy_answers_is_capped_and_a_refusing_receiver_given_up_o
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(collector.metric(dead).await, Some(1.0));
+    // The next try would have come 4 s after the third.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(refused.lock().unwrap().len(), 3, "no fourth attempt");
+    let attempts = refused.lock().unwrap().len();
+    assert_eq!(attempts, 3, "no fourth attempt");
     collector.stop().await;
 }
-
 #[tokio::test]
 async fn one_client_cannot_open_an_outage_incident() {
     let (url, seen) = receiver(Arc::new(Mutex::new(204u16))).await;
@@ -311,7 +315,8 @@ async fn one_client_cannot_open_an_outage_incident() {
         assert_eq!(from_client(&collector, 7, &navigation(i, 503, 0)).await, 204);
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(events(&seen.lock().unwrap(), "outage"), 0, "{:?}", seen.lock().unwrap());
+    let outages = events(&seen.lock().unwrap(), "outage");
+    assert_eq!(outages, 0, "one client opened an incident");
     // Two more clients see the errors too: three clients, an incident.
     for (n, i) in (125..129).enumerate() {
         assert_eq!(from_client(&collector, 8 + n as u32 % 2, &navigation(i, 503, 0)).await, 204);

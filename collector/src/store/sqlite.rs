@@ -381,26 +381,30 @@ impl Store for SqliteStore {
     /// being checkpointed and reset, and waits on no thread of the blocking
     /// pool.
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
-        let (condition, mut values) = condition(&selection);
+        let (condition, values) = condition(&selection);
         // In the order of the (site, started_at) index; the ties in an
         // export's order (by id) too, else by rowid, which the index holds.
+        // Each page starts where the last ended: its `started_at >= ?` (the
+        // index's range) is the last row's, the ties after its key.
         let tie = if selection.fields.in_order() { "id" } else { "rowid" };
         let sql = format!(
-            "{} WHERE {condition} AND started_at >= ? AND (started_at > ? OR {tie} > ?) \
-             ORDER BY started_at, {tie} LIMIT {EXPORT_PAGE}",
+            "{} WHERE {condition} AND (started_at > ? OR {tie} > ?) ORDER BY started_at, {tie} LIMIT {EXPORT_PAGE}",
             select_sql(selection.fields, &["started_at", tie])
         );
         let read = selection.fields.columns_read();
         let keys_at = read.iter().filter(|r| **r).count();
         let mut after = (Value::Integer(i64::MIN), Value::Integer(i64::MIN));
-        let base = values.len();
         loop {
-            values.truncate(base);
-            values.extend([after.0.clone(), after.0.clone(), after.1.clone()]);
-            let (sql, values, read) = (sql.clone(), values.clone(), read.clone());
+            let mut values = values.clone();
+            if after.0 != Value::Integer(i64::MIN) {
+                // `condition` puts the period's start second.
+                values[1] = after.0.clone();
+            }
+            values.extend([after.0.clone(), after.1.clone()]);
+            let (sql, read) = (sql.clone(), read.clone());
             let (page, last) = self
                 .with_connection(move |connection| {
-                    let mut statement = connection.prepare_cached(&sql)?;
+                    let mut statement = connection.prepare(&sql)?;
                     let mut rows = statement.query(params_from_iter(values))?;
                     let (mut page, mut last) = (Vec::new(), None);
                     while let Some(row) = rows.next()? {
