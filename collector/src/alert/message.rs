@@ -44,7 +44,7 @@ pub fn feedback(format: &str, site: &str, views: &[PageView]) -> String {
     if format == "slack" {
         let count = views.len();
         let mut text =
-            format!("*{count}* new unhappy answer{} on *{}*", if count == 1 { "" } else { "s" }, slack_escaped(site));
+            format!("{count} new unhappy answer{} on {}", if count == 1 { "" } else { "s" }, slack_escaped(site));
         let mut listed = 0;
         for view in views.iter().take(MAX_ALERT_VIEWS) {
             let lcp = view.lcp_ms.map_or("–".to_string(), |ms| format!("{:.2} s", ms / 1000.0));
@@ -65,8 +65,9 @@ pub fn feedback(format: &str, site: &str, views: &[PageView]) -> String {
         if listed < count {
             text.push_str(&format!("\n…and {} more", count - listed));
         }
-        // Links a visitor typed are not previewed in the channel.
-        return json!({ "text": text, "unfurl_links": false, "unfurl_media": false }).to_string();
+        // What a visitor typed is shown as typed: no mrkdwn (`*bold*`,
+        // `~strike~`), and links are not previewed in the channel.
+        return json!({ "text": text, "mrkdwn": false, "unfurl_links": false, "unfurl_media": false }).to_string();
     }
     let mut listed = Vec::new();
     let mut bytes = 0;
