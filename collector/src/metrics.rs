@@ -28,9 +28,14 @@ pub struct Metrics {
     pub alerts: IntCounterVec,
     /// Connections and requests the server cut short, by why:
     /// `refused_at_cap`, `evicted_at_cap` (idle, to make room),
-    /// `header_timeout` (also an idle keep-alive connection), `body_timeout`,
-    /// `shutdown`.
+    /// `header_timeout` (also a connection idle, of either protocol, or
+    /// silent), `send_timeout` (a response the client took nothing of),
+    /// `body_timeout`, `shutdown`.
     pub connections_closed: IntCounterVec,
+    /// Analyst API requests answered 503 past `max_api_requests`.
+    pub api_busy: IntCounter,
+    /// Exports that failed after their answer began (their body aborted).
+    pub exports_failed: IntCounter,
 }
 
 impl Metrics {
@@ -65,6 +70,12 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric definition");
+        let api_busy =
+            IntCounter::new("palaute_api_busy_total", "analyst API requests answered 503 past max_api_requests")
+                .expect("valid metric");
+        let exports_failed =
+            IntCounter::new("palaute_exports_failed_total", "exports that failed after their answer began, aborted")
+                .expect("valid metric");
         // Registering distinct names in a fresh registry cannot fail.
         for collector in [
             Box::new(ingest.clone()) as Box<dyn prometheus::core::Collector>,
@@ -76,6 +87,8 @@ impl Metrics {
             Box::new(query_partial_spans.clone()),
             Box::new(alerts.clone()),
             Box::new(connections_closed.clone()),
+            Box::new(api_busy.clone()),
+            Box::new(exports_failed.clone()),
         ] {
             registry.register(collector).expect("distinct metric names");
         }
@@ -90,6 +103,8 @@ impl Metrics {
             query_partial_spans,
             alerts,
             connections_closed,
+            api_busy,
+            exports_failed,
         }
     }
 
