@@ -100,7 +100,7 @@ async fn silent_sockets_partial_prefaces_and_idle_http2_connections_are_closed()
         assert!(closed_within(stream, Duration::from_secs(3)).await, "socket {n} is closed");
     }
     assert!(ended_within(&mut idle, Duration::from_secs(3)).await, "an idle HTTP/2 connection is closed");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     let closed = collector.metric("palaute_connections_closed_total{reason=\"header_timeout\"}").await;
     assert!(closed.is_some_and(|n| n >= 4.0), "{closed:?}");
     collector.stop().await;
