@@ -22,7 +22,7 @@ async fn generate(server: &ClickHouseServer, collector: &Collector, count: u64) 
     let config = Config { data: spool.path().to_path_buf(), ..collector.config.clone() };
     let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).await.unwrap();
     let now = palaute_collector::model::now_ms();
-    palaute_collector::generate::generate(&store, "shop", count, now - 3 * 86_400_000, now - 3_600_000, 3, |_| {})
+    palaute_collector::generate::generate(&store, "shop", count, now - 3 * 86_400_000, now - 3_600_000, 3, 0, |_| {})
         .await
         .unwrap();
     let started = Instant::now();

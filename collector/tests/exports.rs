@@ -21,9 +21,18 @@ const HOUR_MS: i64 = 3_600_000;
 async fn generate(collector: &Collector, count: u64, seed: u64) {
     let store: Arc<dyn Store> = palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
     let now = palaute_collector::model::now_ms();
-    palaute_collector::generate::generate(&store, "shop", count, now - 48 * HOUR_MS, now - 2 * HOUR_MS, seed, |_| {})
-        .await
-        .unwrap();
+    palaute_collector::generate::generate(
+        &store,
+        "shop",
+        count,
+        now - 48 * HOUR_MS,
+        now - 2 * HOUR_MS,
+        seed,
+        0,
+        |_| {},
+    )
+    .await
+    .unwrap();
     store.close().await;
 }
 
