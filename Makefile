@@ -69,7 +69,7 @@ bench: client
 	PALAUTE_ACCURACY_TABLE=1 node --test --test-timeout=120000 tests/e2e/vitals.test.mjs
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
 	scripts/soak.sh 10
-	scripts/bench-cardinality.sh 120000 30000
+	scripts/bench-cardinality.sh 120000 36000
 	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS) $(BENCH_PATHS)
 
 FUZZ_SECONDS ?= 600
