@@ -85,6 +85,10 @@ pub struct Config {
     /// How often hours whose page views changed are rolled up, ms (0: never;
     /// every answer then reads raw rows).
     pub rollup_interval_ms: u64,
+    /// An hour changed again after its rollup (beacons dated in a past
+    /// hour) is rolled up again at most once per this many ms; meanwhile it
+    /// is answered from raw rows.
+    pub rollup_rebuild_gap_ms: u64,
     /// Unhappy commented answers are gathered this long (ms) into one alert
     /// per site and hook.
     pub alert_batch_ms: u64,
@@ -133,6 +137,7 @@ impl Default for Config {
             drop_bots: true,
             max_store_mb: 0,
             rollup_interval_ms: 10_000,
+            rollup_rebuild_gap_ms: 300_000,
             alert_batch_ms: 5_000,
             alerts: Vec::new(),
             routes: Vec::new(),

@@ -23,6 +23,8 @@ pub struct Metrics {
     /// because the value may be among their folded other values (a day is
     /// then read from its hours, an hour from raw rows).
     pub query_partial_spans: IntCounter,
+    /// Hours the background rollup built (again, for a changed hour).
+    pub rollup_hours_built: IntCounter,
     /// Alerts by kind and outcome (`noticed`, `dropped`, `queued`,
     /// `delivered`, `failed`).
     pub alerts: IntCounterVec,
@@ -62,6 +64,9 @@ impl Metrics {
             "rolled-up days and hours not taken whole because the value asked for may be among their other values",
         )
         .expect("valid metric");
+        let rollup_hours_built =
+            IntCounter::new("palaute_rollup_hours_built_total", "hours the background rollup built")
+                .expect("valid metric");
         let alerts =
             IntCounterVec::new(Opts::new("palaute_alerts_total", "alerts by kind and outcome"), &["kind", "outcome"])
                 .expect("valid metric definition");
@@ -85,6 +90,7 @@ impl Metrics {
             Box::new(query_rollup_hours.clone()),
             Box::new(query_raw_rows.clone()),
             Box::new(query_partial_spans.clone()),
+            Box::new(rollup_hours_built.clone()),
             Box::new(alerts.clone()),
             Box::new(connections_closed.clone()),
             Box::new(api_busy.clone()),
@@ -101,6 +107,7 @@ impl Metrics {
             query_rollup_hours,
             query_raw_rows,
             query_partial_spans,
+            rollup_hours_built,
             alerts,
             connections_closed,
             api_busy,
