@@ -249,3 +249,38 @@ async fn routes_are_named_declared_or_derived() {
     assert!(refused.to_string().contains("products/:id"), "{refused}");
     collector.stop().await;
 }
+
+/// Learned routes survive a restart: the new collector warms its learner
+/// from the newest stored page views, so the next new blog post is
+/// `/blog/*` at once, not a route of its own.
+#[tokio::test]
+async fn learned_routes_survive_a_restart() {
+    let collector = Collector::start_with(Config { rate_limit_per_second: 0, ..Config::default() }).await;
+    let start = now_ms();
+    let send = |i: u32, url: String| {
+        serde_json::json!({"v": 1, "site": "shop", "id": format!("{i:032x}"), "seq": 1, "url": url, "start": start})
+            .to_string()
+    };
+    for i in 0..40 {
+        let url = format!("/blog/a-post-about-{}", "x".repeat(i as usize + 1));
+        assert_eq!(collector.beacon(&send(i, url)).await.0, 204);
+    }
+    collector.settled().await;
+    let collector = collector.restart().await;
+    // The warm start runs in the background at start: wait for it to learn.
+    let mut route = String::new();
+    for attempt in 0..50u32 {
+        let id = 100 + attempt;
+        assert_eq!(collector.beacon(&send(id, format!("/blog/brand-new-{attempt}"))).await.0, 204);
+        collector.settled().await;
+        let export = collector.export().await;
+        route = export.iter().find(|r| r["id"] == format!("{id:032x}")).unwrap()["route"].as_str().unwrap().into();
+        if route == "/blog/*" {
+            break;
+        }
+        assert!(attempt < 2, "not learned after the restart: {route}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(route, "/blog/*");
+    collector.stop().await;
+}
