@@ -42,16 +42,20 @@ export function suite(engine) {
     await pages?.close();
   });
 
-  /** Opens `path` (tagged for web-vitals' reports); returns the tag once the loader has run. */
-  async function open(path) {
+  /**
+   * Opens `path` (tagged for web-vitals' reports); returns the tag once the
+   * loader has run. `from`: the page view id of the page it is opened
+   * from (else it is opened from a blank page, so that nothing below reads
+   * the page before).
+   */
+  async function open(path, from) {
     const tag = `${engine}-${++tags}`;
-    // From a blank page, so that nothing below reads the page before.
-    if ((await browser.url()) !== 'about:blank') {
+    if (!from && (await browser.url()) !== 'about:blank') {
       await browser.go('about:blank');
       await browser.until(() => location.href === 'about:blank', 10000, 'a blank page');
     }
     await browser.go(pages.url(`${path}${path.includes('?') ? '&' : '?'}t=${tag}`));
-    await browser.until(() => window.palaute && window.palaute.L && window.palaute.L.id, 15000, `the loader in ${path}`);
+    await browser.until((from) => window.palaute && window.palaute.L && window.palaute.L.id !== from, 15000, `the loader in ${path}`, from);
     return tag;
   }
   const id = () => browser.run(() => window.palaute.L.id);
@@ -127,6 +131,22 @@ export function suite(engine) {
       assert.ok(Math.abs(row.left_at_ms - truth) <= 100, `left_at_ms ${row.left_at_ms} vs ${truth}`);
     });
   }
+
+  test(`${engine}: going back from a page that is still loading is abandonment`, async () => {
+    await open('text.html?from');
+    await started();
+    await open('hero.html?hero=3000&back', await id());
+    const view = await id();
+    const lcp = await browser.run(() => PerformanceObserver.supportedEntryTypes.includes('largest-contentful-paint'));
+    await pageTime(1000);
+    await browser.back();
+    await browser.until(() => location.search.startsWith('?from'), 10000, 'the page before');
+    const row = await rowWhere(collector, view);
+    assert.equal(row.abandoned, true, JSON.stringify(row));
+    assert.equal(row.abandon_phase, lcp ? 'before_lcp' : 'before_load', JSON.stringify(row));
+    assert.ok(row.left_at_ms >= 1000 && row.left_at_ms < 2500, `left_at_ms ${row.left_at_ms}`);
+    await leave();
+  });
 
   test(`${engine}: an async loader runs before the first paint, except in WebKit; a blocking one everywhere`, async () => {
     const engineHolds = await browser.run(() => !/Chrome|Firefox/.test(navigator.userAgent));
