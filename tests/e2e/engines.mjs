@@ -173,19 +173,24 @@ export function suite(engine) {
   });
 
   test(`${engine}: a loading page left without any event is sent by the next view on the origin`, async () => {
-    await open('silent.html?body=8000');
+    // The blocking tag: WebKit may hold an async loader until
+    // DOMContentLoaded here (its first paint needs more than this text).
+    await open('silent.html?body=8000&tag=blocking');
     const view = await id();
     await pageTime(2200);
+    const leftAt = await browser.run(() => performance.now());
     await leave(false);
     // Nothing reached the loader: the next view finds the snapshot kept while the page loaded.
     await new Promise((ok) => setTimeout(ok, 500));
     assert.equal((await collector.rows()).find((r) => r.id === view), undefined, 'no beacon from the left page');
     await open('text.html?next');
+    const outbox = await browser.run(() => localStorage.getItem('palaute:outbox'));
     await started();
-    const row = await rowWhere(collector, view, () => true, 'the left view, sent by the next one', 15000);
+    const row = await rowWhere(collector, view, () => true, `the left view, sent by the next one (outbox: ${outbox})`, 15000);
     assert.equal(row.abandoned, true, JSON.stringify(row));
     assert.equal(row.abandon_phase, 'before_load', JSON.stringify(row));
-    assert.ok(row.left_at_ms >= 1000 && row.left_at_ms <= 2300, `left_at_ms ${row.left_at_ms}: its last renewal`);
+    // Its last renewal: at most a second (and a busy machine's timer delay) before the leave.
+    assert.ok(row.left_at_ms <= leftAt + 100 && row.left_at_ms >= leftAt - 1500, `left_at_ms ${row.left_at_ms}: its last renewal before ${leftAt}`);
     await leave();
   });
 
