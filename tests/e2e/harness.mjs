@@ -52,7 +52,9 @@ export function detailedImage(width, height) {
  * A page with a `<!--STREAM` marker sends the rest `?body=MS` late.
  * `/c/...` proxies the client from the collector (`{{CLIENT}}` in a page). `{{COLLECTOR}}` in a page becomes the collector's
  * URL; `?data-NAME=VALUE` on a page adds that attribute to its script tag. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
- * a 404.
+ * a 404. `?tag=blocking` drops the script tag's `async`; `?bfcache` serves
+ * the page without `no-store`, so that every engine may keep it in its
+ * back/forward cache.
  */
 export async function startPageServer() {
   const state = { collector: '', endpoint: '', client: new Map(), moduleDelay: 0, left: new Map(), vitals: new Map() };

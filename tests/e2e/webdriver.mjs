@@ -125,11 +125,6 @@ export async function startBrowser(engine, { pageLoad = 'normal' } = {}) {
     engine,
     /** Runs `fn(...args)` in the page (a function's source), returns its result. */
     run: (fn, ...args) => call('POST', s('/execute/sync'), { script: `return (${fn}).apply(null, arguments)`, args }),
-    /** Runs `fn(...args)` that returns a promise; waits for it. */
-    wait: (fn, ...args) => call('POST', s('/execute/async'), {
-      script: `const done = arguments[arguments.length - 1]; Promise.resolve((${fn}).apply(null, [...arguments].slice(0, -1))).then(done, (e) => done({ error: String(e) }));`,
-      args,
-    }),
     go: (url) => call('POST', s('/url'), { url }),
     back: () => call('POST', s('/back'), {}),
     url: () => call('GET', s('/url')),
@@ -139,16 +134,6 @@ export async function startBrowser(engine, { pageLoad = 'normal' } = {}) {
       if (!element || !element[ELEMENT]) throw new Error(`no element to click: ${fn}`);
       await call('POST', s(`/element/${element[ELEMENT]}/click`), {});
     },
-    /** Opens a new tab and switches to it; returns its handle. */
-    async newTab() {
-      const { handle } = await call('POST', s('/window/new'), { type: 'tab' });
-      await call('POST', s('/window'), { handle });
-      return handle;
-    },
-    switchTo: (handle) => call('POST', s('/window'), { handle }),
-    handle: () => call('GET', s('/window')),
-    /** Closes the current tab (WebDriver Close Window). */
-    closeTab: () => call('DELETE', s('/window')),
     setTimeouts: (t) => call('POST', s('/timeouts'), t),
     /** Polls `fn(...args)` in the page until it is truthy. */
     async until(fn, ms = 15000, what = String(fn), ...args) {
