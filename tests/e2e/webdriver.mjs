@@ -93,15 +93,17 @@ export async function startBrowser(engine, { pageLoad = 'normal' } = {}) {
   const port = await freePort();
   const env = { ...process.env };
   if (spec.display) env.DISPLAY = process.env.PALAUTE_DISPLAY || xvfb.display;
-  const child = spawn(spec.driver(), spec.args(port), { stdio: ['ignore', 'ignore', 'pipe'], env });
+  // Its own process group: the driver and the browser it starts end together.
+  const child = spawn(spec.driver(), spec.args(port), { stdio: ['ignore', 'ignore', 'pipe'], env, detached: true });
   let log = '';
   child.stderr.on('data', (chunk) => { log += chunk; });
   const base = `http://127.0.0.1:${port}`;
-  const call = async (method, path, body) => {
+  const call = async (method, path, body, ms = 60000) => {
     const res = await fetch(base + path, {
       method,
       headers: body ? { 'content-type': 'application/json' } : {},
       body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(ms),
     });
     const json = await res.json();
     if (json.value && json.value.error) throw new WebDriverError(json.value);
@@ -150,14 +152,20 @@ export async function startBrowser(engine, { pageLoad = 'normal' } = {}) {
       }
       throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
     },
+    /** Ends the session (a browser that does not close in 5 s is ended with its driver). */
     async quit() {
       try {
-        await call('DELETE', s(''));
-      } catch { /* already gone */ }
+        await call('DELETE', s(''), undefined, 5000);
+      } catch { /* already gone, or stuck */ }
       const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
+      const group = (signal) => {
+        try {
+          process.kill(-child.pid, signal);
+        } catch { /* already gone */ }
+      };
+      group('SIGTERM');
       await Promise.race([exited, new Promise((ok) => setTimeout(ok, 3000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) group('SIGKILL');
       xvfb?.stop();
     },
   };
