@@ -4,6 +4,7 @@
 # Cargo.lock, and the npm packages of package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+GECKODRIVER_VERSION=0.37.1
 
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
@@ -13,6 +14,12 @@ command -v gzip >/dev/null || need_apt+=(gzip)
 command -v wrk >/dev/null || need_apt+=(wrk)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server)
+# The end-to-end tests' other engines (tests/e2e/engine-*.test.mjs):
+# Firefox ESR, WebKitGTK's WebDriver (with its MiniBrowser) and the X
+# server it needs.
+command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || need_apt+=(xvfb)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -30,6 +37,13 @@ version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3;
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$version" ]; then
   echo "setup: cargo install wasm-bindgen-cli $version (a few minutes, once)"
   cargo install -q wasm-bindgen-cli --version "$version"
+fi
+
+# Firefox's WebDriver: from crates.io (the npm package of that name
+# downloads a binary from the internet at install time).
+if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+  echo "setup: cargo install geckodriver $GECKODRIVER_VERSION (a few minutes, once)"
+  cargo install -q geckodriver --version "$GECKODRIVER_VERSION" --locked
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

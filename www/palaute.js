@@ -10,7 +10,13 @@
  * - observes what the browser does not buffer in full (Event Timing entries
  *   under 104 ms), counts errors, and tracks visibility from the start;
  * - if the visitor leaves before the module runs, sends the page view itself
- *   (and keeps it in the outbox, which the module of a later view re-sends);
+ *   (and keeps it in the outbox, which the module of a later view re-sends),
+ *   from every event the engine gives: `pagehide`, `visibilitychange`, and
+ *   `beforeunload` while the page loads (WebKit fires nothing else when a
+ *   loading page is left);
+ * - while the page loads, keeps a snapshot of the view in the outbox, for
+ *   the next view on the origin to send if the visitor goes without any of
+ *   those events;
  * - after the page's `load` event, in idle time, fetches the client module
  *   (the Rust/wasm module and its wasm-bindgen glue; so it never competes
  *   with the page's own resources) and hands it over.
@@ -152,17 +158,32 @@
   d.addEventListener('DOMContentLoaded', checkPending);
   w.addEventListener('load', onResourceLoad, true);
 
-  // The page view as the loader alone knows it, when the visitor leaves
-  // before the module has started.
-  const leave = (e) => {
-    if (L.started || d.prerendering) return;
+  // What the engine observes: without an entry type, a missing milestone
+  // says nothing (web-vitals checks the same list).
+  const types = PerformanceObserver.supportedEntryTypes || [];
+  const key = 'palaute:outbox';
+  // Puts `entry` in the outbox in place of this view's, or removes this
+  // view's (no entry), unless the outbox holds a later snapshot of it.
+  const store = (entry) => {
+    try {
+      const box = JSON.parse(localStorage.getItem(key) || '[]');
+      const mine = box.find((x) => x.id == id);
+      if (mine && mine.seq > (entry ? entry.seq : 0)) return;
+      const rest = box.filter((x) => x.id != id);
+      if (entry) rest.push(entry);
+      localStorage.setItem(key, JSON.stringify(rest.slice(-30)));
+    } catch (x) { /* storage disabled or full: the beacon is still sent */ }
+  };
+  // The page view as the loader alone knows it, left at `at`: snapshot
+  // `seq` (0: the provisional one kept while the page loads).
+  const snap = (at, seq) => {
     const n = P.getEntriesByType('navigation')[0] || {};
     const act = n.activationStart || 0;
     const rel = (t) => (t > 0 ? Math.max(t - act, 0) : undefined);
     const before = (entry) => (entry && entry.startTime < L.hid ? rel(entry.startTime) || 0 : undefined);
     const ref = d.referrer && new URL(d.referrer).host;
-    const body = JSON.stringify({
-      v: 1, site, id, seq: ++L.seq, src: 'loader',
+    return JSON.stringify({
+      v: 1, site, id, seq, src: 'loader',
       url: location.pathname + location.search,
       route: L.route,
       release: L.release,
@@ -175,22 +196,34 @@
       dcl_ms: rel(n.domContentLoadedEventStart),
       load_ms: rel(n.loadEventStart),
       response_status: n.responseStatus || undefined,
-      visible_ms: L.vis,
-      left_at_ms: Math.max(e.timeStamp - act, 0),
-      lcp_pending: pending || lcpPending() || undefined,
+      visible_ms: L.vis + (L.vs < 0 ? 0 : at - L.vs),
+      left_at_ms: Math.max(at - act, 0),
+      // Layout is read again only when the visitor leaves.
+      lcp_pending: pending || (seq > 0 && lcpPending()) || undefined,
       errors: L.err,
+      fcp_observable: types.includes('paint'),
+      lcp_observable: types.includes('largest-contentful-paint'),
     });
+  };
+  // When the visitor leaves before the module has started.
+  const leave = (e) => {
+    if (L.started || d.prerendering) return;
+    const body = snap(e.timeStamp, ++L.seq);
     // Kept until the module of a later page view has it acknowledged: the
     // collector may be down, and this page cannot read the answer.
-    try {
-      const key = 'palaute:outbox';
-      const box = JSON.parse(localStorage.getItem(key) || '[]').filter((x) => x.id != id);
-      box.push({ id, seq: L.seq, body, queued: Date.now(), tries: 0, next: 0 });
-      localStorage.setItem(key, JSON.stringify(box.slice(-30)));
-    } catch (x) { /* storage disabled or full: the beacon is still sent */ }
+    store({ id, seq: L.seq, body, queued: Date.now(), tries: 0, next: 0 });
     // No fetch(keepalive) fallback: it shares sendBeacon's in-flight quota,
     // so it would fail whenever sendBeacon does; the outbox copy remains.
     navigator.sendBeacon(L.endpoint + '/b', body);
+  };
+  // While the page loads, the view's snapshot waits in the outbox, renewed
+  // every second and due 3 s after its last renewal: if the visitor goes
+  // and no event fires (iOS Safari may fire none), the next view on the
+  // origin sends it; any later snapshot (seq 1 on) replaces it.
+  const provisional = () => {
+    if (L.started || d.readyState == 'complete') return;
+    if (!d.prerendering) store({ id, seq: 0, body: snap(P.now(), 0), queued: Date.now(), tries: 0, next: Date.now() + 3000 });
+    setTimeout(provisional, 1000);
   };
 
   d.addEventListener('visibilitychange', (e) => {
@@ -241,6 +274,17 @@
       )
       .catch(() => { /* the loader's own beacon still covers this view */ });
   const idle = () => (w.requestIdleCallback ? requestIdleCallback(boot, { timeout: 2000 }) : setTimeout(boot, 50));
+  provisional();
   if (d.readyState == 'complete') idle();
-  else w.addEventListener('load', () => setTimeout(idle));
+  else {
+    // Only while loading: once loaded, leaving fires `pagehide` in every
+    // engine, and a `beforeunload` listener would keep the page out of
+    // Firefox's back/forward cache.
+    w.addEventListener('beforeunload', leave, true);
+    w.addEventListener('load', () => {
+      w.removeEventListener('beforeunload', leave, true);
+      store();
+      setTimeout(idle);
+    });
+  }
 })(window, document);

@@ -32,7 +32,7 @@ use crate::vitals::inp::EventTiming;
 use crate::vitals::navigations::{Navigations, Owner};
 use crate::vitals::script::{self, MAX_PENDING_FRAMES};
 use crate::vitals::selector::{self, Part};
-use crate::vitals::view::{Metric, PageView, Start};
+use crate::vitals::view::{Metric, Observable, PageView, Start};
 use crate::wire::{Beacon, InpSubparts, LcpSubparts, NavType, Scale, Source, WIRE_VERSION};
 
 /// The module's one session, in a `static` rather than a `thread_local!`
@@ -118,6 +118,8 @@ pub struct Session {
     last: Option<String>,
     /// Whose entries are whose.
     navs: Navigations,
+    /// What this engine observes (`PerformanceObserver.supportedEntryTypes`).
+    observable: Observable,
     /// `soft-navigation` entries whose views are to start.
     soft_pending: Vec<JsValue>,
     /// Entries waiting for their soft navigation's view: `(navigationId, handler, entry)`.
@@ -407,7 +409,7 @@ impl Session {
             self.navs.begin(nav);
             let painted = js::num(&soft, "presentationTime").filter(|t| *t > 0.0);
             let painted = painted.or_else(|| js::num(&soft, "paintTime")).unwrap_or(0.0);
-            let rules = PageView::soft(start, painted, interaction_count(), hidden());
+            let rules = PageView::soft(start, painted, interaction_count(), hidden()).observing(self.observable);
             let id = self.new_id();
             let mut view = View::new(&self.loader, id, rules, js::text(&soft, "name").as_deref());
             view.beacon.nav_type = Some(NavType::SoftNavigation);
@@ -644,7 +646,8 @@ impl Session {
     /// which paints on the second frame after `pageshow`.
     fn on_restore(&mut self, at: f64) {
         let id = self.new_id();
-        let mut view = View::new(&self.loader, id.clone(), PageView::restored(at, interaction_count()), None);
+        let rules = PageView::restored(at, interaction_count()).observing(self.observable);
+        let mut view = View::new(&self.loader, id.clone(), rules, None);
         view.beacon.nav_type = Some(NavType::BackForwardCache);
         // Its entries may carry the page's navigationId still: the rules
         // leave out what happened before the restore, by time.
@@ -668,6 +671,13 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Option<String> {
     let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
     let object = value.serialize(&serializer).ok()?;
     js_sys::JSON::stringify(&object).ok().map(String::from)
+}
+
+/// What this engine observes: `PerformanceObserver.supportedEntryTypes`.
+fn observable() -> Observable {
+    let types = js::get(&js::get(&js::window(), "PerformanceObserver"), "supportedEntryTypes");
+    let types: Array = types.dyn_into().unwrap_or_else(|_| Array::new());
+    Observable::from_entry_types(|t| types.includes(&JsValue::from_str(t), 0))
 }
 
 /// A lifecycle listener: in the capture phase, before the page's own.
@@ -730,16 +740,19 @@ pub fn start(loader: JsValue) {
     ];
     let id = js::text(&loader, "id").unwrap_or_default();
     let hid = js::num(&loader, "hid").unwrap_or(f64::INFINITY);
+    let observable = observable();
+    let rules = PageView::navigation(activation, hid).observing(observable);
     let mut session = Session {
         beacon_url,
         settings,
-        view: View::new(&loader, id, PageView::navigation(activation, hid), None),
+        view: View::new(&loader, id, rules, None),
         site_five: false,
         prompt: prompt::Prompt::default(),
         clicks: Clicks::new(),
         sent: js::num(&loader, "seq").unwrap_or(0.0) as u32,
         last: None,
         navs: Navigations::current(nav_entry().and_then(|n| js::num(&n, "navigationId"))),
+        observable,
         soft_pending: Vec::new(),
         waiting: Vec::new(),
         soft: None,
@@ -754,17 +767,6 @@ pub fn start(loader: JsValue) {
             session.on_event(entry);
         }
     }
-    let observed: [(&str, Handler); 7] = [
-        ("paint", Session::on_paint),
-        ("largest-contentful-paint", Session::on_lcp),
-        ("layout-shift", Session::on_shift),
-        ("event", Session::on_event),
-        ("first-input", Session::on_event),
-        ("interaction-contentful-paint", Session::on_icp),
-        ("long-animation-frame", Session::on_frame),
-    ];
-    session.observers = observed.into_iter().filter_map(|(kind, handler)| Observer::new(kind, handler)).collect();
-    session.soft = Observer::new("soft-navigation", Session::on_soft_navigation);
     let site_scale = session.settings.scale.is_none().then(|| {
         let mut url = endpoint;
         url.push_str("/s/");
@@ -774,6 +776,26 @@ pub fn start(loader: JsValue) {
     if let Ok(mut cell) = SESSION.0.try_borrow_mut() {
         *cell = Some(session);
     }
+    // The session exists before its observers: WebKit runs an observer's
+    // callback for the entries already buffered synchronously, inside
+    // `observe({buffered: true})` (web-vitals defers its callbacks by a
+    // microtask for the same reason, GoogleChrome/web-vitals#277), and
+    // `takeRecords()` has nothing left for them afterwards.
+    let observed: [(&str, Handler); 7] = [
+        ("paint", Session::on_paint),
+        ("largest-contentful-paint", Session::on_lcp),
+        ("layout-shift", Session::on_shift),
+        ("event", Session::on_event),
+        ("first-input", Session::on_event),
+        ("interaction-contentful-paint", Session::on_icp),
+        ("long-animation-frame", Session::on_frame),
+    ];
+    let observers = observed.into_iter().filter_map(|(kind, handler)| Observer::new(kind, handler)).collect();
+    let soft = Observer::new("soft-navigation", Session::on_soft_navigation);
+    with(|s| {
+        s.observers = observers;
+        s.soft = soft;
+    });
     // Beacons earlier page views could not deliver.
     with(|s| transport::flush(&s.beacon_url));
     // The site's default scale (`GET /s/{site}`), when the script tag leaves it to the collector.

@@ -1,6 +1,11 @@
 //! When the visitor left, relative to the page's loading milestones:
 //! abandonment (left before `load`) and slow bounce (a slow load, then gone
 //! within a short dwell).
+//!
+//! A milestone the browser cannot observe (LCP in WebKit before Safari
+//! 26.2) is skipped: its absence says nothing about whether the visitor
+//! reached it, so a WebKit visitor who left after the first paint left
+//! `before_load`, not `before_lcp`.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +51,11 @@ pub struct Milestones {
     /// A larger image was still loading when the visitor left, so LCP had
     /// not really been reached.
     pub lcp_pending: bool,
+    /// The browser cannot observe FCP (no `paint` entries): the milestone is skipped.
+    pub fcp_unobservable: bool,
+    /// The browser cannot observe LCP (no `largest-contentful-paint`
+    /// entries): the milestone is skipped, `lcp_pending` too.
+    pub lcp_unobservable: bool,
     /// The view is a restore from the back/forward cache: already loaded.
     pub restored: bool,
     /// The view is a single-page app's soft navigation: the visitor stayed
@@ -80,9 +90,9 @@ impl Milestones {
         let left = self.left_at_ms?;
         let reached = |milestone: Option<f64>| milestone.is_some_and(|t| t <= left);
         if !self.restored && !self.soft && !reached(self.load_ms) {
-            let phase = if !reached(self.fcp_ms) {
+            let phase = if !self.fcp_unobservable && !reached(self.fcp_ms) {
                 AbandonPhase::BeforeFcp
-            } else if self.lcp_pending || !reached(self.lcp_ms) {
+            } else if !self.lcp_unobservable && (self.lcp_pending || !reached(self.lcp_ms)) {
                 AbandonPhase::BeforeLcp
             } else {
                 AbandonPhase::BeforeLoad
@@ -150,6 +160,26 @@ mod tests {
         assert_eq!(soft.abandoned(soft.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).as_ref()), Some(false), "not left yet");
         let left = Milestones { left_at_ms: Some(10.0), ..soft };
         assert_eq!(left.abandoned(left.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).as_ref()), Some(false), "left before LCP");
+    }
+
+    #[test]
+    fn a_milestone_the_browser_cannot_observe_is_skipped() {
+        use AbandonPhase::*;
+        // WebKit without LCP: painted, left before load. Its `lcp_pending`
+        // (an image still loading) says nothing without an LCP candidate.
+        let webkit = Milestones {
+            fcp_ms: Some(300.0),
+            left_at_ms: Some(1000.0),
+            lcp_pending: true,
+            lcp_unobservable: true,
+            ..Milestones::default()
+        };
+        let phase = |m: Milestones| m.leave(DEFAULT_SLOW_BOUNCE_DWELL_MS).and_then(|l| l.phase);
+        assert_eq!(phase(webkit), Some(BeforeLoad));
+        assert_eq!(phase(Milestones { fcp_ms: None, ..webkit }), Some(BeforeFcp), "FCP is observed there");
+        assert_eq!(phase(Milestones { lcp_unobservable: false, ..webkit }), Some(BeforeLcp), "where LCP is observed");
+        let blind = Milestones { fcp_ms: None, fcp_unobservable: true, ..webkit };
+        assert_eq!(phase(blind), Some(BeforeLoad), "no paint timing at all: only load is known");
     }
 
     #[test]

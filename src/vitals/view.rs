@@ -12,6 +12,13 @@
 //! `reportSoftNavs`): FCP from the soft navigation entry's paint, LCP from
 //! its `interaction-contentful-paint` entries, CLS and INP from what
 //! happens after it, no TTFB.
+//!
+//! Not every engine observes every metric ([`Observable`]): Firefox has no
+//! Layout Instability API, WebKit (to Safari 26.1) no Largest Contentful
+//! Paint or Event Timing. As web-vitals checks
+//! `PerformanceObserver.supportedEntryTypes` before it reports a metric, a
+//! metric the engine cannot observe is `None` here, never 0 (a Firefox view
+//! without layout shifts is unknown CLS, not good CLS).
 
 use super::cls::SessionWindows;
 use super::inp::{EventTiming, Interaction, Interactions};
@@ -21,6 +28,39 @@ use super::script::Window;
 /// cache, or started by a soft navigation, whose interactions were all too
 /// quick to be delivered, ms.
 pub const RESTORED_QUICK_INP_MS: f64 = 8.0;
+
+/// The metrics an engine can observe, from its
+/// `PerformanceObserver.supportedEntryTypes` (web-vitals' `observe` checks
+/// the same list before it creates an observer, and reports nothing
+/// without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observable {
+    /// `paint`: FCP (and a restored view's paint, which web-vitals reports
+    /// only where it observes paints).
+    pub fcp: bool,
+    /// `largest-contentful-paint`: LCP (and a restored view's).
+    pub lcp: bool,
+    /// `layout-shift`: CLS.
+    pub cls: bool,
+    /// `event` (Event Timing): INP.
+    pub inp: bool,
+}
+
+impl Observable {
+    /// An engine that observes every metric.
+    pub const ALL: Observable = Observable { fcp: true, lcp: true, cls: true, inp: true };
+
+    /// What an engine observes, given whether `supported(entry_type)` is in
+    /// its `PerformanceObserver.supportedEntryTypes`.
+    pub fn from_entry_types(supported: impl Fn(&str) -> bool) -> Observable {
+        Observable {
+            fcp: supported("paint"),
+            lcp: supported("largest-contentful-paint"),
+            cls: supported("layout-shift"),
+            inp: supported("event"),
+        }
+    }
+}
 
 /// How a page view started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +81,7 @@ pub struct PageView {
     origin: f64,
     first_hidden: f64,
     start: Start,
+    observable: Observable,
     ttfb: Option<f64>,
     fcp: Option<f64>,
     lcp: Option<f64>,
@@ -115,6 +156,7 @@ impl PageView {
             origin,
             first_hidden,
             start,
+            observable: Observable::ALL,
             ttfb: None,
             fcp: None,
             lcp: None,
@@ -126,6 +168,13 @@ impl PageView {
             shifts: SessionWindows::default(),
             interactions: Interactions::default(),
         }
+    }
+
+    /// The view as measured in an engine that observes only `observable`
+    /// (every metric unless told otherwise).
+    pub fn observing(mut self, observable: Observable) -> PageView {
+        self.observable = observable;
+        self
     }
 
     /// The view's start, `performance.now()` time.
@@ -202,10 +251,13 @@ impl PageView {
 
     /// A restored page paints on the second frame after `pageshow`: that
     /// time is both its FCP and its LCP (as web-vitals).
+    /// (Only where the engine observes paints, and LCP: web-vitals reports
+    /// a restore's metric only from a metric it observes.)
     pub fn restored_paint(&mut self, painted_at: f64) {
-        let time = self.since_start(painted_at);
-        self.fcp = Some(time);
-        self.lcp = Some(time);
+        let time = Some(self.since_start(painted_at));
+        let o = self.observable;
+        self.fcp = time.filter(|_| o.fcp);
+        self.lcp = time.filter(|_| o.lcp);
     }
 
     /// A `layout-shift` entry. Shifts from before the view began (a restore)
@@ -246,7 +298,7 @@ impl PageView {
     /// INP so far: the reported interaction's latency; in a restored or
     /// soft view with only quick interactions, [`RESTORED_QUICK_INP_MS`].
     pub fn inp(&self) -> Option<f64> {
-        let quick = self.start != Start::Navigation && self.interaction_count > 0.0;
+        let quick = self.start != Start::Navigation && self.interaction_count > 0.0 && self.observable.inp;
         self.reported().map(|i| i.latency).or_else(|| quick.then_some(RESTORED_QUICK_INP_MS))
     }
 
@@ -260,6 +312,10 @@ impl PageView {
     }
 
     /// A measurement so far; `None` when there is none (never 0 for "unknown").
+    /// A metric the engine cannot observe ([`Observable`]) is `None`: it
+    /// has no entries of it, and what needs none (CLS once painted, a
+    /// restore's paint, the quick INP of a restore) waits for the
+    /// engine's support too.
     pub fn metric(&self, metric: Metric) -> Option<f64> {
         match metric {
             Metric::Ttfb => self.ttfb,
@@ -268,7 +324,7 @@ impl PageView {
             Metric::Dcl => self.dcl,
             Metric::Load => self.load,
             // As web-vitals: CLS is reported once there was a first paint.
-            Metric::Cls => self.fcp.map(|_| self.shifts.value()),
+            Metric::Cls => self.fcp.filter(|_| self.observable.cls).map(|_| self.shifts.value()),
             Metric::Inp => self.inp(),
             Metric::InpInteraction => self.reported().map(|i| i.id as f64),
             Metric::InpInputDelay => self.inp_subparts().map(|p| p.0),
@@ -350,6 +406,34 @@ mod tests {
         assert_eq!(view.metric(Metric::Cls), None);
         view.first_contentful_paint(20.0);
         assert_eq!(view.metric(Metric::Cls), Some(0.05));
+    }
+
+    #[test]
+    fn a_metric_the_engine_cannot_observe_is_none_never_0() {
+        // Firefox: no `layout-shift`. Its CLS is unknown, not 0.
+        let firefox = Observable::from_entry_types(|t| t != "layout-shift");
+        assert_eq!(firefox, Observable { cls: false, ..Observable::ALL });
+        let mut view = PageView::navigation(0.0, f64::INFINITY).observing(firefox);
+        view.first_contentful_paint(20.0);
+        assert_eq!(view.metric(Metric::Fcp), Some(20.0));
+        assert_eq!(view.metric(Metric::Cls), None);
+        // WebKitGTK 2.50: paints, navigation and resources only.
+        let webkit =
+            Observable::from_entry_types(|t| ["mark", "measure", "navigation", "paint", "resource"].contains(&t));
+        assert_eq!(webkit, Observable { fcp: true, lcp: false, cls: false, inp: false });
+        let mut restored = PageView::restored(5000.0, 0.0).observing(webkit);
+        restored.restored_paint(5032.0);
+        restored.interaction_count(2.0);
+        assert_eq!(
+            restored.metric(Metric::Fcp),
+            Some(32.0),
+            "web-vitals reports a restore's paint where it observes paints"
+        );
+        assert_eq!(restored.metric(Metric::Lcp), None, "but not as LCP without the LCP API");
+        assert_eq!(restored.lcp_subparts(0.0, None), None);
+        assert_eq!((restored.metric(Metric::Cls), restored.metric(Metric::Inp)), (None, None));
+        assert_eq!(restored.metric(Metric::InpPresentation), None);
+        assert_eq!(restored.metric(Metric::Ttfb), Some(0.0), "TTFB needs no observer");
     }
 
     #[test]

@@ -100,6 +100,16 @@ wire_object! {
         /// When the visitor left, an image in the viewport larger than the LCP
         /// candidate so far was still loading: the real LCP had not happened.
         pub lcp_pending: Option<bool>,
+        /// Whether the browser can observe FCP (`paint` in
+        /// `PerformanceObserver.supportedEntryTypes`); `false`: a missing
+        /// `fcp_ms` means "not observable", not "not painted yet", and the
+        /// abandonment phase skips FCP. The loader sends it (and
+        /// `lcp_observable`): only its beacons can be left before `load`,
+        /// since the module starts after it; absent: observable.
+        pub fcp_observable: Option<bool>,
+        /// Whether the browser can observe LCP (`largest-contentful-paint`);
+        /// `false` (WebKit before Safari 26.2): the abandonment phase skips LCP.
+        pub lcp_observable: Option<bool>,
         /// Network Information API `effectiveType` (`4g`, `3g`, ...).
         pub effective_type: Option<String>,
         /// Network Information API `downlink`, Mbit/s.

@@ -45,6 +45,8 @@ pub fn every_field(site: &str, id: &str, start: f64) -> Beacon {
         visible_ms: Some(8000.0),
         left_at_ms: Some(9000.0),
         lcp_pending: Some(false),
+        fcp_observable: Some(true),
+        lcp_observable: Some(true),
         effective_type: Some("4g".into()),
         downlink_mbps: Some(9.5),
         rtt_ms: Some(50.0),

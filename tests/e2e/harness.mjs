@@ -18,6 +18,18 @@ export const bin = process.env.PALAUTE_BIN || join(root, 'target', 'debug', 'pal
 export const DESKTOP_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 
+/**
+ * The Web Vitals fields compared with web-vitals in the same page load:
+ * export field, web-vitals' name, largest difference allowed.
+ */
+export const VITALS = [
+  ['ttfb_ms', 'TTFB', 1],
+  ['fcp_ms', 'FCP', 1],
+  ['lcp_ms', 'LCP', 1],
+  ['cls', 'CLS', 0.0001],
+  ['inp_ms', 'INP', 8],
+];
+
 const TYPES = { '.html': 'text/html; charset=utf-8', '.svg': 'image/svg+xml', '.js': 'text/javascript', '.css': 'text/css' };
 
 /**
@@ -40,7 +52,9 @@ export function detailedImage(width, height) {
  * A page with a `<!--STREAM` marker sends the rest `?body=MS` late.
  * `/c/...` proxies the client from the collector (`{{CLIENT}}` in a page). `{{COLLECTOR}}` in a page becomes the collector's
  * URL; `?data-NAME=VALUE` on a page adds that attribute to its script tag. `/delay/MS/FILE` serves FILE after MS milliseconds; `/broken.png` is
- * a 404.
+ * a 404. `?tag=blocking` drops the script tag's `async`; `?bfcache` serves
+ * the page without `no-store`, so that every engine may keep it in its
+ * back/forward cache.
  */
 export async function startPageServer() {
   const state = { collector: '', endpoint: '', client: new Map(), moduleDelay: 0, left: new Map(), vitals: new Map() };
@@ -140,8 +154,13 @@ export async function startPageServer() {
           inert: `<script async src="${state.collector}/palaute.js" data-site=""></script>\n`,
         }[url.searchParams.get('client')];
         if (variant !== undefined) body = body.replace(tag, variant);
+        // `?tag=blocking`: the script tag without `async` (README: WebKit
+        // holds an async script that is ready before the first paint).
+        if (url.searchParams.get('tag') === 'blocking') body = body.replace('<script async src=', '<script src=');
       }
-      const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
+      // `?bfcache`: a page the back/forward cache may keep (Firefox keeps no `no-store` page).
+      const store = url.searchParams.has('bfcache') ? 'no-cache' : 'no-store';
+      const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': store };
       // Scripts may be loaded from the other origin with `crossorigin`, as a
       // third party's that shares its timing.
       if (extname(file) === '.js') Object.assign(headers, { 'access-control-allow-origin': '*', 'timing-allow-origin': '*' });
@@ -162,7 +181,9 @@ export async function startPageServer() {
         return;
       }
       // A document whose body arrives `?body=MS` late: nothing paints before.
-      res.write(head);
+      // WebKit parses nothing of a document until a few KB have arrived:
+      // padding lets it parse the head as other engines do.
+      res.write(`${head}<!--${' '.repeat(4096)}-->`);
       setTimeout(() => res.end('<!--STREAM' + rest), Number(url.searchParams.get('body') || 3000));
     }, delay);
   });

@@ -227,6 +227,8 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         load_ms: beacon.load_ms,
         left_at_ms: beacon.left_at_ms,
         lcp_pending: beacon.lcp_pending == Some(true),
+        fcp_unobservable: beacon.fcp_observable == Some(false),
+        lcp_unobservable: beacon.lcp_observable == Some(false),
         restored: beacon.nav_type == Some(NavType::BackForwardCache),
         soft: beacon.nav_type == Some(NavType::SoftNavigation),
     };
@@ -298,7 +300,8 @@ mod tests {
 
     /// Beacon fields that are not columns of their own: the envelope, and
     /// what is folded into other columns.
-    const WIRE_ONLY: [&str; 7] = ["v", "seq", "src", "start", "lcp_pending", "feedback", "tags"];
+    const WIRE_ONLY: [&str; 9] =
+        ["v", "seq", "src", "start", "lcp_pending", "fcp_observable", "lcp_observable", "feedback", "tags"];
     /// Columns that are not beacon fields: derived at ingest.
     const DERIVED: [&str; 13] = [
         "started_at",
@@ -391,6 +394,21 @@ mod tests {
         assert_eq!(snapshot.view.abandon_phase.as_deref(), Some("before_fcp"));
         assert_eq!(snapshot.view.device.as_deref(), Some("desktop"));
         assert_eq!(snapshot.view.started_at, 1_700_000_000_000);
+    }
+
+    #[test]
+    fn a_milestone_the_browser_cannot_observe_is_skipped_in_the_leave() {
+        // WebKit without LCP: painted at 300 ms, left at 1 s, before load.
+        let webkit = Beacon { fcp_ms: Some(300.0), lcp_observable: Some(false), lcp_pending: Some(true), ..valid() };
+        let phase = |b: Beacon| to_snapshot(b, &context()).unwrap().view.abandon_phase;
+        assert_eq!(phase(webkit.clone()).as_deref(), Some("before_load"));
+        assert_eq!(
+            phase(Beacon { lcp_observable: None, ..webkit.clone() }).as_deref(),
+            Some("before_lcp"),
+            "unknown: observable"
+        );
+        let no_paints = Beacon { fcp_ms: None, fcp_observable: Some(false), ..webkit };
+        assert_eq!(phase(no_paints).as_deref(), Some("before_load"));
     }
 
     #[test]
