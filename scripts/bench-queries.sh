@@ -26,7 +26,8 @@ ch_port=18124
 ch_args=(--store clickhouse --clickhouse-url "http://127.0.0.1:$ch_port" --clickhouse-database bench --data "$ch_dir/spool")
 queries=("summary?from=30d" "breakdown?by=path&from=30d" "timeseries?metric=lcp&interval=day&from=30d"
          "abandonment?from=30d" "breakdown?by=device&from=30d" "breakdown?by=hour_of_day&from=30d"
-         "summary?from=30d&path=/checkout" "summary?from=30d&path=/checkout&device=mobile")
+         "summary?from=30d&path=/checkout" "summary?from=30d&path=/checkout&device=mobile"
+         "compare?a_from=30d&a_to=15d&b_from=15d&b_to=0d")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 

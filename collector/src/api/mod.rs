@@ -3,10 +3,12 @@
 
 pub mod aggregate;
 mod auth;
+mod compare;
 mod export;
 mod feedback;
 pub mod openapi;
 pub mod period;
+mod releases;
 mod reports;
 
 use std::sync::Arc;
@@ -29,4 +31,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sites/{site}/dimensions", get(reports::dimensions))
         .route("/sites/{site}/feedback", get(feedback::feedback))
         .route("/sites/{site}/timeseries", get(reports::timeseries))
+        .route("/sites/{site}/compare", get(compare::compare_sides))
+        .route("/sites/{site}/releases", get(releases::list).post(releases::add))
 }

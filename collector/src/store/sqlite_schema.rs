@@ -152,6 +152,13 @@ const MIGRATIONS: &[&str] = &[
     // rolled up, and so is each pair of filters (`path+device`, ...):
     // every rollup rebuilt.
     rebuild_rollups!(),
+    // 11: deploy markers (`release add`, `POST .../releases`).
+    "CREATE TABLE releases (
+        site TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (site, name)
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the database to the latest schema, one transaction per step,
