@@ -478,7 +478,10 @@ mod tests {
         let (low, high) = newcombe(a.0, a.1, b.0, b.1);
         assert!((low - 0.0524).abs() < 5e-4 && (high - 0.3339).abs() < 5e-4, "{low} {high}");
         // Method 11 (continuity-corrected): 0.0428 .. 0.3422.
-        let (a, b) = ((48.0 / 80.0, wilson_corrected(48, 80, Z_95).unwrap()), (56.0 / 70.0, wilson_corrected(56, 70, Z_95).unwrap()));
+        let (a, b) = (
+            (48.0 / 80.0, wilson_corrected(48, 80, Z_95).unwrap()),
+            (56.0 / 70.0, wilson_corrected(56, 70, Z_95).unwrap()),
+        );
         let (low, high) = newcombe(a.0, a.1, b.0, b.1);
         assert!((low - 0.0428).abs() < 5e-4 && (high - 0.3422).abs() < 5e-4, "{low} {high}");
         // Corrected Wilson, 8 of 10 (Newcombe's method 4): 0.4422 .. 0.9646.

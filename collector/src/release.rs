@@ -93,7 +93,10 @@ pub fn sides(releases: &[Release], period: (i64, i64), now_ms: i64) -> (Side, Si
         [latest] => {
             let length = (now_ms - latest.at_ms).max(0);
             let label = format!("before {}", latest.name);
-            (Side::Period { from_ms: latest.at_ms - length, to_ms: latest.at_ms, label }, Side::Release(latest.name.clone()))
+            (
+                Side::Period { from_ms: latest.at_ms - length, to_ms: latest.at_ms, label },
+                Side::Release(latest.name.clone()),
+            )
         }
         [] => {
             let (from, to) = period;

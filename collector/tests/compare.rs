@@ -113,7 +113,10 @@ fn only_lcp_is_worse(answer: &Value, what: &str) {
     for (name, measure) in measures {
         if name != "lcp_ms" {
             assert_eq!(measure["verdict"], "no_clear_change", "{what}: {name}: {measure}");
-            assert!(measure["low"].as_f64().unwrap() < 0.0 && measure["high"].as_f64().unwrap() > 0.0, "{what}: {name}");
+            assert!(
+                measure["low"].as_f64().unwrap() < 0.0 && measure["high"].as_f64().unwrap() > 0.0,
+                "{what}: {name}"
+            );
         }
     }
     assert_eq!((answer["a"]["page_views"].as_u64(), answer["b"]["page_views"].as_u64()), (Some(2000), Some(2000)));
@@ -131,7 +134,10 @@ async fn releases_and_comparisons(collector: &Collector) {
     let (v1, v2) = two_releases(collector, now).await;
     let (status, markers) = api(collector, "releases").await;
     assert_eq!(status, 200);
-    assert_eq!(markers.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect::<Vec<_>>(), ["v1", "v2"]);
+    assert_eq!(
+        markers.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["v1", "v2"]
+    );
     assert_eq!(markers[0]["at_ms"], v1);
 
     let named = [
@@ -240,7 +246,11 @@ async fn a_slower_release_alerts_once_and_not_before_it_has_enough_views() {
     while collector.metric(waiting).await.unwrap_or(0.0) < checks_from + 5.0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(seen.lock().unwrap().is_empty(), "no alert with 1,000 of the 2,000 page views needed: {:?}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "no alert with 1,000 of the 2,000 page views needed: {:?}",
+        seen.lock().unwrap()
+    );
 
     send(&collector, &slow[1000..]).await;
     receiver::until(&seen, "the regression alert", |seen| !seen.is_empty()).await;

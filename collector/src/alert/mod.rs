@@ -41,6 +41,13 @@ pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, config: &Config, metr
     let rules = outage::Rules { window_ms: config.outage_window_ms as i64, min_views: config.outage_min_views };
     outage::spawn(workers, store.clone(), config.alerts.clone(), config.outage_check_ms, rules, metrics.clone());
     let rules = regression::Rules { min_views: config.regression_min_views, dashboard_url: config.dashboard_url() };
-    regression::spawn(workers, store.clone(), config.alerts.clone(), config.regression_check_ms, rules, metrics.clone());
+    regression::spawn(
+        workers,
+        store.clone(),
+        config.alerts.clone(),
+        config.regression_check_ms,
+        rules,
+        metrics.clone(),
+    );
     feedback::spawn(workers, store, config.alerts.clone(), config.alert_batch_ms, metrics)
 }

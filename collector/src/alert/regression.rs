@@ -96,13 +96,14 @@ async fn check(store: &Arc<dyn Store>, configured: &[AlertHook], rules: &Rules, 
         let worse = regressions(&a_stats, &b_stats);
         metrics.alerts.with_label_values(&["regression", "judged"]).inc();
         tracing::info!(message = "release judged", %site, release = %latest.name, worse = worse.len());
-        let keys: Vec<String> = worse.iter().map(|(def, _)| format!("regression:{site}:{}:{}", latest.name, def.name)).collect();
+        let keys: Vec<String> =
+            worse.iter().map(|(def, _)| format!("regression:{site}:{}:{}", latest.name, def.name)).collect();
         let fresh = store.first_alerted(keys).await?;
         let hooks = hooks_for(configured, &stored, &site);
         let mut deliveries = Vec::new();
-        for (def, measure) in worse.iter().filter(|(def, _)| {
-            fresh.contains(&format!("regression:{site}:{}:{}", latest.name, def.name))
-        }) {
+        for (def, measure) in
+            worse.iter().filter(|(def, _)| fresh.contains(&format!("regression:{site}:{}:{}", latest.name, def.name)))
+        {
             for hook in &hooks {
                 let digest = hex::encode(Sha256::digest(hook.url.as_bytes()));
                 deliveries.push(Delivery {
@@ -140,7 +141,9 @@ pub fn message(
     dashboard_url: &str,
 ) -> String {
     let value = |v: Option<f64>| v.map_or("–".to_string(), |v| shown(def, v));
-    let signed = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{}{}", if v > 0.0 { "+" } else { "" }, shown(def, v)));
+    let signed = |v: Option<f64>| {
+        v.map_or("–".to_string(), |v| format!("{}{}", if v > 0.0 { "+" } else { "" }, shown(def, v)))
+    };
     if format == "slack" {
         let text = format!(
             ":warning: *{}*: release *{}* made {} worse: {} (was {} in {}), {} (99% interval {} to {}), \

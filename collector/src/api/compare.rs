@@ -61,7 +61,10 @@ pub struct Comparison {
     pub measures: Vec<(&'static str, Measure)>,
 }
 
-fn in_order<S: Serializer>(measures: &[(&'static str, Measure)], serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn in_order<S: Serializer>(
+    measures: &[(&'static str, Measure)],
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(measures.len()))?;
     for (name, measure) in measures {
         map.serialize_entry(name, measure)?;
@@ -70,7 +73,13 @@ fn in_order<S: Serializer>(measures: &[(&'static str, Measure)], serializer: S) 
 }
 
 /// One side from its parameters; `None` when none is given.
-fn side(which: &str, release: &Option<String>, from: &Option<String>, to: &Option<String>, now: i64) -> Result<Option<Side>> {
+fn side(
+    which: &str,
+    release: &Option<String>,
+    from: &Option<String>,
+    to: &Option<String>,
+    now: i64,
+) -> Result<Option<Side>> {
     match (release, from, to) {
         (Some(name), None, None) if !name.is_empty() => Ok(Some(Side::Release(name.clone()))),
         (None, Some(from), Some(to)) => {

@@ -17,8 +17,9 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    sqlite_alert, sqlite_release, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups, RollupQuery,
-    Release, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
+    sqlite_alert, sqlite_release, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups,
+    Release, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS,
+    TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::column::Cell;

@@ -49,7 +49,9 @@ pub async fn start() -> (String, Seen) {
                 let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
                 let body = String::from_utf8_lossy(&request[head_end..]).to_string();
                 record.lock().unwrap().push((path, body));
-                let _ = socket.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
             });
         }
     });

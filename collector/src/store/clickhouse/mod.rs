@@ -31,8 +31,8 @@ pub use self::http::ClickHouse;
 use self::ship::Shipping;
 use super::sqlite::{SqliteOptions, SqliteStore};
 use super::{
-    AlertHook, Delivery, DirtyHour, MergeRollups, Release, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store,
-    EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
+    AlertHook, Delivery, DirtyHour, MergeRollups, Release, RollupQuery, RollupRow, RollupSet, Selection, Site,
+    Snapshot, Store, EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::{now_ms, PageView};
