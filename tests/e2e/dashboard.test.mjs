@@ -278,8 +278,26 @@ test('what changed: the latest release against the one before, the cards against
   for (const [selector, field] of [['[data-vital=lcp_ms]', 'lcp_ms'], ['#abandonment-rate', 'abandonment_rate'], ['#csat', 'csat']]) {
     const change = page.locator(`${selector} .change`);
     assert.equal(await change.getAttribute('data-verdict'), previous.measures[field].verdict, field);
-    assert.match(await change.innerText(), /vs previous period/);
+    assert.match(await change.innerText(), previous.measures[field].difference === null ? /nothing to compare|not enough to compare/ : /vs previous period/);
   }
+
+  // The last 24 hours against the 24 before: both have page views, so each card shows a change.
+  const shown = await page.evaluate(() => Number(document.body.dataset.loaded));
+  await page.selectOption('#period', '24h');
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, shown);
+  const day = await env.collector.api(`compare?${await page.locator('#cards').getAttribute('data-compare')}`);
+  assert.ok(day.a.page_views > 0 && day.b.page_views > 0, JSON.stringify([day.a, day.b]));
+  assert.equal(day.measures.lcp_ms.verdict, 'worse', 'the slow burst is in the last 24 hours');
+  const lcpChange = page.locator('[data-vital=lcp_ms] .change');
+  assert.equal(await lcpChange.getAttribute('data-verdict'), 'worse');
+  assert.match(await lcpChange.innerText(), /^\+\d.* vs previous period \(worse\)$/);
+  assert.equal(await lcpChange.getAttribute('class'), 'change worse');
+  await page.locator('#cards').screenshot({ path: join(artifacts, 'dashboard-cards-change.png') });
+  await page.selectOption('#period', '7d');
+  const day24 = await page.evaluate(() => Number(document.body.dataset.loaded));
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, day24);
 
   // Release markers on the time series, named, inside the plot.
   const markers = page.locator('#timeseries .release-marker');
@@ -290,6 +308,8 @@ test('what changed: the latest release against the one before, the cards against
 
   await page.locator('#changed').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(artifacts, 'dashboard-what-changed.png'), fullPage: true });
+  await page.locator('#changed').screenshot({ path: join(artifacts, 'dashboard-what-changed-panel.png') });
+  await page.locator('#timeseries').screenshot({ path: join(artifacts, 'dashboard-release-markers.png') });
   assert.deepEqual(await page.evaluate(() => window.violations), [], 'no CSP violations');
   assert.deepEqual(problems, []);
   await context.close();

@@ -235,8 +235,11 @@ const VERDICTS = { better: 'better', worse: 'worse', no_clear_change: 'no clear 
 function change(field, measure) {
   if (!measure) return null;
   const interval = measure.low === null ? measure.reason : `95% interval ${difference(field, measure.low)} to ${difference(field, measure.high)}`;
+  const what = measure.difference === null
+    ? (measure.a_count === 0 ? 'nothing to compare in the previous period' : 'not enough to compare with the previous period')
+    : `${difference(field, measure.difference)} vs previous period`;
   return el('p', { class: `change ${measure.verdict === 'no_clear_change' ? 'muted' : measure.verdict}`, 'data-verdict': measure.verdict, title: interval },
-    `${difference(field, measure.difference)} vs previous period`,
+    what,
     measure.verdict === 'no_clear_change' ? '' : ` (${VERDICTS[measure.verdict]})`);
 }
 
