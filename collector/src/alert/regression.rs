@@ -220,7 +220,7 @@ mod tests {
         let (old, new) = (described("v1 <!channel>", 2000), described("v2", 2000));
         let slack = message("slack", "shop", def, measure, &old, &new, "https://c.example/dashboard/");
         let text = serde_json::from_str::<serde_json::Value>(&slack).unwrap()["text"].as_str().unwrap().to_string();
-        assert!(text.contains("release *v2* made p75 LCP worse: 2.39 s (was 1.59 s in v1 &lt;!channel&gt;)"), "{text}");
+        assert!(text.contains("release *v2* made p75 LCP worse: 2.40 s (was 1.58 s in v1 &lt;!channel&gt;)"), "{text}");
         assert!(text.contains("99% interval +") && text.contains("<https://c.example/dashboard/|"), "{text}");
         let body: serde_json::Value =
             serde_json::from_str(&message("json", "shop", def, measure, &old, &new, "https://c.example/dashboard/"))
