@@ -16,6 +16,11 @@ pub const MAX_COMMENT_CHARS: usize = 1000;
 /// Longest URL: the page's path and query (`url`), `lcp_url`,
 /// `inp_script_url` (an image inlined as a `data:` URL is cut here).
 pub const MAX_URL_CHARS: usize = 2048;
+/// Longest route (`route`: `data-route`, `palaute.route`, a declared
+/// pattern; a derived route is cut to it too).
+pub const MAX_ROUTE_CHARS: usize = 200;
+/// Longest release name (`release`: `data-release`, `palaute.release`).
+pub const MAX_RELEASE_CHARS: usize = 100;
 /// Longest selector (`lcp_element`, `inp_target`).
 pub const MAX_SELECTOR_CHARS: usize = 512;
 /// Longest host name (`referrer_host`).

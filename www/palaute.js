@@ -33,6 +33,13 @@
       if (L) queue.push([m, args]);
     };
   }
+  // The route and the release live in the hand-over itself: the loader's
+  // beacon and the module's read them (the current view and those after).
+  for (const m of ['route', 'release']) {
+    api[m] = (name) => {
+      if (L) L[m] = String(name);
+    };
+  }
   const site = attr('site');
   if (!site || !(Math.random() < +(attr('sample') || 1))) return;
   // Global Privacy Control, when the site asks for it to be honoured.
@@ -73,6 +80,10 @@
     scale: attr('feedback-scale') || '',
     lang: attr('lang') || '',
     days: attr('feedback-days') || '',
+    // The page's route and the site's release (`data-route`, `data-release`,
+    // then `palaute.route()`, `palaute.release()`).
+    route: attr('route'),
+    release: attr('release'),
     // Set once the module has taken the page view over.
     started: 0,
     // Event Timing and first-input entries seen before the module ran (the
@@ -149,6 +160,8 @@
     const body = JSON.stringify({
       v: 1, site, id, seq: ++L.seq, src: 'loader',
       url: location.pathname + location.search,
+      route: L.route,
+      release: L.release,
       referrer_host: ref && ref != location.host ? ref : undefined,
       start: P.timeOrigin + act,
       nav_type: d.wasDiscarded ? 'restore' : act > 0 ? 'prerender' : n.type,

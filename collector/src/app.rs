@@ -10,6 +10,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::error::{AppError, Result};
 use crate::metrics::Metrics;
 use crate::sites::SiteRegistry;
 use crate::store::Store;
@@ -30,16 +31,26 @@ pub struct AppState {
     pub alerts: crate::alert::FeedbackAlerts,
     /// The per-client beacon rate limit (`None`: off).
     pub beacon_limit: Option<ingest::rate_limit::BeaconLimit>,
+    /// Every site's declared route patterns and route learning.
+    pub routes: Arc<crate::routes::Routes>,
 }
 
 impl AppState {
     /// State over `store` with `config`, reporting to `metrics`; starts the
     /// alert workers and the rate limiter's among `workers` (it needs a
     /// Tokio runtime).
-    pub fn new(config: Config, store: Arc<dyn Store>, metrics: Arc<Metrics>, workers: &mut Workers) -> Arc<AppState> {
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        workers: &mut Workers,
+    ) -> Result<Arc<AppState>> {
+        let routes = Arc::new(crate::routes::Routes::new(&config.routes).map_err(AppError::Invalid)?);
+        crate::routes::spawn_warm(workers, store.clone(), routes.clone());
         let alerts = crate::alert::spawn(workers, store.clone(), &config, metrics.clone());
         let beacon_limit = ingest::rate_limit::layer(&config, metrics.clone(), workers);
-        Arc::new(AppState { config, sites: SiteRegistry::new(store.clone()), store, metrics, alerts, beacon_limit })
+        let sites = SiteRegistry::new(store.clone());
+        Ok(Arc::new(AppState { config, sites, store, metrics, alerts, beacon_limit, routes }))
     }
 }
 

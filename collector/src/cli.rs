@@ -16,7 +16,7 @@ use crate::config::{Config, StoreKind};
 use crate::error::{AppError, Result};
 use crate::model::now_ms;
 use crate::sites::{hash_token, new_token, normalize_origin};
-use crate::store::{AlertHook, Site, Store, DAY_MS};
+use crate::store::{AlertHook, Site, Store, DAY_MS, HOUR_MS};
 
 /// palaute collector: ingests beacons, stores page views, serves the client,
 /// the analyst API and the dashboard.
@@ -94,6 +94,15 @@ pub enum Command {
         /// Random seed (the same seed writes the same page views).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Distinct paths: 0 for the demo's eight pages, else a shop's
+        /// realistic mix (products by number with Zipf popularity, blog
+        /// posts by slug, collections, search queries, fixed pages).
+        #[arg(long, default_value_t = 0)]
+        paths: usize,
+        /// Spread over this many whole hours before the current one
+        /// instead of `--days` up to now (all of them rolled up at once).
+        #[arg(long)]
+        hours: Option<u32>,
     },
     /// Writes a site's page views to standard output as NDJSON (the API's
     /// export format), oldest first: with `import`, moves a site between
@@ -297,7 +306,17 @@ pub async fn execute(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'stat
         Command::Release(ReleaseCommand::List { site }) => release_list(&store().await?, site).await,
         Command::Report { site, since } => report(&store().await?, site, since).await,
         Command::Rollup => rollup(&store().await?).await,
-        Command::Generate { site, views, days, seed } => generate(&store().await?, site, *views, *days, *seed).await,
+        Command::Generate { site, views, days, seed, paths, hours } => {
+            let now = now_ms();
+            let period = match hours {
+                Some(hours) => {
+                    let to = now - now.rem_euclid(HOUR_MS);
+                    (to - i64::from(*hours) * HOUR_MS, to)
+                }
+                None => (now - i64::from(*days) * DAY_MS, now),
+            };
+            generate(&store().await?, site, *views, period, *seed, *paths).await
+        }
         Command::Export { site, since } => Ok(crate::transfer::export(&store().await?, site, since).await?),
         Command::Import => Ok(crate::transfer::import(&store().await?).await?),
     }
@@ -449,19 +468,27 @@ async fn rollup(store: &Arc<dyn Store>) -> CliResult {
     Ok(())
 }
 
-/// `generate`: synthetic page views over the last `days`, then rolled up.
-async fn generate(store: &Arc<dyn Store>, site: &str, views: u64, days: u32, seed: u64) -> CliResult {
+/// `generate`: synthetic page views over `(from, to)`, then rolled up.
+async fn generate(
+    store: &Arc<dyn Store>,
+    site: &str,
+    views: u64,
+    period: (i64, i64),
+    seed: u64,
+    paths: usize,
+) -> CliResult {
     check_site_id(site)?;
-    let now = now_ms();
     let started = Instant::now();
-    let from = now - i64::from(days) * DAY_MS;
-    crate::generate::generate(store, site, views, from, now, seed, |n| eprintln!("{n} page views written")).await?;
+    let (from, to) = period;
+    crate::generate::generate(store, site, views, from, to, seed, paths, |n| eprintln!("{n} page views written"))
+        .await?;
     store.settle().await?;
     let written = started.elapsed();
-    let hours = crate::rollup::build::catch_up(store, now).await?;
+    let hours = crate::rollup::build::catch_up(store, now_ms()).await?;
     let rolled = started.elapsed() - written;
     println!(
-        "{views} page views of {site} over {days} days written in {:.1} s; {hours} hours rolled up in {:.1} s",
+        "{views} page views of {site} over {:.0} hours written in {:.1} s; {hours} hours rolled up in {:.1} s",
+        (to - from) as f64 / HOUR_MS as f64,
         written.as_secs_f64(),
         rolled.as_secs_f64()
     );

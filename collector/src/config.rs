@@ -81,6 +81,10 @@ pub struct Config {
     /// Alert webhooks (`[[alerts]]` with `site`, `url`, `format`), beside
     /// those added with `alert add`.
     pub alerts: Vec<crate::store::AlertHook>,
+    /// Declared route patterns (`[[routes]]` with `site` and `pattern`,
+    /// such as `/products/:id`): the first that matches a page view's path
+    /// is its route, unless the page named one (see `routes`).
+    pub routes: Vec<crate::routes::RouteRule>,
     /// How often sites with hooks are checked for an outage or slowdown, ms
     /// (0: never).
     pub outage_check_ms: u64,
@@ -124,6 +128,7 @@ impl Default for Config {
             rollup_interval_ms: 10_000,
             alert_batch_ms: 5_000,
             alerts: Vec::new(),
+            routes: Vec::new(),
             outage_check_ms: 30_000,
             outage_window_ms: 300_000,
             outage_min_views: 20,

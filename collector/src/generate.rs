@@ -75,9 +75,160 @@ const FRUSTRATIONS: [(&str, u32, u32); 4] = [
     ("a.size-guide", 0, 3),
 ];
 
-/// One synthetic page view of `site` that started at `started_at`.
+/// The URLs a synthetic site's page views go to.
+#[derive(Debug, Clone)]
+pub enum Catalog {
+    /// The eight pages of [`PAGES`]: small tests.
+    Demo,
+    /// A shop's realistic mix over about `paths` distinct paths
+    /// ([`Shop::new`]).
+    Shop(Arc<Shop>),
+}
+
+impl Catalog {
+    /// The demo's eight pages when `paths` is 0, else a shop of about
+    /// `paths` distinct paths.
+    pub fn with_paths(paths: usize) -> Catalog {
+        if paths == 0 {
+            Catalog::Demo
+        } else {
+            Catalog::Shop(Arc::new(Shop::new(paths)))
+        }
+    }
+
+    /// A URL (path and query) and its page's slowness.
+    fn pick(&self, rng: &mut Rng) -> (String, f64) {
+        match self {
+            Catalog::Demo => {
+                let (path, slowness, _) = *pick(rng, &PAGES, |p| p.2);
+                (path.to_string(), slowness)
+            }
+            Catalog::Shop(shop) => shop.pick(rng),
+        }
+    }
+}
+
+/// A shop's pages, as real traffic spreads over them: fixed pages (home,
+/// cart, checkout, account, help), a page per product by number and a
+/// post per blog slug, each with Zipf-like popularity (the rank-`k` page
+/// is visited about `1/k` as often as the first), collection pages, and
+/// search with a query per visit.
+#[derive(Debug)]
+pub struct Shop {
+    products: Zipf,
+    posts: Zipf,
+    collections: Zipf,
+}
+
+/// Fixed pages of a shop: (path, slowness, weight out of [`SHOP_MIX`]'s fixed share).
+const SHOP_PAGES: [(&str, f64, u32); 8] = [
+    ("/", 0.8, 40),
+    ("/cart", 1.0, 14),
+    ("/checkout", 1.9, 8),
+    ("/account", 1.2, 6),
+    ("/help", 0.9, 3),
+    ("/about", 0.7, 2),
+    ("/login", 1.0, 5),
+    ("/wishlist", 1.1, 3),
+];
+
+/// Share of views, in percent: fixed pages, products, blog, collections, search.
+const SHOP_MIX: [u32; 5] = [32, 40, 10, 8, 10];
+
+const WORDS: [&str; 32] = [
+    "red", "blue", "fast", "light", "summer", "winter", "running", "shoes", "bags", "guide", "how", "to", "choose",
+    "best", "care", "tips", "new", "classic", "leather", "wool", "size", "fit", "travel", "city", "trail", "kids",
+    "gift", "ideas", "sale", "review", "vs", "story",
+];
+
+/// Zipf-like popularity over `n` ranks: cumulative weights `1/k`.
+#[derive(Debug)]
+struct Zipf(Vec<f64>);
+
+impl Zipf {
+    fn new(n: usize) -> Zipf {
+        let mut total = 0.0;
+        Zipf(
+            (1..=n.max(1))
+                .map(|k| {
+                    total += 1.0 / k as f64;
+                    total
+                })
+                .collect(),
+        )
+    }
+
+    /// A rank, 0-based.
+    fn sample(&self, rng: &mut Rng) -> usize {
+        let ticket = rng.f64() * self.0.last().copied().unwrap_or(0.0);
+        self.0.partition_point(|c| *c < ticket).min(self.0.len() - 1)
+    }
+}
+
+/// A few words from `seed`, joined by `-` (a slug) or `+` (a query).
+fn words(mut seed: u64, count: usize, joiner: &str) -> String {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        out.push(WORDS[(seed >> 33) as usize % WORDS.len()]);
+    }
+    out.join(joiner)
+}
+
+impl Shop {
+    /// A shop of about `paths` distinct paths: 80% products, 17% posts,
+    /// the rest collections and fixed pages.
+    pub fn new(paths: usize) -> Shop {
+        Shop {
+            products: Zipf::new(paths * 80 / 100),
+            posts: Zipf::new(paths * 17 / 100),
+            collections: Zipf::new((paths * 3 / 100).clamp(1, 300)),
+        }
+    }
+
+    fn pick(&self, rng: &mut Rng) -> (String, f64) {
+        let slowness = |rank: usize, base: f64| {
+            base * (0.85 + 0.3 * ((rank as u64).wrapping_mul(2654435761) % 100) as f64 / 100.0)
+        };
+        match *pick(rng, &[0, 1, 2, 3, 4], |i| SHOP_MIX[*i]) {
+            0 => {
+                let (path, slowness, _) = *pick(rng, &SHOP_PAGES, |p| p.2);
+                (path.to_string(), slowness)
+            }
+            1 => {
+                let rank = self.products.sample(rng);
+                (format!("/products/{}", 10_000 + rank * 7), slowness(rank, 1.4))
+            }
+            2 => {
+                let rank = self.posts.sample(rng);
+                let slug = words(rank as u64, 3 + rank % 3, "-");
+                (format!("/blog/{slug}-{}", rank / WORDS.len()), slowness(rank, 0.7))
+            }
+            3 => {
+                let rank = self.collections.sample(rng);
+                (
+                    format!("/collections/{}-{}", WORDS[rank % WORDS.len()], WORDS[(rank / WORDS.len()) % WORDS.len()]),
+                    slowness(rank, 1.1),
+                )
+            }
+            _ => {
+                let query = words(rng.u64(..), 1 + rng.usize(0..3), "+");
+                (format!("/search?q={query}"), 1.1)
+            }
+        }
+    }
+}
+
+/// One synthetic page view of `site` that started at `started_at`, on one
+/// of the demo's eight pages.
 pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
-    let (path, page_slowness, _) = *pick(rng, &PAGES, |p| p.2);
+    page_view_of(rng, site, started_at, &Catalog::Demo)
+}
+
+/// One synthetic page view of `site` that started at `started_at`, on a
+/// page of `catalog`.
+pub fn page_view_of(rng: &mut Rng, site: &str, started_at: i64, catalog: &Catalog) -> PageView {
+    let (url, page_slowness) = catalog.pick(rng);
     let (device, browser, os, device_slowness, _) = *pick(rng, &DEVICES, |d| d.4);
     let (effective_type, net_slowness, _) = *pick(rng, &CONNECTIONS, |c| c.2);
     let slowness = page_slowness * device_slowness;
@@ -133,7 +284,8 @@ pub fn page_view(rng: &mut Rng, site: &str, started_at: i64) -> PageView {
     PageView {
         id: format!("{:016x}{:016x}", rng.u64(..), rng.u64(..)),
         site: site.to_string(),
-        url: path.to_string(),
+        route: crate::routes::derived(url.split('?').next().unwrap_or_default()),
+        url,
         referrer_host: rng.bool().then(|| "www.search.example".to_string()),
         started_at,
         nav_type: Some(nav_type.into()),
@@ -207,6 +359,11 @@ fn hourly_quotas(count: u64, from_ms: i64, to_ms: i64) -> Vec<(i64, i64, u64)> {
 /// now and then. Their ids begin with the start time, so rows are appended
 /// in key order (real ids are random; these are only for demos and
 /// benchmarks).
+///
+/// `paths`: 0 for the demo's eight pages, else a shop's realistic mix of
+/// about that many distinct paths ([`Shop`]). Routes are derived and
+/// learned as ingest does ([`Routes`](crate::routes::Routes)).
+#[allow(clippy::too_many_arguments)]
 pub async fn generate(
     store: &Arc<dyn Store>,
     site: &str,
@@ -214,11 +371,14 @@ pub async fn generate(
     from_ms: i64,
     to_ms: i64,
     seed: u64,
+    paths: usize,
     progress: impl Fn(u64),
 ) -> Result<()> {
     if from_ms >= to_ms {
         return Err(AppError::Invalid("generate: empty period".into()));
     }
+    let catalog = Catalog::with_paths(paths);
+    let routes = crate::routes::Routes::default();
     let mut rng = Rng::with_seed(seed);
     let mut bulk = BulkIngest::new(store);
     let mut written = 0u64;
@@ -226,7 +386,8 @@ pub async fn generate(
         let mut starts: Vec<i64> = (0..views).map(|_| rng.i64(start..end)).collect();
         starts.sort_unstable();
         for started_at in starts {
-            let mut view = page_view(&mut rng, site, started_at);
+            let mut view = page_view_of(&mut rng, site, started_at, &catalog);
+            view.route = routes.route(site, view.path(), started_at);
             view.id = format!("{:012x}{}", started_at, &view.id[12..]);
             let received_at = view.started_at + view.left_at_ms.unwrap_or(0.0) as i64;
             bulk.add(Snapshot { seq: 1, received_at, view }).await?;

@@ -17,6 +17,11 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// Length of a day rollup, in ms.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
+/// The value of a rollup's row that holds every value of its hour past the
+/// kept ones (`rollup::build`), and of a breakdown's group of them. No
+/// dimension's value holds this control character (ingest refuses them).
+pub const OTHER: &str = "\u{1e}";
+
 /// Which page views a query covers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {
@@ -128,6 +133,10 @@ pub enum GroupKey {
 pub enum Dimension {
     /// URL path (without query).
     Path,
+    /// The page's route (its kind: `/products/*`).
+    Route,
+    /// The site's release the view saw.
+    Release,
     /// Device class.
     Device,
     /// Browser family.
@@ -168,13 +177,27 @@ pub struct Named {
 }
 
 /// Every dimension but tags: the one list of their names.
-pub static NAMED: [Named; 10] = [
+pub static NAMED: [Named; 12] = [
     Named {
         name: "path",
         dimension: Dimension::Path,
         column: true,
         rolled_up: true,
         description: "URL path (without query)",
+    },
+    Named {
+        name: "route",
+        dimension: Dimension::Route,
+        column: true,
+        rolled_up: true,
+        description: "The page's route, its kind (`/products/*`): named by the page, declared, or derived",
+    },
+    Named {
+        name: "release",
+        dimension: Dimension::Release,
+        column: true,
+        rolled_up: true,
+        description: "The site's release the view saw (`data-release`, `palaute.release`)",
     },
     Named {
         name: "device",
@@ -252,6 +275,9 @@ impl Dimension {
     pub fn key_columns(&self) -> &'static [&'static str] {
         match self {
             Dimension::Path => &["url"],
+            // A row stored before routes existed derives its route from its URL.
+            Dimension::Route => &["route", "url"],
+            Dimension::Release => &["release"],
             // A filter's value is its column of the same name.
             Dimension::Device | Dimension::Browser | Dimension::Os | Dimension::EffectiveType | Dimension::NavType => {
                 self.named().map_or(&[], |n| std::slice::from_ref(&n.name))
@@ -295,6 +321,9 @@ impl Dimension {
     pub fn key(&self, view: &PageView) -> Option<String> {
         match self {
             Dimension::Path => Some(view.path().to_string()),
+            Dimension::Route if view.route.is_empty() => Some(crate::routes::derived(view.path())),
+            Dimension::Route => Some(view.route.clone()),
+            Dimension::Release => view.release.clone(),
             Dimension::Device => view.device.clone(),
             Dimension::Browser => view.browser.clone(),
             Dimension::Os => view.os.clone(),

@@ -22,6 +22,7 @@
 //! - [`assets`]: the client files, the dashboard and demo pages.
 //! - [`store`]: the `Store` trait, the embedded SQLite store, ClickHouse.
 //! - [`model`]: the stored / exported page view, declared once.
+//! - [`routes`]: every page view's route: declared patterns, derived and learned ones.
 //! - [`report`]: the terminal report.
 //! - [`generate`]: synthetic page views for demos and benchmarks.
 //! - [`transfer`]: export to and import from NDJSON.
@@ -46,6 +47,7 @@ pub mod model;
 pub mod release;
 pub mod report;
 pub mod rollup;
+pub mod routes;
 pub mod serve;
 pub mod sites;
 pub mod stats;
@@ -98,7 +100,7 @@ pub async fn run(
     }
     let bounds = serve::Bounds::of(&config);
     let grace = bounds.shutdown_grace;
-    let state = app::AppState::new(config, store.clone(), metrics.clone(), &mut workers);
+    let state = app::AppState::new(config, store.clone(), metrics.clone(), &mut workers)?;
     // Ingest drains first; then the workers stop between two rounds of
     // their work, and the store last (the ClickHouse shipper).
     serve::serve(listener, app::app(state), bounds, metrics, shutdown).await;

@@ -19,6 +19,9 @@ pub struct Metrics {
     pub query_rollup_hours: IntCounter,
     /// Raw page-view rows that aggregate queries folded.
     pub query_raw_rows: IntCounter,
+    /// Rolled-up spans a query for one value read raw instead, because
+    /// the value may be among the span's folded other values.
+    pub query_partial_spans: IntCounter,
     /// Alerts by kind and outcome (`noticed`, `dropped`, `queued`,
     /// `delivered`, `failed`).
     pub alerts: IntCounterVec,
@@ -48,6 +51,11 @@ impl Metrics {
                 .expect("valid metric");
         let query_raw_rows = IntCounter::new("palaute_query_raw_rows_total", "raw page views aggregate queries folded")
             .expect("valid metric");
+        let query_partial_spans = IntCounter::new(
+            "palaute_query_partial_spans_total",
+            "rolled-up spans read raw because the value asked for may be among their other values",
+        )
+        .expect("valid metric");
         let alerts =
             IntCounterVec::new(Opts::new("palaute_alerts_total", "alerts by kind and outcome"), &["kind", "outcome"])
                 .expect("valid metric definition");
@@ -64,6 +72,7 @@ impl Metrics {
             Box::new(store_bytes.clone()),
             Box::new(query_rollup_hours.clone()),
             Box::new(query_raw_rows.clone()),
+            Box::new(query_partial_spans.clone()),
             Box::new(alerts.clone()),
             Box::new(connections_closed.clone()),
         ] {
@@ -77,6 +86,7 @@ impl Metrics {
             store_bytes,
             query_rollup_hours,
             query_raw_rows,
+            query_partial_spans,
             alerts,
             connections_closed,
         }

@@ -1,8 +1,10 @@
 //! Releases: deploy markers (`release add`, `POST .../releases`) and which
 //! page views a release is, for comparisons and the regression alert.
 //!
-//! A release's page views are those from its marker until the next marker
-//! (or now). [`sides`] chooses the two sets a comparison puts side by side
+//! A release's page views are those that carry its name (`data-release`,
+//! `palaute.release`), from its marker (or the request's start, whichever
+//! is earlier) to the request's end; for a site whose page views carry no
+//! release, those from its marker until the next marker (or now). [`sides`] chooses the two sets a comparison puts side by side
 //! when none is named: the latest release against the one before; with one
 //! marker, the latest release against as long a time before it; with none,
 //! the period against the previous period of equal length.
@@ -13,14 +15,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{AppError, Result};
+use crate::grouping::Dimension;
 use crate::metrics::Metrics;
 use crate::model::format_time;
 use crate::rollup::query;
 use crate::stats::Stats;
 use crate::store::{Release, Selection, Store};
 
-/// Longest release name, characters.
-pub const MAX_NAME_CHARS: usize = 200;
+/// Longest release name, characters: the page view's own limit.
+pub const MAX_NAME_CHARS: usize = palaute::limits::MAX_RELEASE_CHARS;
 
 /// Refuses a name that is empty, too long or holds control characters.
 pub fn check_name(name: &str) -> Result<()> {
@@ -121,17 +124,34 @@ pub async fn read(
     side: &Side,
     now_ms: i64,
 ) -> Result<(Described, Stats)> {
-    let (from_ms, to_ms, label, release) = match side {
-        Side::Period { from_ms, to_ms, label } => (*from_ms, *to_ms, label.clone(), None),
+    let (from_ms, to_ms, label, release, stats) = match side {
+        Side::Period { from_ms, to_ms, label } => {
+            let selection = Selection { from_ms: *from_ms, to_ms: *to_ms, ..filters.clone() };
+            (*from_ms, *to_ms, label.clone(), None, query::total(store, metrics, &selection).await?)
+        }
         Side::Release(name) => {
-            let (from, to) = span(releases, name, now_ms).ok_or_else(|| {
-                AppError::NotFound(format!("release {name:?} (no deploy marker: POST .../releases records one)"))
-            })?;
-            (from, to, name.clone(), Some(name.clone()))
+            let marker = span(releases, name, now_ms);
+            // The page views that carry the release's name.
+            let from = marker.map_or(filters.from_ms, |(from, _)| from.min(filters.from_ms));
+            let carried = Selection { from_ms: from, ..filters.clone() }
+                .with(Dimension::Release, name)
+                .map_err(AppError::Internal)?;
+            let stats = query::total(store, metrics, &carried).await?;
+            match marker {
+                // None: the site's views carry no release; its marker's span.
+                Some((from, to)) if stats.page_views == 0 => {
+                    let selection = Selection { from_ms: from, to_ms: to, ..filters.clone() };
+                    (from, to, name.clone(), Some(name.clone()), query::total(store, metrics, &selection).await?)
+                }
+                None if stats.page_views == 0 => {
+                    return Err(AppError::NotFound(format!(
+                        "release {name:?}: no page view carries it and it has no deploy marker"
+                    )))
+                }
+                _ => (from, carried.to_ms, name.clone(), Some(name.clone()), stats),
+            }
         }
     };
-    let selection = Selection { from_ms, to_ms, ..filters.clone() };
-    let stats = query::total(store, metrics, &selection).await?;
     let described = Described {
         label,
         release,

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::api::aggregate::{self, Abandonment, BreakdownRow, Dimension, Summary};
+use crate::api::aggregate::{self, Abandonment, BreakdownRow, Dimension, Ranking, Summary};
 use crate::api::period::PeriodQuery;
 use crate::error::Result;
 use crate::metrics::Metrics;
@@ -17,6 +17,17 @@ use crate::store::Store;
 /// Rows of the worst-pages table.
 const WORST_PAGES: usize = 10;
 
+/// The most viewed routes (and frustrating elements) the report weighs.
+const ROUTES_WEIGHED: usize = 100;
+
+/// Of a breakdown's groups, those that lost the most visitors first (the
+/// `other` row and page views without a value left out).
+fn worst_pages(mut rows: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
+    rows.retain(|row| !row.other && row.key.is_some());
+    rows.sort_by(|a, b| b.lost.cmp(&a.lost).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
+    rows
+}
+
 /// Rows of the frustrating-elements table.
 const WORST_ELEMENTS: usize = 5;
 
@@ -26,9 +37,10 @@ pub async fn report(store: &Arc<dyn Store>, site: &str, since: &str) -> Result<S
     let selection = query.selection(site, now_ms())?;
     let metrics = Metrics::default();
     let total = query::total(store, &metrics, &selection).await?;
-    let pages = aggregate::breakdown(query::by_value(store, &metrics, &selection, Dimension::Path).await?);
+    let routes = query::by_value(store, &metrics, &selection, Dimension::Route).await?;
+    let pages = worst_pages(aggregate::breakdown(routes, ROUTES_WEIGHED, Ranking::PageViews));
     let targets = query::by_value(store, &metrics, &selection, Dimension::FrustrationTarget).await?;
-    let elements = aggregate::frustration_targets(targets);
+    let elements = aggregate::breakdown(targets, ROUTES_WEIGHED, Ranking::Frustrated);
     let period = format!("{} → {} UTC", short_time(selection.from_ms), short_time(selection.to_ms));
     Ok(render(site, &period, &Summary::of(&total), &pages, &elements, &Abandonment::of(&total)))
 }
@@ -90,8 +102,8 @@ pub fn render(
             percent(vital.poor)
         );
     }
-    let _ = writeln!(out, "\npages losing the most visitors to slowness");
-    let _ = writeln!(out, "{:<32} {:>8} {:>7} {:>8} {:>9}", "path", "views", "lost", "lost %", "LCP p75");
+    let _ = writeln!(out, "\nroutes losing the most visitors to slowness");
+    let _ = writeln!(out, "{:<32} {:>8} {:>7} {:>8} {:>9}", "route", "views", "lost", "lost %", "LCP p75");
     for page in pages.iter().take(WORST_PAGES) {
         let path: String = page.key.as_deref().unwrap_or("(none)").chars().take(32).collect();
         let lcp = page.vitals.get("lcp_ms").and_then(|v| v.p75);
@@ -111,7 +123,7 @@ pub fn render(
         percent(summary.frustrated_rate)
     );
     let _ = writeln!(out, "{:<40} {:>10} {:>7} {:>8}", "element", "frustrated", "views", "CSAT");
-    for element in elements.iter().take(WORST_ELEMENTS) {
+    for element in elements.iter().filter(|e| !e.other && e.key.is_some()).take(WORST_ELEMENTS) {
         let name: String = element.key.as_deref().unwrap_or_default().chars().take(40).collect();
         let csat = &element.csat;
         let said = if csat.answers > 0 { format!("{} of {}", percent(csat.rate), csat.answers) } else { "–".into() };
@@ -173,8 +185,8 @@ mod tests {
             "shop",
             "2026-11-17 09:00 → 2026-11-24 09:00 UTC",
             &Summary::of(&stats),
-            &aggregate::breakdown(groups),
-            &aggregate::frustration_targets(targets),
+            &worst_pages(aggregate::breakdown(groups, 100, Ranking::PageViews)),
+            &aggregate::breakdown(targets, 100, Ranking::Frustrated),
             &Abandonment::of(&stats),
         );
         assert!(text.contains("rage or dead clicks in 66.7% of page views"), "{text}");
@@ -184,7 +196,7 @@ mod tests {
             text.contains("page views 3   abandoned 33.3%   slow bounces 33.3%   feedback 1 (1 satisfied, CSAT 100.0%"),
             "{text}"
         );
-        let pages: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("path")).skip(1).take(2).collect();
+        let pages: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("route ")).skip(1).take(2).collect();
         assert!(pages[0].starts_with("/b ") && pages[0].contains("100.0%"), "{pages:?}");
         assert!(text.contains("LCP"), "{text}");
         assert!(text.lines().any(|l| l.starts_with("8-9 s") || l.starts_with("6-7 s")), "{text}");

@@ -144,20 +144,38 @@ pub fn is_satisfied(scale: &str, rating: u8) -> bool {
     }
 }
 
-/// One vital's distribution: a sketch and the rating counts.
+/// Values a [`VitalStats`] keeps exactly before it turns them into a
+/// sketch: a rollup row of a value seen a few times costs bytes, not the
+/// kilobyte of a sketch's bins.
+pub const EXACT_VALUES: usize = 16;
+
+/// One vital's values: exactly while there are few, then a DDSketch.
+#[derive(Serialize, Deserialize, Clone)]
+enum Values {
+    Exact(Vec<f64>),
+    Sketch(DDSketch),
+}
+
+fn sketch_of(values: &[f64]) -> DDSketch {
+    let mut sketch = DDSketch::new(Config::new(SKETCH_ACCURACY, SKETCH_MAX_BINS, SKETCH_MIN_VALUE));
+    for value in values {
+        sketch.add(*value);
+    }
+    sketch
+}
+
+/// One vital's distribution: its values (exact while few, else a sketch)
+/// and the rating counts.
 #[derive(Serialize, Deserialize, Clone)]
 pub struct VitalStats {
-    sketch: DDSketch,
+    values: Values,
     /// Values rated good, needs improvement, poor.
     pub ratings: [u64; 3],
 }
 
 impl Default for VitalStats {
     fn default() -> Self {
-        VitalStats {
-            sketch: DDSketch::new(Config::new(SKETCH_ACCURACY, SKETCH_MAX_BINS, SKETCH_MIN_VALUE)),
-            ratings: [0; 3],
-        }
+        VitalStats { values: Values::Exact(Vec::new()), ratings: [0; 3] }
     }
 }
 
@@ -170,7 +188,15 @@ impl std::fmt::Debug for VitalStats {
 impl VitalStats {
     /// Adds a value of `vital`.
     pub fn add(&mut self, vital: Vital, value: f64) {
-        self.sketch.add(value);
+        match &mut self.values {
+            Values::Exact(values) if values.len() < EXACT_VALUES => values.push(value),
+            Values::Exact(values) => {
+                let mut sketch = sketch_of(values);
+                sketch.add(value);
+                self.values = Values::Sketch(sketch);
+            }
+            Values::Sketch(sketch) => sketch.add(value),
+        }
         self.ratings[match vital.rate(value) {
             Rating::Good => 0,
             Rating::NeedsImprovement => 1,
@@ -180,8 +206,17 @@ impl VitalStats {
 
     /// Adds another set's values.
     pub fn merge(&mut self, other: &VitalStats) {
-        // Same configuration by construction, so merging cannot fail.
-        let _ = self.sketch.merge(&other.sketch);
+        match (&mut self.values, &other.values) {
+            (Values::Exact(mine), Values::Exact(theirs)) if mine.len() + theirs.len() <= EXACT_VALUES => {
+                mine.extend_from_slice(theirs);
+            }
+            (Values::Exact(mine), theirs) => {
+                let mut sketch = sketch_of(mine);
+                merge_into(&mut sketch, theirs);
+                self.values = Values::Sketch(sketch);
+            }
+            (Values::Sketch(sketch), theirs) => merge_into(sketch, theirs),
+        }
         for (mine, theirs) in self.ratings.iter_mut().zip(other.ratings) {
             *mine += theirs;
         }
@@ -193,7 +228,8 @@ impl VitalStats {
     }
 
     /// The `q` percentile (0 < q ≤ 1) by nearest rank (the value at rank
-    /// ⌈q·n⌉), within [`SKETCH_ACCURACY`] of the exact one.
+    /// ⌈q·n⌉): exact while the values are few, else within
+    /// [`SKETCH_ACCURACY`] of the exact one.
     pub fn percentile(&self, q: f64) -> Option<f64> {
         let n = self.count();
         if n == 0 {
@@ -203,19 +239,36 @@ impl VitalStats {
     }
 
     /// The value at `rank` (1 = the smallest, clamped to 1..=n) in sorted
-    /// order, within [`SKETCH_ACCURACY`] of the exact one; `None` when empty.
+    /// order: exact while the values are few, else within
+    /// [`SKETCH_ACCURACY`] of the exact one; `None` when empty.
     pub fn at_rank(&self, rank: u64) -> Option<f64> {
         let n = self.count();
         if n == 0 {
             return None;
         }
         let rank = rank.clamp(1, n) - 1;
+        let sketch = match &self.values {
+            Values::Exact(values) => {
+                let mut sorted = values.clone();
+                sorted.sort_by(f64::total_cmp);
+                return sorted.get(rank as usize).copied();
+            }
+            Values::Sketch(sketch) => sketch,
+        };
         if rank + 1 == n {
-            return self.sketch.max();
+            return sketch.max();
         }
         // The sketch reads rank ⌊q'·(n−1)⌋; aim at the middle of ours.
         let q = (rank as f64 + 0.5) / (n - 1) as f64;
-        self.sketch.quantile(q.min(1.0)).ok().flatten()
+        sketch.quantile(q.min(1.0)).ok().flatten()
+    }
+}
+
+fn merge_into(sketch: &mut DDSketch, values: &Values) {
+    match values {
+        Values::Exact(values) => values.iter().for_each(|v| sketch.add(*v)),
+        // Same configuration by construction, so merging cannot fail.
+        Values::Sketch(other) => drop(sketch.merge(other)),
     }
 }
 
@@ -258,6 +311,23 @@ pub struct Stats {
     pub server_errors: u64,
     /// Rage and dead clicks.
     pub frustration: FrustrationCounts,
+    /// Only on a rollup's row of its other values ([`OTHER`](crate::grouping::OTHER)): the sorted
+    /// [`value_hash`]es of the values folded into it, so that a query for
+    /// one value knows whether this span holds it whole.
+    pub folded: Vec<u32>,
+}
+
+/// A value's stable 64-bit hash (FNV-1a): the same in every build and on
+/// every collector, since rollups store it.
+pub fn value_hash(value: &str) -> u64 {
+    value.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// [`value_hash`] in 32 bits, as [`Stats::folded`] keeps it (a collision
+/// only makes a query read a span's raw rows).
+pub fn folded_hash(value: &str) -> u32 {
+    let hash = value_hash(value);
+    (hash ^ (hash >> 32)) as u32
 }
 
 impl Stats {
@@ -306,6 +376,11 @@ impl Stats {
             mine.answers += theirs.answers;
             mine.satisfied += theirs.satisfied;
         }
+        if !other.folded.is_empty() {
+            self.folded.extend_from_slice(&other.folded);
+            self.folded.sort_unstable();
+            self.folded.dedup();
+        }
         for (scale, ratings) in &other.feedback {
             let mine = self.feedback.entry(scale.clone()).or_default();
             for (rating, count) in ratings {
@@ -321,6 +396,12 @@ impl Stats {
                 (a + n, s + if is_satisfied(scale, *rating) { *n } else { 0 })
             })
         })
+    }
+
+    /// Whether a value with this [`folded_hash`] may be among those
+    /// folded into this row.
+    pub fn may_hold(&self, hash: u32) -> bool {
+        self.folded.binary_search(&hash).is_ok()
     }
 
     /// The stats of one vital.

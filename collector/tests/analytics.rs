@@ -494,7 +494,7 @@ async fn hour_and_day_rollups_answer_exactly_as_raw_rows() {
     let config = Config { data: collector.data.path().to_path_buf(), ..Config::default() };
     let store: Arc<dyn Store> = palaute_collector::open_store(&config, &Default::default()).await.unwrap();
     let now = now_ms();
-    palaute_collector::generate::generate(&store, "shop", 6000, now - 3 * 86_400_000, now, 7, |_| {}).await.unwrap();
+    palaute_collector::generate::generate(&store, "shop", 6000, now - 3 * 86_400_000, now, 7, 0, |_| {}).await.unwrap();
 
     let queries = [
         "summary?from=4d",

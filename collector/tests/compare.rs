@@ -31,7 +31,15 @@ fn iso(ms: i64) -> String {
 /// `n` page views starting evenly in `[from, from + HOUR)`, p75 LCP
 /// `lcp_p75` (log-normal, drawn with `rng`); every other measure the same
 /// draws from one distribution whatever the release (left equal).
-fn views(rng: &mut fastrand::Rng, first_id: u64, n: u64, from: i64, lcp_p75: f64) -> Vec<String> {
+fn views(
+    rng: &mut fastrand::Rng,
+    first_id: u64,
+    n: u64,
+    from: i64,
+    lcp_p75: f64,
+    release: Option<&str>,
+) -> Vec<String> {
+    let release = release.map(|name| format!(r#","release":"{name}""#)).unwrap_or_default();
     let rest = &mut fastrand::Rng::with_seed(5);
     let log_normal = |rng: &mut fastrand::Rng, p75: f64, sigma: f64| {
         let normal = (-2.0 * (1.0 - rng.f64()).ln()).sqrt() * (std::f64::consts::TAU * rng.f64()).cos();
@@ -53,7 +61,7 @@ fn views(rng: &mut fastrand::Rng, first_id: u64, n: u64, from: i64, lcp_p75: f64
             format!(
                 r#"{{"v":1,"site":"shop","id":"{:032x}","seq":1,"url":"/p","start":{start},"nav_type":"navigate",
                 "ttfb_ms":{ttfb:.1},"fcp_ms":{fcp:.1},"lcp_ms":{lcp:.1},"inp_ms":{inp:.1},"cls":{cls},
-                "load_ms":{:.1},"left_at_ms":60000,"rage_clicks":{rage},"dead_clicks":0{feedback}}}"#,
+                "load_ms":{:.1},"left_at_ms":60000,"rage_clicks":{rage},"dead_clicks":0{feedback}{release}}}"#,
                 first_id + i,
                 lcp.max(fcp) + 100.0
             )
@@ -85,12 +93,15 @@ async fn api(collector: &Collector, path: &str) -> (u16, Value) {
     (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }
 
-/// Two releases an hour apart: v1 (p75 LCP 1.6 s) two hours ago, v2 (2.4 s) an hour ago.
+/// Two releases an hour apart, their page views carrying their names
+/// (`data-release`): v1 (p75 LCP 1.6 s) two hours ago, v2 (2.4 s) an hour
+/// ago; and, the hour before, 300 views of a canary, `v2-canary`, with no marker.
 async fn two_releases(collector: &Collector, now: i64) -> (i64, i64) {
     let (v1, v2) = (now - now.rem_euclid(HOUR) - 2 * HOUR, now - now.rem_euclid(HOUR) - HOUR);
     let mut rng = fastrand::Rng::with_seed(36);
-    send(collector, &views(&mut rng, 0, 2000, v1, 1600.0)).await;
-    send(collector, &views(&mut rng, 10_000, 2000, v2, 2400.0)).await;
+    send(collector, &views(&mut rng, 0, 2000, v1, 1600.0, Some("v1"))).await;
+    send(collector, &views(&mut rng, 10_000, 2000, v2, 2400.0, Some("v2"))).await;
+    send(collector, &views(&mut rng, 20_000, 300, v1 - HOUR, 1600.0, Some("v2-canary"))).await;
     for (name, at) in [("v1", v1), ("v2", v2)] {
         let body = format!(r#"{{"name":"{name}","at":"{}"}}"#, iso(at));
         let (status, answer) = post(collector, "/api/v1/sites/shop/releases", &body, Some(&collector.token)).await;
@@ -154,6 +165,11 @@ async fn releases_and_comparisons(collector: &Collector) {
         }
         let (_, default) = api(collector, "compare").await;
         assert_eq!((default["a"]["release"].as_str(), default["b"]["release"].as_str()), (Some("v1"), Some("v2")));
+        // A release without a marker is the page views that carry it.
+        let (status, canary) = api(collector, "compare?a_release=v1&b_release=v2-canary").await;
+        assert_eq!(status, 200, "{canary}");
+        assert_eq!((canary["a"]["page_views"].as_u64(), canary["b"]["page_views"].as_u64()), (Some(2000), Some(300)));
+        assert_eq!(canary["measures"]["lcp_ms"]["verdict"], "no_clear_change", "{canary}");
         collector.roll_up().await;
     }
     assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap_or(0.0) > 0.0, "rollups answered");
@@ -233,8 +249,9 @@ async fn a_slower_release_alerts_once_and_not_before_it_has_enough_views() {
     let now = now_ms();
     let (v1, v2) = (now - now.rem_euclid(HOUR) - 2 * HOUR, now - now.rem_euclid(HOUR) - HOUR);
     let mut rng = fastrand::Rng::with_seed(7);
-    send(&collector, &views(&mut rng, 0, 2000, v1, 1600.0)).await;
-    let slow = views(&mut rng, 10_000, 2000, v2, 2400.0);
+    // Page views that carry no release: each release is its marker's span.
+    send(&collector, &views(&mut rng, 0, 2000, v1, 1600.0, None)).await;
+    let slow = views(&mut rng, 10_000, 2000, v2, 2400.0, None);
     send(&collector, &slow[..1000]).await;
     for (name, at) in [("v1", v1), ("v2", v2)] {
         let body = format!(r#"{{"name":"{name}","at":"{}"}}"#, iso(at));

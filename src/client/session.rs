@@ -24,7 +24,9 @@ use super::js::{self, EventEntry, LcpEntry, ShiftEntry};
 use super::observe::{Handler, Observer};
 use super::{prompt, transport};
 use crate::feedback::policy::Mode;
-use crate::limits::{cut, MAX_FUNCTION_CHARS, MAX_SELECTOR_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS};
+use crate::limits::{
+    cut, MAX_FUNCTION_CHARS, MAX_RELEASE_CHARS, MAX_ROUTE_CHARS, MAX_SELECTOR_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS,
+};
 use crate::vitals::frustration::Frustration;
 use crate::vitals::inp::EventTiming;
 use crate::vitals::navigations::{Navigations, Owner};
@@ -197,6 +199,11 @@ fn path_of(url: Option<&str>) -> String {
     limited(path, MAX_URL_CHARS)
 }
 
+/// A name the page gave the loader (`L.route`, `L.release`), cut to `max`.
+fn named(loader: &JsValue, key: &str, max: usize) -> Option<String> {
+    js::text(loader, key).map(|name| limited(name, max))
+}
+
 /// `text` cut to `max` characters, as the collector accepts it.
 fn limited(text: String, max: usize) -> String {
     if text.len() <= max {
@@ -228,6 +235,8 @@ impl View {
             url,
             referrer_host,
             start: js::performance().time_origin() + origin,
+            route: named(loader, "route", MAX_ROUTE_CHARS),
+            release: named(loader, "release", MAX_RELEASE_CHARS),
             ..Beacon::default()
         };
         View {
@@ -555,6 +564,13 @@ impl Session {
         b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
         b.visible_ms = Some(visible);
         b.errors = Some(errors as u32);
+        // `palaute.route()` and `.release()` name the current view: the one
+        // whose URL the page still shows (a call made after a route change
+        // whose soft navigation has not begun yet names the next view).
+        if b.url == location() {
+            b.route = named(&self.loader, "route", MAX_ROUTE_CHARS);
+            b.release = named(&self.loader, "release", MAX_RELEASE_CHARS);
+        }
         let n = js::window().navigator();
         let c = js::get(&n, "connection");
         if !c.is_undefined() {

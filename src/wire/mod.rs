@@ -41,6 +41,13 @@ wire_object! {
         pub src: Source,
         /// Page path and query, without the fragment.
         pub url: String,
+        /// The page's own name for its route (its kind, e.g.
+        /// `/products/:id`): `data-route` or `palaute.route(name)`. Absent:
+        /// the collector derives one from the URL.
+        pub route: Option<String>,
+        /// The site's release the view saw: `data-release` or
+        /// `palaute.release(name)`.
+        pub release: Option<String>,
         /// Host of `document.referrer` when it is another site.
         pub referrer_host: Option<String>,
         /// Start of the page view (navigation, activation or bfcache restore) in

@@ -19,6 +19,8 @@ pub fn every_field(site: &str, id: &str, start: f64) -> Beacon {
         seq: 3,
         src: Source::Module,
         url: "/checkout?step=2".into(),
+        route: Some("/checkout".into()),
+        release: Some("v2.14.0".into()),
         referrer_host: Some("www.search.example".into()),
         start,
         nav_type: Some(NavType::BackForwardCache),

@@ -27,7 +27,7 @@ use crate::metrics::Metrics;
 use crate::model::now_ms;
 use crate::release::{self, Described, Side};
 use crate::stats::Stats;
-use crate::store::{AlertHook, Delivery, Selection, Store};
+use crate::store::{AlertHook, Delivery, Selection, Store, DAY_MS};
 use crate::workers::Workers;
 
 /// When a release is judged.
@@ -81,7 +81,8 @@ async fn check(store: &Arc<dyn Store>, configured: &[AlertHook], rules: &Rules, 
         metrics.alerts.with_label_values(&["regression", "checked"]).inc();
         let releases = store.releases(&site).await?;
         let [.., before, latest] = releases.as_slice() else { continue };
-        let everything = Selection::period(&site, 0, 0);
+        // The releases' own page views from a day before the earlier marker.
+        let everything = Selection::period(&site, before.at_ms.min(latest.at_ms) - DAY_MS, now + 1);
         let (latest_side, before_side) = (Side::Release(latest.name.clone()), Side::Release(before.name.clone()));
         let (b, b_stats) = release::read(store, metrics, &everything, &releases, &latest_side, now).await?;
         if b.page_views < rules.min_views {

@@ -245,53 +245,79 @@ pub struct BreakdownRow {
     /// By `inp_script_host`: whether the host is the site's own (one of
     /// its origins); `null` for other dimensions.
     pub own_host: Option<bool>,
+    /// The row of every group past `limit` (and of values the rollups
+    /// folded together); its `key` is null.
+    pub other: bool,
 }
 
-/// Breakdown rows from each group's stats: most visitors lost first, then
-/// most page views.
-pub fn breakdown(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
-    let mut rows: Vec<BreakdownRow> = groups
-        .into_iter()
-        .map(|(key, stats)| BreakdownRow {
-            poor_inp: stats.vital(Vital::Inp).ratings[2],
-            frustrated: stats.frustration.frustrated,
-            own_host: None,
-            key,
-            page_views: stats.page_views,
-            lost: stats.leaving.lost(),
-            lost_rate: rate(stats.leaving.lost(), stats.leaving.known),
-            abandonment_rate: rate(stats.leaving.abandoned, stats.leaving.known),
-            slow_bounce_rate: rate(stats.leaving.slow_bounces, stats.leaving.known),
-            leaving: stats.leaving,
-            vitals: vitals_of(&stats),
-            csat: csat_of(&stats),
-        })
-        .collect();
-    rows.sort_by(|a, b| b.lost.cmp(&a.lost).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
-    rows
+/// Most groups a breakdown answers when not asked (`limit`).
+pub const DEFAULT_BREAKDOWN_LIMIT: usize = 100;
+/// Most groups a breakdown answers at all.
+pub const MAX_BREAKDOWN_LIMIT: usize = 1000;
+
+/// How a breakdown's rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ranking {
+    /// Most page views first.
+    PageViews,
+    /// Most page views with poor INP first (`inp_script_host`).
+    PoorInp,
+    /// Most frustrated page views first (`frustration_target`).
+    Frustrated,
 }
 
-/// The breakdown by the host of INP's longest script: the hosts that were
-/// the longest script in most page views with poor INP first (page views
-/// without a script left out), each marked as the site's own host when it
-/// is the host of one of `origins`.
-pub fn script_hosts(groups: BTreeMap<Option<String>, Stats>, origins: &[String]) -> Vec<BreakdownRow> {
-    let mut rows: Vec<BreakdownRow> = breakdown(groups).into_iter().filter(|row| row.key.is_some()).collect();
-    for row in &mut rows {
-        let own = origins.iter().any(|origin| script::host(origin) == row.key.as_deref());
-        row.own_host = Some(own);
+fn row_of(key: Option<String>, stats: &Stats) -> BreakdownRow {
+    BreakdownRow {
+        poor_inp: stats.vital(Vital::Inp).ratings[2],
+        frustrated: stats.frustration.frustrated,
+        own_host: None,
+        other: false,
+        key,
+        page_views: stats.page_views,
+        lost: stats.leaving.lost(),
+        lost_rate: rate(stats.leaving.lost(), stats.leaving.known),
+        abandonment_rate: rate(stats.leaving.abandoned, stats.leaving.known),
+        slow_bounce_rate: rate(stats.leaving.slow_bounces, stats.leaving.known),
+        leaving: stats.leaving,
+        vitals: vitals_of(stats),
+        csat: csat_of(stats),
     }
-    rows.sort_by(|a, b| b.poor_inp.cmp(&a.poor_inp).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
+}
+
+/// Breakdown rows from each group's stats: the `limit` groups with the
+/// most page views (page views without a value are a group too, `key`
+/// null), ordered by `ranking`, then one row `other: true` (`key` null)
+/// that holds every other group and the rollups' other values
+/// ([`OTHER`](crate::grouping::OTHER)), so that the rows add up to the
+/// period's page views.
+pub fn breakdown(mut groups: BTreeMap<Option<String>, Stats>, limit: usize, ranking: Ranking) -> Vec<BreakdownRow> {
+    let mut other = groups.remove(&Some(crate::grouping::OTHER.to_string())).unwrap_or_default();
+    let mut ranked: Vec<(Option<String>, Stats)> = groups.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.page_views.cmp(&a.1.page_views).then_with(|| a.0.cmp(&b.0)));
+    for (_, stats) in ranked.drain(limit.min(ranked.len())..) {
+        other.merge(&stats);
+    }
+    let mut rows: Vec<BreakdownRow> = ranked.iter().map(|(key, stats)| row_of(key.clone(), stats)).collect();
+    rows.sort_by(|a, b| {
+        let first = match ranking {
+            Ranking::PageViews => std::cmp::Ordering::Equal,
+            Ranking::PoorInp => b.poor_inp.cmp(&a.poor_inp),
+            Ranking::Frustrated => b.frustrated.cmp(&a.frustrated),
+        };
+        first.then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key))
+    });
+    if other.page_views > 0 {
+        rows.push(BreakdownRow { other: true, ..row_of(None, &other) });
+    }
     rows
 }
 
-/// The breakdown by `frustration_target`: the elements visitors fought
-/// with, in most frustrated page views first (page views without one left
-/// out), each with the satisfaction of the answers given on them.
-pub fn frustration_targets(groups: BTreeMap<Option<String>, Stats>) -> Vec<BreakdownRow> {
-    let mut rows: Vec<BreakdownRow> = breakdown(groups).into_iter().filter(|row| row.key.is_some()).collect();
-    rows.sort_by(|a, b| b.frustrated.cmp(&a.frustrated).then(b.page_views.cmp(&a.page_views)).then(a.key.cmp(&b.key)));
-    rows
+/// Marks each row of a breakdown by the host of INP's longest script
+/// whose host is the host of one of the site's `origins` as its own.
+pub fn mark_own_hosts(rows: &mut [BreakdownRow], origins: &[String]) {
+    for row in rows.iter_mut().filter(|row| !row.other && row.key.is_some()) {
+        row.own_host = Some(origins.iter().any(|origin| script::host(origin) == row.key.as_deref()));
+    }
 }
 
 /// One interval of a time series.
@@ -347,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn script_hosts_rank_by_poor_inp_and_mark_the_sites_own() {
+    fn breakdowns_keep_the_most_viewed_rank_them_and_fold_the_rest() {
         let view = |url: Option<&str>, inp: f64| PageView {
             inp_script_url: url.map(str::to_string),
             inp_ms: Some(inp),
@@ -365,13 +391,21 @@ mod tests {
         for v in &views {
             groups.entry(Dimension::InpScriptHost.key(v)).or_default().add(v);
         }
-        let rows = script_hosts(groups, &["https://shop.example".to_string()]);
-        let ranked: Vec<_> = rows.iter().map(|r| (r.key.as_deref(), r.poor_inp, r.page_views, r.own_host)).collect();
+        let mut rows = breakdown(groups.clone(), 10, Ranking::PoorInp);
+        mark_own_hosts(&mut rows, &["https://shop.example".to_string()]);
+        let ranked: Vec<_> =
+            rows.iter().map(|r| (r.key.as_deref(), r.poor_inp, r.page_views, r.own_host, r.other)).collect();
         assert_eq!(
             ranked,
-            [(Some("cdn.widget.example"), 2, 2, Some(false)), (Some("shop.example"), 1, 3, Some(true))],
-            "most poor-INP views first, views without a script left out"
+            [
+                (Some("cdn.widget.example"), 2, 2, Some(false), false),
+                (Some("shop.example"), 1, 3, Some(true), false),
+                (None, 1, 1, None, false)
+            ],
+            "most poor-INP views first, then most views; views without a script are a row too"
         );
+        let top: Vec<_> = breakdown(groups, 1, Ranking::PoorInp).iter().map(|r| (r.page_views, r.other)).collect();
+        assert_eq!(top, [(3, false), (3, true)], "the rest is one other row: the rows add up");
     }
 
     #[test]
@@ -402,7 +436,7 @@ mod tests {
     }
 
     #[test]
-    fn breakdowns_rank_by_visitors_lost() {
+    fn breakdowns_rank_by_page_views() {
         let at = |url: &str, abandoned: bool| PageView {
             url: url.into(),
             abandoned: Some(abandoned),
@@ -417,10 +451,10 @@ mod tests {
         {
             groups.entry(path.key(&view)).or_default().add(&view);
         }
-        let rows = breakdown(groups);
+        let rows = breakdown(groups, 100, Ranking::PageViews);
         let keys: Vec<_> = rows.iter().map(|r| (r.key.clone().unwrap(), r.lost, r.page_views)).collect();
-        assert_eq!(keys, [("/b".into(), 2, 2), ("/c".into(), 1, 1), ("/a".into(), 0, 3)]);
-        assert_eq!(rows[0].lost_rate, Some(1.0));
+        assert_eq!(keys, [("/a".into(), 0, 3), ("/b".into(), 2, 2), ("/c".into(), 1, 1)]);
+        assert_eq!(rows[1].lost_rate, Some(1.0));
         assert!(near(rows[0].vitals["lcp_ms"].p75, 1000.0));
         assert_eq!(Dimension::parse("tag:variant"), Ok(Dimension::Tag("variant".into())));
         assert_eq!(

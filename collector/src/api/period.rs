@@ -153,7 +153,8 @@ mod tests {
         for refused in ["hour_of_day", "tag:ab", "nonsense"] {
             let error = query(&[(refused, "x")]).selection("shop", NOW).unwrap_err().to_string();
             assert!(
-                error.contains(refused) && error.contains("path, device, browser, os, effective_type, nav_type"),
+                error.contains(refused)
+                    && error.contains("path, route, release, device, browser, os, effective_type, nav_type"),
                 "{error}"
             );
         }

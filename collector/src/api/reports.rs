@@ -11,7 +11,10 @@ use palaute::vitals::thresholds::Vital;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::aggregate::{self, Abandonment, BreakdownRow, Dimension, Summary, TimeseriesPoint};
+use super::aggregate::{
+    self, Abandonment, BreakdownRow, Dimension, Ranking, Summary, TimeseriesPoint, DEFAULT_BREAKDOWN_LIMIT,
+    MAX_BREAKDOWN_LIMIT,
+};
 use super::period::PeriodQuery;
 use super::Authorized;
 use crate::app::AppState;
@@ -63,14 +66,17 @@ pub struct BreakdownQuery {
     /// `device`, ..., `inp_script_host`, ranked by page views with poor
     /// INP), `tag:KEY`, or a tag key seen in the period.
     pub by: String,
+    /// Most groups (1-1000, default 100), those with the most page views;
+    /// one more row, `"other": true`, holds the rest.
+    pub limit: Option<usize>,
     /// Period and filters.
     #[serde(flatten)]
     #[param(ignore)]
     pub period: PeriodQuery,
 }
 
-/// `GET /api/v1/sites/{site}/breakdown?by=`: groups ranked by visitors lost
-/// to slowness.
+/// `GET /api/v1/sites/{site}/breakdown?by=&limit=`: the `limit` groups
+/// with the most page views, then one `"other": true` row for the rest.
 #[utoipa::path(get, path = "/api/v1/sites/{site}/breakdown", tag = "aggregates",
     params(("site" = String, Path, description = "Site id"), BreakdownQuery, PeriodQuery),
     responses((status = 200, body = Vec<BreakdownRow>), (status = 400, description = "Invalid query"),
@@ -95,13 +101,22 @@ pub async fn breakdown(
             Dimension::Tag(query.by.clone())
         }
     };
-    let ranked = dimension.clone();
+    let limit = query.limit.unwrap_or(DEFAULT_BREAKDOWN_LIMIT);
+    if !(1..=MAX_BREAKDOWN_LIMIT).contains(&limit) {
+        return Err(AppError::Invalid(format!("limit: 1-{MAX_BREAKDOWN_LIMIT} groups")));
+    }
+    let ranking = match dimension {
+        Dimension::InpScriptHost => Ranking::PoorInp,
+        Dimension::FrustrationTarget => Ranking::Frustrated,
+        _ => Ranking::PageViews,
+    };
+    let scripts = dimension == Dimension::InpScriptHost;
     let groups = query::by_value(&state.store, &state.metrics, &selection, dimension).await?;
-    Ok(Json(match ranked {
-        Dimension::InpScriptHost => aggregate::script_hosts(groups, &site.origins),
-        Dimension::FrustrationTarget => aggregate::frustration_targets(groups),
-        _ => aggregate::breakdown(groups),
-    }))
+    let mut rows = aggregate::breakdown(groups, limit, ranking);
+    if scripts {
+        aggregate::mark_own_hosts(&mut rows, &site.origins);
+    }
+    Ok(Json(rows))
 }
 
 /// `GET .../dimensions`: what `by=` and the filters take.

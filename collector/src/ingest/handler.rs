@@ -149,7 +149,11 @@ async fn check(
         }
         *allowed_origin = Some(origin.to_string());
     }
-    let snapshot = validate::to_snapshot(beacon, context)?;
+    let mut snapshot = validate::to_snapshot(beacon, context)?;
+    if snapshot.view.route.is_empty() {
+        let view = &mut snapshot.view;
+        view.route = state.routes.route(&view.site, view.path(), context.received_at);
+    }
     if state.config.drop_bots && context.ua.is_bot() {
         return Ok(Accepted::Bot);
     }

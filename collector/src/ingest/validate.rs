@@ -3,8 +3,8 @@
 //! says exactly what was wrong.
 
 use palaute::limits::{
-    MAX_COMMENT_CHARS, MAX_FUNCTION_CHARS, MAX_HOST_CHARS, MAX_SELECTOR_CHARS, MAX_TAGS, MAX_TAG_KEY_CHARS,
-    MAX_TAG_VALUE_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS,
+    MAX_COMMENT_CHARS, MAX_FUNCTION_CHARS, MAX_HOST_CHARS, MAX_RELEASE_CHARS, MAX_ROUTE_CHARS, MAX_SELECTOR_CHARS,
+    MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS,
 };
 use palaute::vitals::leave::Milestones;
 use palaute::wire::{Beacon, NavType, WIRE_VERSION};
@@ -96,6 +96,24 @@ fn is_forbidden_in_a_tag(c: char) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
+/// A name the page gives (`route`, `release`): none of the characters no
+/// tag may hold. A longer one than the limit is cut ([`name`]), not
+/// refused: the page view it names is still worth keeping.
+fn check_name(field: &str, value: &Option<String>) -> Result<()> {
+    match value {
+        Some(s) if s.chars().any(is_forbidden_in_a_tag) => {
+            Err(invalid(format!("{field}: control or bidirectional formatting characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A page's name for something, trimmed and cut to `max` characters;
+/// `None` when empty.
+fn name(value: Option<String>, max: usize) -> Option<String> {
+    value.map(|v| palaute::limits::cut(v.trim(), max).to_string()).filter(|v| !v.is_empty())
+}
+
 fn check_range(field: &str, value: Option<f64>, max: f64) -> Result<()> {
     match value {
         Some(x) if !x.is_finite() || !(0.0..=max).contains(&x) => {
@@ -119,6 +137,8 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     }
     check_text("url", &Some(beacon.url.clone()), MAX_URL_CHARS)?;
     check_text("referrer_host", &beacon.referrer_host, MAX_HOST_CHARS)?;
+    check_name("route", &beacon.route)?;
+    check_name("release", &beacon.release)?;
     check_text("lcp_element", &beacon.lcp_element, MAX_SELECTOR_CHARS)?;
     check_text("lcp_url", &beacon.lcp_url, MAX_URL_CHARS)?;
     check_text("inp_target", &beacon.inp_target, MAX_SELECTOR_CHARS)?;
@@ -205,6 +225,9 @@ fn build(beacon: Beacon, context: &Context) -> Snapshot {
         site: beacon.site,
         // The fragment never leaves the browser in our client; drop it from any other.
         url: beacon.url.split('#').next().unwrap_or_default().to_string(),
+        // The page's own; else ingest gives the site's ([`crate::routes`]).
+        route: name(beacon.route, MAX_ROUTE_CHARS).unwrap_or_default(),
+        release: name(beacon.release, MAX_RELEASE_CHARS),
         referrer_host: beacon.referrer_host,
         started_at: started_at as i64,
         nav_type: beacon.nav_type.map(|n| n.as_str().to_string()),

@@ -252,7 +252,9 @@ macro_rules! page_view {
             /// ones read as absent).
             pub fn from_cells(cells: impl IntoIterator<Item = Cell>) -> PageView {
                 let mut cells = cells.into_iter();
-                PageView { $($field: <$ty as Value>::from_cell(cells.next().unwrap_or(Cell::Null)),)* }
+                let mut view = PageView { $($field: <$ty as Value>::from_cell(cells.next().unwrap_or(Cell::Null)),)* };
+                view.fill_stored_before();
+                view
             }
         }
     };

@@ -18,6 +18,13 @@ page_view! {
     site: String => Read,
     /// Path and query.
     url: String => Read,
+    /// The page's kind (`/products/*`): the page's own name for it, else the
+    /// site's declared pattern, else derived from the path (`crate::routes`).
+    /// Never empty once stored (rows stored before it existed read the
+    /// path's derived route).
+    route: String => Read,
+    /// The site's release the view saw, if the page named it.
+    release: Option<String> => Read,
     /// Host of another site that referred the visitor.
     referrer_host: Option<String> => Detail,
     /// Start of the navigation, ms since the Unix epoch (exported as ISO-8601).
@@ -122,6 +129,14 @@ impl PageView {
     pub fn path(&self) -> &str {
         self.url.split('?').next().unwrap_or_default()
     }
+
+    /// Fills what a row stored before a field existed lacks: its route,
+    /// derived from its path ([`crate::routes::derived`]).
+    pub fn fill_stored_before(&mut self) {
+        if self.route.is_empty() && !self.url.is_empty() {
+            self.route = crate::routes::derived(self.path());
+        }
+    }
 }
 
 fn iso8601<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
@@ -174,6 +189,8 @@ mod tests {
             id: "abc".into(),
             site: "shop".into(),
             url: "/a?b=1".into(),
+            route: "/a".into(),
+            release: Some("v1.2".into()),
             referrer_host: Some("news.example".into()),
             started_at: 1_700_000_000_123,
             nav_type: Some("soft_navigation".into()),

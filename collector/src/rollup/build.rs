@@ -3,15 +3,16 @@
 //! transaction that stores the page views, with a version, and a rollup
 //! marks its hour clean only if no page view came in while it was built.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::query::fold_raw;
 use super::ROLLUPS;
 use crate::error::Result;
+use crate::grouping::OTHER;
 use crate::model::now_ms;
-use crate::stats::Stats;
+use crate::stats::{folded_hash, value_hash, Stats};
 use crate::store::{DirtyHour, Fields, RollupRow, Selection, Store, HOUR_MS};
 use crate::workers::Workers;
 
@@ -78,20 +79,72 @@ pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, every: Duration) {
     });
 }
 
-/// Folds one hour's page views into stats per dimension value and stores them.
+/// Values of each rollup kept exactly per hour, the most viewed first; the
+/// others are folded into one [`OTHER`] row. So an hour's rollups take at
+/// most `(KEPT_VALUES + 2) × ROLLUPS.len()` rows, whatever the number of
+/// distinct paths (or routes, releases, tag-like values) it saw.
+pub const KEPT_VALUES: usize = 200;
+
+/// Folds one hour's page views into stats per rollup value and stores them,
+/// in two reads of the hour: the first counts each rollup's values (a hash
+/// and a count each: bytes per distinct value), the second folds the
+/// [`KEPT_VALUES`] most viewed of each into stats of their own and the rest
+/// into the rollup's [`OTHER`] row, which lists their [`folded_hash`]es.
+/// Memory holds at most `KEPT_VALUES + 2` stats per rollup.
 async fn build_hour(store: &Arc<dyn Store>, hour: DirtyHour) -> Result<()> {
     let selection =
         Selection { fields: Fields::Aggregates, ..Selection::period(&hour.site, hour.hour_ms, hour.hour_ms + HOUR_MS) };
-    let mut groups: BTreeMap<(&'static str, Option<String>), Stats> = BTreeMap::new();
-    fold_raw(store, selection, |view| {
-        for rollup in ROLLUPS.iter() {
-            groups.entry((rollup.name.as_str(), rollup.key(view))).or_default().add(view);
+    let mut counts: Vec<HashMap<u64, u64>> = vec![HashMap::new(); ROLLUPS.len()];
+    fold_raw(store, selection.clone(), |view| {
+        for (rollup, counts) in ROLLUPS.iter().zip(&mut counts) {
+            if let Some(key) = rollup.key(view) {
+                *counts.entry(value_hash(&key)).or_default() += 1;
+            }
         }
     })
     .await?;
+    let kept: Vec<HashSet<u64>> = counts.into_iter().map(most_viewed).collect();
+    let mut groups: BTreeMap<(usize, Option<String>), Stats> = BTreeMap::new();
+    let mut others: Vec<Option<(Stats, HashSet<u32>)>> = vec![None; ROLLUPS.len()];
+    fold_raw(store, selection, |view| {
+        for (index, rollup) in ROLLUPS.iter().enumerate() {
+            match rollup.key(view) {
+                Some(key) if !kept[index].contains(&value_hash(&key)) => {
+                    let (stats, folded) = others[index].get_or_insert_with(Default::default);
+                    stats.add(view);
+                    folded.insert(folded_hash(&key));
+                }
+                key => groups.entry((index, key)).or_default().add(view),
+            }
+        }
+    })
+    .await?;
+    let others = others.into_iter().enumerate().filter_map(|(index, other)| {
+        let (mut stats, folded) = other?;
+        stats.folded = folded.into_iter().collect();
+        stats.folded.sort_unstable();
+        Some(((index, Some(OTHER.to_string())), stats))
+    });
     let rows = groups
         .into_iter()
-        .map(|((dimension, value), stats)| RollupRow { dimension: dimension.to_string(), value, stats: stats.encode() })
+        .chain(others)
+        .map(|((index, value), stats)| RollupRow {
+            dimension: ROLLUPS[index].name.clone(),
+            value,
+            stats: stats.encode(),
+        })
         .collect();
     store.put_rollups(hour, rows).await
+}
+
+/// The [`KEPT_VALUES`] most counted of `counts` (ties by hash, so every
+/// build keeps the same).
+fn most_viewed(counts: HashMap<u64, u64>) -> HashSet<u64> {
+    if counts.len() <= KEPT_VALUES {
+        return counts.into_keys().collect();
+    }
+    let mut ranked: Vec<(u64, u64)> = counts.into_iter().collect();
+    ranked.select_nth_unstable_by(KEPT_VALUES - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(KEPT_VALUES);
+    ranked.into_iter().map(|(hash, _)| hash).collect()
 }

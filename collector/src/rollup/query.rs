@@ -16,10 +16,10 @@ use tokio::sync::mpsc;
 
 use super::{named, ALL, PAIR_SEPARATOR};
 use crate::error::{AppError, Result};
-use crate::grouping::Dimension;
+use crate::grouping::{Dimension, OTHER};
 use crate::metrics::Metrics;
 use crate::model::PageView;
-use crate::stats::Stats;
+use crate::stats::{folded_hash, Stats};
 use crate::store::{Fields, RollupQuery, Selection, Store, DAY_MS, HOUR_MS};
 
 pub use crate::grouping::{GroupKey, Grouping};
@@ -105,6 +105,7 @@ pub async fn grouped(
         Some(_) => [(from, first_hour), (end_hour, to)].into_iter().filter(|(a, b)| a < b).collect(),
         None => vec![(from, to)],
     };
+    let wanted = planned.as_ref().and_then(|(_, value)| value.clone());
     let rollups = async {
         let Some((dimension, value)) = planned else { return Ok(None) };
         let site = selection.site.clone();
@@ -116,11 +117,28 @@ pub async fn grouped(
     };
     let (rollups, mut folded) = tokio::try_join!(rollups, fold_parts(store, selection, grouping, edges))?;
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
-    if let Some(rollups) = rollups {
+    if let Some(mut rollups) = rollups {
+        let mut rows = Vec::with_capacity(rollups.rows.len());
         for (start, row) in rollups.rows {
             let stats =
                 Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
-            groups.entry(grouping.rollup_key(start, row.value)).or_default().merge(&stats);
+            rows.push((start, row.value, stats));
+        }
+        if let Some(value) = &wanted {
+            // A span whose other values may hold the wanted one does not
+            // hold it whole: it is read raw.
+            let hash = folded_hash(value);
+            let partial: Vec<i64> = rows
+                .iter()
+                .filter(|(_, v, stats)| v.as_deref() == Some(OTHER) && stats.may_hold(hash))
+                .map(|(start, ..)| *start)
+                .collect();
+            rows.retain(|(start, v, _)| v.as_deref() != Some(OTHER) && !partial.contains(start));
+            rollups.covered.retain(|(start, _)| !partial.contains(start));
+            metrics.query_partial_spans.inc_by(partial.len() as u64);
+        }
+        for (start, value, stats) in rows {
+            groups.entry(grouping.rollup_key(start, value)).or_default().merge(&stats);
         }
         let covered = rollups.covered;
         metrics.query_rollup_hours.inc_by(covered.iter().map(|(a, b)| ((b - a) / HOUR_MS) as u64).sum());

@@ -152,7 +152,11 @@ const MIGRATIONS: &[&str] = &[
     // rolled up, and so is each pair of filters (`path+device`, ...):
     // every rollup rebuilt.
     rebuild_rollups!(),
-    // 11: deploy markers (`release add`, `POST .../releases`).
+    // 11: bounded rollups (the most viewed values of each hour and one row
+    // of the others, few values kept exactly instead of a sketch), and
+    // `route` and `release` rolled up: every rollup rebuilt.
+    rebuild_rollups!(),
+    // 12: deploy markers (`release add`, `POST .../releases`).
     "CREATE TABLE releases (
         site TEXT NOT NULL,
         name TEXT NOT NULL,

@@ -232,6 +232,7 @@ mod tests {
             id: "abc".into(),
             site: "shop".into(),
             url: "/cart?x=1".into(),
+            route: "/cart".into(),
             started_at: 1_700_000_000_123,
             lcp_ms: Some(2500.5),
             lcp_subparts: Some(LcpSubparts { ttfb: 1.0, load_delay: 2.0, load_duration: 3.0, render_delay: 4.0 }),
