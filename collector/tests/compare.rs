@@ -230,6 +230,15 @@ async fn release_add_records_a_marker_from_the_command_line() {
     collector.stop().await;
 }
 
+/// Waits (up to 30 s) until the counter `metric` reaches `at_least`.
+async fn checks(collector: &Collector, metric: &str, at_least: f64) {
+    let started = std::time::Instant::now();
+    while collector.metric(metric).await.unwrap_or(0.0) < at_least {
+        assert!(started.elapsed() < Duration::from_secs(30), "{metric} did not reach {at_least} in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The regression alert: nothing while v2 has too few page views; once it
 /// has enough, one alert for LCP, delivered once, and never again (not
 /// after more checks, not after a restart).
@@ -260,9 +269,7 @@ async fn a_slower_release_alerts_once_and_not_before_it_has_enough_views() {
     collector.settled().await;
     let waiting = r#"palaute_alerts_total{kind="regression",outcome="waiting"}"#;
     let checks_from = collector.metric(waiting).await.unwrap_or(0.0);
-    while collector.metric(waiting).await.unwrap_or(0.0) < checks_from + 5.0 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    checks(&collector, waiting, checks_from + 5.0).await;
     assert!(
         seen.lock().unwrap().is_empty(),
         "no alert with 1,000 of the 2,000 page views needed: {:?}",
@@ -273,13 +280,9 @@ async fn a_slower_release_alerts_once_and_not_before_it_has_enough_views() {
     receiver::until(&seen, "the regression alert", |seen| !seen.is_empty()).await;
     let checked = r#"palaute_alerts_total{kind="regression",outcome="checked"}"#;
     let after = collector.metric(checked).await.unwrap();
-    while collector.metric(checked).await.unwrap() < after + 5.0 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    checks(&collector, checked, after + 5.0).await;
     let collector = collector.restart().await;
-    while collector.metric(checked).await.unwrap_or(0.0) < 5.0 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    checks(&collector, checked, 5.0).await;
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "exactly one delivery: {seen:?}");
     let (path, body) = &seen[0];
