@@ -15,6 +15,7 @@ BENCH_SECONDS ?= 10
 BENCH_CONNECTIONS ?= 64
 BENCH_VIEWS ?= 10000000
 BENCH_RUNS ?= 20
+BENCH_PATHS ?= 100000
 RELEASE_BIN := target/release/palaute-collector
 
 .PHONY: setup client build demo test lint e2e bench fuzz
@@ -34,8 +35,8 @@ build: client
 
 demo: build
 	@if [ ! -d $(DEMO_DATA) ]; then \
-	  echo "a new demo store: generating a week of history (20,000 page views)"; \
-	  $(RELEASE_BIN) generate --site demo --views 20000 --days 7 --data $(DEMO_DATA); \
+	  echo "a new demo store: generating a week of history (20,000 page views over a shop's 3,000 paths)"; \
+	  $(RELEASE_BIN) generate --site demo --views 20000 --days 7 --paths 3000 --data $(DEMO_DATA); \
 	fi
 	@$(RELEASE_BIN) site add demo --origin http://$(DEMO_LISTEN) --origin http://localhost:$(lastword $(subst :, ,$(DEMO_LISTEN))) \
 	  --data $(DEMO_DATA) > $(DEMO_DATA).site
@@ -68,7 +69,8 @@ bench: client
 	PALAUTE_ACCURACY_TABLE=1 node --test --test-timeout=120000 tests/e2e/vitals.test.mjs
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
 	scripts/soak.sh 10
-	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS)
+	scripts/bench-cardinality.sh 120000 36000
+	scripts/bench-queries.sh $(BENCH_VIEWS) $(BENCH_RUNS) $(BENCH_PATHS)
 
 FUZZ_SECONDS ?= 600
 fuzz:

@@ -10,23 +10,27 @@
 # the same data: SQLite itself counting and averaging the period's raw rows
 # (what any answer without rollups must at least read).
 #
-#   scripts/bench-queries.sh [views] [runs]
+#   scripts/bench-queries.sh [views] [runs] [paths]
 # The generated stores are kept in target/bench/ and reused by later runs.
 # The table is printed and written into BENCHMARKS.md (query-table markers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 views=${1:-10000000}
 runs=${2:-20}
+# A shop's realistic URL mix (generate --paths): 100,000 distinct paths.
+paths=${3:-100000}
 command -v curl >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq curl >/dev/null; }
 cargo build -q --release -p palaute-collector
 bin=target/release/palaute-collector
-data=target/bench/queries-$views
-ch_dir=target/bench/clickhouse-$views
+data=target/bench/queries-$views-$paths
+ch_dir=target/bench/clickhouse-$views-$paths
 ch_port=18124
 ch_args=(--store clickhouse --clickhouse-url "http://127.0.0.1:$ch_port" --clickhouse-database bench --data "$ch_dir/spool")
-queries=("summary?from=30d" "breakdown?by=path&from=30d" "timeseries?metric=lcp&interval=day&from=30d"
+queries=("summary?from=30d" "breakdown?by=path&from=30d" "breakdown?by=route&from=30d"
+         "timeseries?metric=lcp&interval=day&from=30d"
          "abandonment?from=30d" "breakdown?by=device&from=30d" "breakdown?by=hour_of_day&from=30d"
          "summary?from=30d&path=/checkout" "summary?from=30d&path=/checkout&device=mobile"
+         "summary?from=30d&route=/products/*" "summary?from=30d&path=/products/10000"
          "compare?a_from=30d&a_to=15d&b_from=15d&b_to=0d" "compare")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
@@ -35,8 +39,8 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 if [ ! -f "$data/generated" ]; then
   rm -rf "$data"
   mkdir -p "$(dirname "$data")"
-  echo "generating $views page views over 30 days into $data (once)"
-  "$bin" --data "$data" generate --site bench --views "$views" --days 30 | tee "$data.log"
+  echo "generating $views page views over 30 days and $paths paths into $data (once)"
+  "$bin" --data "$data" generate --site bench --views "$views" --days 30 --paths "$paths" | tee "$data.log"
   touch "$data/generated"
 fi
 "$bin" --data "$data" rollup
@@ -44,8 +48,8 @@ fi
 # ClickHouse, generated once with the same seed.
 pids+=("$(scripts/clickhouse-server.sh "$ch_dir" $ch_port)")
 if [ ! -f "$ch_dir/generated" ]; then
-  echo "generating $views page views over 30 days into ClickHouse ($ch_dir, once)"
-  "$bin" "${ch_args[@]}" generate --site bench --views "$views" --days 30 | tee "$ch_dir.log"
+  echo "generating $views page views over 30 days and $paths paths into ClickHouse ($ch_dir, once)"
+  "$bin" "${ch_args[@]}" generate --site bench --views "$views" --days 30 --paths "$paths" | tee "$ch_dir.log"
   touch "$ch_dir/generated"
 fi
 # A change is built once it is 2 s old (the last ones were just shipped).
@@ -88,7 +92,7 @@ report() {
   rows=$(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute('select count(*) from pageviews').fetchone()[0])")
   ch_rows=$(curl -s "http://127.0.0.1:$ch_port/" --data-binary "SELECT count() FROM bench.pageviews FINAL")
   echo
-  echo "analyst API over $rows page views (embedded store) and $ch_rows (ClickHouse $(curl -s "http://127.0.0.1:$ch_port/" --data-binary 'SELECT version()')), both rolled up, $runs runs each, 30 days, $(nproc) cores"
+  echo "analyst API over $rows page views (embedded store) and $ch_rows (ClickHouse $(curl -s "http://127.0.0.1:$ch_port/" --data-binary 'SELECT version()')) over $(python3 -c "import sqlite3; print(sqlite3.connect('$data/palaute.db').execute(\"select count(distinct path) from pageviews\").fetchone()[0])") distinct paths, both rolled up, $runs runs each, 30 days, $(nproc) cores"
   printf '| %-50s | %14s | %10s | %16s | %12s | %14s | %14s |\n' query "embedded median ms" "p90 ms" "ClickHouse median ms" "p90 ms" "CH rows read" "raw rows folded"
   printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "-------------------:" "-----------:" "---------------------:" "-------------:" "---------------:" "----------------:"
   for query in "${queries[@]}"; do
@@ -130,7 +134,7 @@ out=$(mktemp)
 report | tee "$out"
 {
   # Its first line is empty, the second the title.
-  echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-queries.sh $views $runs\`: $(sed -n 2p "$out")"
+  echo "Measured $(date -u +%Y-%m-%d) by \`scripts/bench-queries.sh $views $runs $paths\`: $(sed -n 2p "$out")"
   echo
   tail -n +3 "$out"
 } | scripts/put-table.py query-table

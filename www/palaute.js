@@ -33,11 +33,15 @@
       if (L) queue.push([m, args]);
     };
   }
-  // The route and the release live in the hand-over itself: the loader's
-  // beacon and the module's read them (the current view and those after).
+  // The route and the release live in the hand-over itself, with the URL
+  // the page showed when they were named: the loader's beacon and the
+  // module's read them (that view and the views after it).
   for (const m of ['route', 'release']) {
     api[m] = (name) => {
-      if (L) L[m] = String(name);
+      if (L) {
+        L[m] = String(name);
+        L[m + 'At'] = location.pathname + location.search;
+      }
     };
   }
   const site = attr('site');

@@ -33,6 +33,12 @@ pub struct AppState {
     pub beacon_limit: Option<ingest::rate_limit::BeaconLimit>,
     /// Every site's declared route patterns and route learning.
     pub routes: Arc<crate::routes::Routes>,
+    /// One permit per analyst API request answered at once
+    /// (`max_api_requests`).
+    pub api_permits: Arc<tokio::sync::Semaphore>,
+    /// The clients that report an outage's signals (checked only when
+    /// `outage_check_ms` is set).
+    pub reporters: Option<Arc<crate::alert::outage::Reporters>>,
 }
 
 impl AppState {
@@ -47,10 +53,22 @@ impl AppState {
     ) -> Result<Arc<AppState>> {
         let routes = Arc::new(crate::routes::Routes::new(&config.routes).map_err(AppError::Invalid)?);
         crate::routes::spawn_warm(workers, store.clone(), routes.clone());
-        let alerts = crate::alert::spawn(workers, store.clone(), &config, metrics.clone());
+        let reporters = Arc::new(crate::alert::outage::Reporters::default());
+        let alerts = crate::alert::spawn(workers, store.clone(), &config, reporters.clone(), metrics.clone());
+        let reporters = (config.outage_check_ms > 0).then_some(reporters);
         let beacon_limit = ingest::rate_limit::layer(&config, metrics.clone(), workers);
-        let sites = SiteRegistry::new(store.clone());
-        Ok(Arc::new(AppState { config, sites, store, metrics, alerts, beacon_limit, routes }))
+        let api_permits = Arc::new(tokio::sync::Semaphore::new(config.max_api_requests.max(1)));
+        Ok(Arc::new(AppState {
+            config,
+            sites: SiteRegistry::new(store.clone()),
+            store,
+            metrics,
+            alerts,
+            beacon_limit,
+            api_permits,
+            reporters,
+            routes,
+        }))
     }
 }
 
@@ -68,7 +86,12 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/b", beacon_route)
         .route("/s/{site}", get(ingest::site_config::site_config))
-        .nest("/api/v1", api::routes().layer(CompressionLayer::new()))
+        .nest(
+            "/api/v1",
+            api::routes()
+                .layer(CompressionLayer::new())
+                .layer(axum::middleware::from_fn_with_state(state.clone(), api::admit)),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))
         .merge(assets::routes(&www, state.config.demo))

@@ -36,8 +36,12 @@ pub const MAX_DEMO_DELAY_MS: u64 = 10_000;
 /// Routes serving the client, and the demo pages when `demo` is set.
 pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
     let dist = www.join("dist");
-    let loader = ServeFile::new(dist.join("palaute.js")).precompressed_br().precompressed_gzip();
-    let module = ServeDir::new(dist.join("m")).precompressed_br().precompressed_gzip();
+    // Files are read in pieces of the size the server hands a connection,
+    // so a client that reads nothing holds no more than that per response.
+    let chunk = crate::serve::MAX_CHUNK_BYTES;
+    let loader =
+        ServeFile::new(dist.join("palaute.js")).precompressed_br().precompressed_gzip().with_buf_chunk_size(chunk);
+    let module = ServeDir::new(dist.join("m")).precompressed_br().precompressed_gzip().with_buf_chunk_size(chunk);
     let cross_origin = |router: Router<Arc<AppState>>| {
         router
             .layer(SetResponseHeaderLayer::overriding(
@@ -75,7 +79,8 @@ pub fn routes(www: &Path, demo: bool) -> Router<Arc<AppState>> {
 /// `/dashboard/`: the built dashboard, revalidated on every load, with a
 /// strict CSP and no referrer.
 fn dashboard(dir: &Path) -> Router<Arc<AppState>> {
-    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let files =
+        ServeDir::new(dir).precompressed_br().precompressed_gzip().with_buf_chunk_size(crate::serve::MAX_CHUNK_BYTES);
     let headers = [
         (header::CONTENT_SECURITY_POLICY, DASHBOARD_CSP),
         (header::CACHE_CONTROL, "no-cache"),

@@ -52,12 +52,22 @@ pub struct Config {
     /// A request head must arrive within this long (ms), and so must the
     /// next one on a kept-alive connection, or the connection is closed.
     pub header_timeout_ms: u64,
+    /// A response the client takes nothing of for this long (ms: an HTTP/2
+    /// stream whose window stays 0, a client that stops reading) closes its
+    /// connection.
+    pub send_timeout_ms: u64,
+    /// Most concurrent streams of one HTTP/2 connection.
+    pub h2_max_streams: u32,
     /// Most connections at once (lowered to fit the open-file limit); at the
     /// cap the connection idle longest is closed to make room.
     pub max_connections: usize,
     /// On shutdown, how long requests in flight may take (ms) before their
     /// connections are closed.
     pub shutdown_grace_ms: u64,
+    /// Most analyst API requests (queries, exports) answered at once; past
+    /// it a request is answered 503 at once. An export counts until its
+    /// last byte is sent.
+    pub max_api_requests: usize,
     /// Beacons per second one client (IP address, IPv6 /64) may send after
     /// its burst; 0 turns rate limiting off.
     pub rate_limit_per_second: u32,
@@ -75,6 +85,10 @@ pub struct Config {
     /// How often hours whose page views changed are rolled up, ms (0: never;
     /// every answer then reads raw rows).
     pub rollup_interval_ms: u64,
+    /// An hour changed again after its rollup (beacons dated in a past
+    /// hour) is rolled up again at most once per this many ms; meanwhile it
+    /// is answered from raw rows.
+    pub rollup_rebuild_gap_ms: u64,
     /// Unhappy commented answers are gathered this long (ms) into one alert
     /// per site and hook.
     pub alert_batch_ms: u64,
@@ -92,6 +106,9 @@ pub struct Config {
     pub outage_window_ms: u64,
     /// Page views a window needs before it is judged.
     pub outage_min_views: u64,
+    /// Distinct clients (IP address, IPv6 /64; in memory only) that must
+    /// report a window's signal before it opens an incident.
+    pub outage_min_clients: usize,
     /// How often sites with hooks are checked for a release that made a
     /// measure worse, ms (0: never).
     pub regression_check_ms: u64,
@@ -118,20 +135,25 @@ impl Default for Config {
             ingest_batch: 2_000,
             ingest_body_timeout_ms: 10_000,
             header_timeout_ms: 10_000,
+            send_timeout_ms: 60_000,
+            h2_max_streams: 128,
             max_connections: 10_000,
             shutdown_grace_ms: 10_000,
+            max_api_requests: 16,
             rate_limit_per_second: 100,
             rate_limit_burst: 500,
             trust_forwarded_for: false,
             drop_bots: true,
             max_store_mb: 0,
             rollup_interval_ms: 10_000,
+            rollup_rebuild_gap_ms: 300_000,
             alert_batch_ms: 5_000,
             alerts: Vec::new(),
             routes: Vec::new(),
             outage_check_ms: 30_000,
             outage_window_ms: 300_000,
             outage_min_views: 20,
+            outage_min_clients: 3,
             regression_check_ms: 60_000,
             regression_min_views: 1_000,
             public_url: None,

@@ -110,9 +110,8 @@ impl Catalog {
 
 /// A shop's pages, as real traffic spreads over them: fixed pages (home,
 /// cart, checkout, account, help), a page per product by number and a
-/// post per blog slug, each with Zipf-like popularity (the rank-`k` page
-/// is visited about `1/k` as often as the first), collection pages, and
-/// search with a query per visit.
+/// post per blog slug, each with Zipf-like popularity ([`ZIPF_EXPONENT`]),
+/// collection pages, and a search page per query (`/search/red+shoes`).
 #[derive(Debug)]
 pub struct Shop {
     products: Zipf,
@@ -141,9 +140,15 @@ const WORDS: [&str; 32] = [
     "gift", "ideas", "sale", "review", "vs", "story",
 ];
 
-/// Zipf-like popularity over `n` ranks: cumulative weights `1/k`.
+/// Zipf-like popularity over `n` ranks: cumulative weights `1/k^s`.
 #[derive(Debug)]
 struct Zipf(Vec<f64>);
+
+/// The exponent of a shop's popularity: the rank-`k` page is visited
+/// `k^-0.7` as often as the first (flatter than `1/k`: a shop's long
+/// tail of products is visited, and 120,000 views of a 30,000-path shop
+/// reach about 30,000 distinct paths, as the real traffic of #32 did).
+const ZIPF_EXPONENT: f64 = 0.7;
 
 impl Zipf {
     fn new(n: usize) -> Zipf {
@@ -151,7 +156,7 @@ impl Zipf {
         Zipf(
             (1..=n.max(1))
                 .map(|k| {
-                    total += 1.0 / k as f64;
+                    total += (k as f64).powf(-ZIPF_EXPONENT);
                     total
                 })
                 .collect(),
@@ -212,8 +217,9 @@ impl Shop {
                 )
             }
             _ => {
+                // A search page per query, in the path as many shops have it.
                 let query = words(rng.u64(..), 1 + rng.usize(0..3), "+");
-                (format!("/search?q={query}"), 1.1)
+                (format!("/search/{query}"), 1.1)
             }
         }
     }

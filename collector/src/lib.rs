@@ -96,7 +96,9 @@ pub async fn run(
     let store = open_store(&config, &metrics).await?;
     let mut workers = workers::Workers::new();
     if config.rollup_interval_ms > 0 {
-        rollup::build::spawn(&mut workers, store.clone(), std::time::Duration::from_millis(config.rollup_interval_ms));
+        let every = std::time::Duration::from_millis(config.rollup_interval_ms);
+        let gap = std::time::Duration::from_millis(config.rollup_rebuild_gap_ms);
+        rollup::build::spawn(&mut workers, store.clone(), every, gap, metrics.clone());
     }
     let bounds = serve::Bounds::of(&config);
     let grace = bounds.shutdown_grace;

@@ -19,17 +19,25 @@ pub struct Metrics {
     pub query_rollup_hours: IntCounter,
     /// Raw page-view rows that aggregate queries folded.
     pub query_raw_rows: IntCounter,
-    /// Rolled-up spans a query for one value read raw instead, because
-    /// the value may be among the span's folded other values.
+    /// Rolled-up days and hours a query for one value could not take whole,
+    /// because the value may be among their folded other values (a day is
+    /// then read from its hours, an hour from raw rows).
     pub query_partial_spans: IntCounter,
+    /// Hours the background rollup built (again, for a changed hour).
+    pub rollup_hours_built: IntCounter,
     /// Alerts by kind and outcome (`noticed`, `dropped`, `queued`,
     /// `delivered`, `failed`).
     pub alerts: IntCounterVec,
     /// Connections and requests the server cut short, by why:
     /// `refused_at_cap`, `evicted_at_cap` (idle, to make room),
-    /// `header_timeout` (also an idle keep-alive connection), `body_timeout`,
-    /// `shutdown`.
+    /// `header_timeout` (also a connection idle, of either protocol, or
+    /// silent), `send_timeout` (a response the client took nothing of),
+    /// `body_timeout`, `shutdown`.
     pub connections_closed: IntCounterVec,
+    /// Analyst API requests answered 503 past `max_api_requests`.
+    pub api_busy: IntCounter,
+    /// Exports that failed after their answer began (their body aborted).
+    pub exports_failed: IntCounter,
 }
 
 impl Metrics {
@@ -53,9 +61,12 @@ impl Metrics {
             .expect("valid metric");
         let query_partial_spans = IntCounter::new(
             "palaute_query_partial_spans_total",
-            "rolled-up spans read raw because the value asked for may be among their other values",
+            "rolled-up days and hours not taken whole because the value asked for may be among their other values",
         )
         .expect("valid metric");
+        let rollup_hours_built =
+            IntCounter::new("palaute_rollup_hours_built_total", "hours the background rollup built")
+                .expect("valid metric");
         let alerts =
             IntCounterVec::new(Opts::new("palaute_alerts_total", "alerts by kind and outcome"), &["kind", "outcome"])
                 .expect("valid metric definition");
@@ -64,6 +75,12 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric definition");
+        let api_busy =
+            IntCounter::new("palaute_api_busy_total", "analyst API requests answered 503 past max_api_requests")
+                .expect("valid metric");
+        let exports_failed =
+            IntCounter::new("palaute_exports_failed_total", "exports that failed after their answer began, aborted")
+                .expect("valid metric");
         // Registering distinct names in a fresh registry cannot fail.
         for collector in [
             Box::new(ingest.clone()) as Box<dyn prometheus::core::Collector>,
@@ -73,8 +90,11 @@ impl Metrics {
             Box::new(query_rollup_hours.clone()),
             Box::new(query_raw_rows.clone()),
             Box::new(query_partial_spans.clone()),
+            Box::new(rollup_hours_built.clone()),
             Box::new(alerts.clone()),
             Box::new(connections_closed.clone()),
+            Box::new(api_busy.clone()),
+            Box::new(exports_failed.clone()),
         ] {
             registry.register(collector).expect("distinct metric names");
         }
@@ -87,8 +107,11 @@ impl Metrics {
             query_rollup_hours,
             query_raw_rows,
             query_partial_spans,
+            rollup_hours_built,
             alerts,
             connections_closed,
+            api_busy,
+            exports_failed,
         }
     }
 

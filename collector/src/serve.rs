@@ -5,8 +5,20 @@
 //!
 //! - **a header timeout**: a connection whose next request head is not
 //!   complete within `header_timeout_ms` (10 s) is closed. hyper times the
-//!   wait for a head from the moment it is ready to read one, so the same
-//!   bound is the **idle keep-alive timeout**;
+//!   wait for an HTTP/1 head from the moment it is ready to read one, so the
+//!   same bound is the **idle keep-alive timeout**; a watchdog of each
+//!   connection applies it to every connection with no request in flight
+//!   whatever its protocol: a silent socket, a partial HTTP/2 preface, an
+//!   idle HTTP/2 connection (sent a `GOAWAY` first);
+//! - **a send timeout** (nginx's `send_timeout`): a response the client
+//!   takes nothing of for `send_timeout_ms` (60 s; an HTTP/2 stream whose
+//!   window stays 0, an HTTP/1 client that stops reading) closes its
+//!   connection. A response's body is handed over in pieces of at most
+//!   [`MAX_CHUNK_BYTES`], so this is also a slowest rate;
+//! - **HTTP/2 streams and buffers**: at most `h2_max_streams` (128, as
+//!   nginx) concurrent streams per connection, and at most
+//!   [`MAX_CHUNK_BYTES`] buffered per stream beyond what the client's window
+//!   takes;
 //! - **a connection cap**, `max_connections`, kept under the process' file
 //!   limit (whose soft value is raised to the hard one at start). At the
 //!   cap, the connection idle longest (no request in flight: keep-alive, or
@@ -40,11 +52,26 @@ use tower::ServiceExt;
 
 use crate::metrics::Metrics;
 
+/// Largest piece of a response body handed to a connection at once (as
+/// nginx's `http2_chunk_size`), and the HTTP/2 send buffer of a stream:
+/// what a client that reads nothing makes the server hold per stream.
+pub const MAX_CHUNK_BYTES: usize = 8 * 1024;
+
+/// How long an idle connection may take to answer its `GOAWAY` when it is
+/// closed, before its socket is.
+const GOAWAY_WAIT: Duration = Duration::from_millis(500);
+
 /// The server's bounds (from [`crate::config::Config`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
-    /// A request head (and the wait for the next one) must arrive within this.
+    /// A request head (and the wait for the next one, and any connection
+    /// with no request in flight) must arrive within this.
     pub header_timeout: Duration,
+    /// A response the client takes nothing of for this long closes its
+    /// connection.
+    pub send_timeout: Duration,
+    /// Most concurrent streams of one HTTP/2 connection.
+    pub h2_max_streams: u32,
     /// Most connections at once (lowered to fit the file limit).
     pub max_connections: usize,
     /// How long a shutdown waits for requests in flight.
@@ -62,6 +89,8 @@ impl Bounds {
         }
         Bounds {
             header_timeout: Duration::from_millis(config.header_timeout_ms.max(1)),
+            send_timeout: Duration::from_millis(config.send_timeout_ms.max(1)),
+            h2_max_streams: config.h2_max_streams.max(1),
             max_connections,
             shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
         }
@@ -104,6 +133,61 @@ struct Activity {
     in_flight: AtomicUsize,
     /// When it last went idle (or was accepted), for choosing which to close.
     idle_since: Mutex<Instant>,
+    /// Response bodies waiting for the client to take their last piece, by
+    /// number, with when they began to wait.
+    waiting: Mutex<HashMap<u64, Instant>>,
+    /// The number of the next response body.
+    next_body: AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            in_flight: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
+            waiting: Mutex::new(HashMap::new()),
+            next_body: AtomicUsize::new(0),
+        }
+    }
+
+    /// Since when the response waiting longest for its client has waited.
+    fn longest_wait(&self) -> Option<Instant> {
+        lock(&self.waiting).values().min().copied()
+    }
+}
+
+/// Why a connection's watchdog closed it.
+enum Expired {
+    /// No request in flight for the header timeout.
+    Idle,
+    /// A response the client took nothing of for the send timeout.
+    Stalled,
+}
+
+/// Resolves when the connection of `activity` passes a bound: idle (no
+/// request in flight) for `idle`, or a response waiting on its client for
+/// `send`. It looks again at least every half of the shorter bound.
+async fn watchdog(activity: &Activity, idle: Duration, send: Duration) -> Expired {
+    let tick = (idle.min(send) / 2).max(Duration::from_millis(10));
+    loop {
+        let now = Instant::now();
+        let due = if let Some(since) = activity.longest_wait() {
+            let due = since + send;
+            if due <= now {
+                return Expired::Stalled;
+            }
+            due
+        } else if activity.in_flight.load(Ordering::Acquire) == 0 {
+            let due = *lock(&activity.idle_since) + idle;
+            if due <= now {
+                return Expired::Idle;
+            }
+            due
+        } else {
+            now + tick
+        };
+        tokio::time::sleep_until(due.min(now + tick).into()).await;
+    }
 }
 
 /// One open connection: its activity, and what closes it at once.
@@ -194,10 +278,40 @@ impl Drop for InFlight {
     }
 }
 
-/// A response body that keeps its request counted until it is sent.
+/// A response body that keeps its request counted until it is sent, hands
+/// its data over in pieces of at most [`MAX_CHUNK_BYTES`], and tells its
+/// connection's watchdog while a piece waits for the client to take it.
 struct CountedBody {
     body: Body,
-    _in_flight: InFlight,
+    /// The rest of a data frame larger than a piece.
+    rest: axum::body::Bytes,
+    /// Its number in `in_flight`'s `waiting`.
+    id: u64,
+    in_flight: InFlight,
+}
+
+impl CountedBody {
+    fn new(body: Body, in_flight: InFlight) -> CountedBody {
+        let id = in_flight.0.next_body.fetch_add(1, Ordering::Relaxed) as u64;
+        // Until it is first polled, the connection has not taken its head.
+        lock(&in_flight.0.waiting).insert(id, Instant::now());
+        CountedBody { body, rest: axum::body::Bytes::new(), id, in_flight }
+    }
+
+    fn waits(&self, waiting: bool) {
+        let mut map = lock(&self.in_flight.0.waiting);
+        if waiting {
+            map.insert(self.id, Instant::now());
+        } else {
+            map.remove(&self.id);
+        }
+    }
+}
+
+impl Drop for CountedBody {
+    fn drop(&mut self) {
+        self.waits(false);
+    }
 }
 
 impl http_body::Body for CountedBody {
@@ -208,15 +322,44 @@ impl http_body::Body for CountedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        self.waits(false);
+        let this = &mut *self;
+        let frame = if !this.rest.is_empty() {
+            let piece = this.rest.split_to(this.rest.len().min(MAX_CHUNK_BYTES));
+            Poll::Ready(Some(Ok(http_body::Frame::data(piece))))
+        } else {
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(mut data) if data.len() > MAX_CHUNK_BYTES => {
+                        this.rest = data.split_off(MAX_CHUNK_BYTES);
+                        Poll::Ready(Some(Ok(http_body::Frame::data(data))))
+                    }
+                    Ok(data) => Poll::Ready(Some(Ok(http_body::Frame::data(data)))),
+                    Err(frame) => Poll::Ready(Some(Ok(frame))),
+                },
+                other => other,
+            }
+        };
+        // A piece handed over waits for the client until the next poll.
+        if matches!(frame, Poll::Ready(Some(Ok(_)))) {
+            self.waits(true);
+        }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.rest.is_empty() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
+        let inner = self.body.size_hint();
+        let rest = self.rest.len() as u64;
+        let mut hint = http_body::SizeHint::new();
+        hint.set_lower(inner.lower() + rest);
+        if let Some(upper) = inner.upper() {
+            hint.set_upper(upper + rest);
+        }
+        hint
     }
 }
 
@@ -258,8 +401,9 @@ pub async fn serve(
         let id = next_id;
         let (router, registry_for_task, metrics, mut stop) =
             (router.clone(), registry.clone(), metrics.clone(), stop.clone());
-        let activity = Arc::new(Activity { in_flight: AtomicUsize::new(0), idle_since: Mutex::new(Instant::now()) });
+        let activity = Arc::new(Activity::new());
         let counted = activity.clone();
+        let watched = activity.clone();
         // The task is registered under its abort handle before it can end
         // and deregister (the registry lock is held across the spawn).
         let mut open = lock(&registry.open);
@@ -272,24 +416,49 @@ pub async fn serve(
                 async move {
                     let response =
                         router.oneshot(request.map(Body::new)).await.unwrap_or_else(|e: Infallible| match e {});
-                    Ok::<_, Infallible>(response.map(|body| CountedBody { body, _in_flight: in_flight }))
+                    Ok::<_, Infallible>(response.map(|body| CountedBody::new(body, in_flight)))
                 }
             });
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder.http1().timer(TokioTimer::new()).header_read_timeout(bounds.header_timeout);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(bounds.h2_max_streams)
+                .max_send_buf_size(MAX_CHUNK_BYTES);
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
+            let (idle, send) = (bounds.header_timeout, bounds.send_timeout);
+            let closed = |reason: &str| metrics.connections_closed.with_label_values(&[reason]).inc();
             let result = tokio::select! {
                 result = connection.as_mut() => result,
+                expired = watchdog(&watched, idle, send) => match expired {
+                    Expired::Stalled => return closed("send_timeout"),
+                    Expired::Idle => {
+                        closed("header_timeout");
+                        connection.as_mut().graceful_shutdown();
+                        let _ = tokio::time::timeout(GOAWAY_WAIT, connection).await;
+                        return;
+                    }
+                },
                 _ = stop.changed() => {
+                    // Requests in flight finish (within the grace); a
+                    // connection idle after its GOAWAY's moment (a silent
+                    // socket, a preface never finished) is closed.
                     connection.as_mut().graceful_shutdown();
-                    connection.await
+                    match tokio::time::timeout(GOAWAY_WAIT, connection.as_mut()).await {
+                        Ok(result) => result,
+                        Err(_) => tokio::select! {
+                            result = connection.as_mut() => result,
+                            _ = watchdog(&watched, Duration::ZERO, send) => return,
+                        },
+                    }
                 }
             };
             if let Err(error) = result {
                 let timed_out = error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout);
                 if timed_out {
-                    metrics.connections_closed.with_label_values(&["header_timeout"]).inc();
+                    closed("header_timeout");
                 }
             }
         });

@@ -307,8 +307,9 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
             let lost = group.iter().filter(|v| v.abandoned() || v.slow_bounce()).count();
             assert_eq!(row["lost"], lost, "{by}={key}: lost");
         }
-        let lost: Vec<u64> = rows.iter().map(|r| r["lost"].as_u64().unwrap()).collect();
-        assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{by}: ranked by visitors lost: {lost:?}");
+        let views: Vec<u64> = rows.iter().map(|r| r["page_views"].as_u64().unwrap()).collect();
+        assert!(views.windows(2).all(|w| w[0] >= w[1]), "{by}: ranked by page views: {views:?}");
+        assert!(rows.iter().all(|r| r["other"] == false), "{by}: fewer groups than the limit, no other row");
     }
 
     let series = api(collector, "timeseries?metric=lcp&interval=hour&from=21h").await;
@@ -358,7 +359,7 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
     assert_eq!(vocabulary["tags"], serde_json::json!(["ab"]));
     assert_eq!(
         vocabulary["filters"],
-        serde_json::json!(["path", "device", "browser", "os", "effective_type", "nav_type"])
+        serde_json::json!(["path", "route", "release", "device", "browser", "os", "effective_type", "nav_type"])
     );
     let breakdowns: Vec<&str> = vocabulary["breakdowns"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert_eq!(breakdowns.last(), Some(&"tag:ab"), "{breakdowns:?}");
@@ -370,10 +371,10 @@ async fn check_everything(collector: &Collector, visits: &[Visit], now: i64) {
     // A bare tag key seen in the period is a tag breakdown; anything else is refused with what is accepted.
     assert_eq!(api(collector, "breakdown?by=ab").await, api(collector, "breakdown?by=tag:ab").await);
     for (query, names) in [
-        ("breakdown?by=nonsense", "path, device, browser, os, effective_type, nav_type, hour_of_day"),
+        ("breakdown?by=nonsense", "path, route, release, device, browser, os, effective_type, nav_type, hour_of_day"),
         ("breakdown?by=nonsense", "tag keys here: ab"),
-        ("summary?devise=mobile", "filters are path, device, browser, os, effective_type, nav_type"),
-        ("summary?hour_of_day=3", "filters are path, device"),
+        ("summary?devise=mobile", "filters are path, route, release, device, browser, os, effective_type, nav_type"),
+        ("summary?hour_of_day=3", "filters are path, route, release, device"),
         ("timeseries?metric=speed", "ttfb, fcp, lcp, inp or cls"),
         ("timeseries?interval=week", "hour or day"),
     ] {

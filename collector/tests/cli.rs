@@ -91,7 +91,7 @@ fn generate_then_report() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let generated = stdout(&run(&["generate", "--site", "demo", "--views", "3000", "--days", "3", "--data", dir], &[]));
-    assert!(generated.contains("3000 page views of demo over 3 days written"), "{generated}");
+    assert!(generated.contains("3000 page views of demo over 72 hours written"), "{generated}");
     // Three days of hours that are over were rolled up (the current one is not).
     let hours: usize = generated.split("; ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!((71..=73).contains(&hours), "{generated}");
@@ -103,7 +103,7 @@ fn generate_then_report() {
         "LCP",
         "INP",
         "CLS",
-        "pages losing the most visitors to slowness",
+        "routes losing the most visitors to slowness",
         "elements visitors fight with",
         "satisfaction by load time",
         "CSAT",
@@ -114,9 +114,9 @@ fn generate_then_report() {
     let elements: Vec<&str> =
         report.lines().skip_while(|l| !l.starts_with("element ")).skip(1).take_while(|l| !l.is_empty()).collect();
     assert!((2..=5).contains(&elements.len()) && report.contains("button#apply-coupon"), "{report}");
-    // Every generated page is listed, worst first.
+    // Every generated page's route is listed, worst first.
     let pages: Vec<&str> =
-        report.lines().skip_while(|l| !l.starts_with("path")).skip(1).take_while(|l| !l.is_empty()).collect();
+        report.lines().skip_while(|l| !l.starts_with("route ")).skip(1).take_while(|l| !l.is_empty()).collect();
     assert_eq!(pages.len(), 8, "{report}");
     let lost: Vec<u64> = pages.iter().map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap()).collect();
     assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");

@@ -65,7 +65,7 @@ async fn clickhouse_answers_every_endpoint_as_the_embedded_store_on_the_same_dat
     for collector in [&embedded, &clickhouse] {
         let store: Arc<dyn Store> =
             palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
-        palaute_collector::generate::generate(&store, "shop", 5000, now - 3 * 86_400_000, now, 11, |_| {})
+        palaute_collector::generate::generate(&store, "shop", 5000, now - 3 * 86_400_000, now, 11, 0, |_| {})
             .await
             .unwrap();
         store.settle().await.unwrap();
@@ -181,7 +181,9 @@ async fn clickhouse_killed_during_a_rollup_leaves_nothing_half_counted() {
     let collector = Collector::start_on(Backend::ClickHouse(&server), config).await;
     let store: Arc<dyn Store> = palaute_collector::open_store(&collector.config, &Default::default()).await.unwrap();
     let now = now_ms();
-    palaute_collector::generate::generate(&store, "shop", 20_000, now - 3 * 86_400_000, now, 5, |_| {}).await.unwrap();
+    palaute_collector::generate::generate(&store, "shop", 20_000, now - 3 * 86_400_000, now, 5, 0, |_| {})
+        .await
+        .unwrap();
     store.settle().await.unwrap();
     store.close().await;
     let queries = ["summary?from=4d", "breakdown?by=path&from=4d", "timeseries?metric=lcp&interval=hour&from=4d"];

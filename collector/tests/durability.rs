@@ -18,6 +18,21 @@ struct Server {
     addr: String,
 }
 
+/// A `Transfer-Encoding: chunked` body's content (its chunks may end
+/// anywhere, mid-line too).
+fn dechunked(mut body: &str) -> String {
+    let mut content = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        content.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    content
+}
+
 impl Server {
     fn start(data: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_palaute-collector"))
@@ -47,7 +62,7 @@ impl Server {
     /// Ids of the stored page views (read from the NDJSON export).
     fn stored_ids(&self, token: &str) -> Vec<String> {
         let response = self.get("/api/v1/sites/shop/pageviews?format=ndjson&from=2000-01-01", token);
-        let body = response.split_once("\r\n\r\n").unwrap().1;
+        let body = dechunked(response.split_once("\r\n\r\n").unwrap().1);
         let ids: Vec<String> = body
             .lines()
             .filter(|l| l.starts_with('{'))

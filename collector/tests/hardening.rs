@@ -198,3 +198,48 @@ async fn a_10_mb_body_gets_its_413_on_a_fresh_and_on_a_reused_connection() {
     assert_eq!(collector.export().await.len(), 2);
     collector.stop().await;
 }
+
+#[tokio::test]
+async fn a_beacon_of_thousands_of_tag_keys_is_refused_at_its_first_key_too_many() {
+    let collector = Collector::start().await;
+    // 5,800 distinct keys in 58 KB: read whole and then deduplicated key by
+    // key, this cost a quadratic 42-60 ms of CPU per request.
+    let keys: Vec<String> = (0..5800).map(|i| format!(r#""k{i:04}":"""#)).collect();
+    let body = tagged("0000000000000000-many", &format!("{{{}}}", keys.join(","))).replace('\n', " ");
+    assert!(body.len() < palaute::wire::MAX_BEACON_BYTES, "{}", body.len());
+    let (status, answer) = collector.beacon(&body).await;
+    assert_eq!(status, 400, "{answer}");
+    // Refused while decoding, where the 21st key is: serde names the column
+    // it stopped at, a few hundred bytes in, not after the whole object.
+    let column: usize = answer
+        .split_once("tags: more than 20 at line 1 column ")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        .unwrap_or_else(|| panic!("not refused while decoding: {answer}"));
+    let tags_start = body.find(r#""tags":"#).unwrap();
+    assert!(column < tags_start + 21 * 12, "stopped at column {column} of {}: {answer}", body.len());
+    assert_eq!(collector.metric(r#"palaute_ingest_total{outcome="invalid"}"#).await, Some(1.0));
+    collector.stop().await;
+}
+
+#[tokio::test]
+async fn api_answers_are_never_cached_nor_sniffed() {
+    let collector = Collector::start().await;
+    let auth = format!("Authorization: Bearer {}\r\n", collector.token);
+    let cases = [
+        ("/api/v1/sites/shop/summary?from=7d", auth.as_str(), "200"),
+        ("/api/v1/sites/shop/pageviews?format=csv", auth.as_str(), "200"),
+        ("/api/v1/sites/shop/summary", "", "401"),
+        ("/api/v1/sites/shop/summary?from=nonsense", auth.as_str(), "400"),
+        ("/api/v1/openapi.json", "", "200"),
+    ];
+    for (path, auth, status) in cases {
+        let answer = collector
+            .raw_response(format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n").as_bytes())
+            .await;
+        let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(head.starts_with(&format!("http/1.1 {status}")), "{path}: {head}");
+        assert!(head.contains("\r\ncache-control: no-store\r\n"), "{path}: {head}");
+        assert!(head.contains("\r\nx-content-type-options: nosniff\r\n"), "{path}: {head}");
+    }
+    collector.stop().await;
+}

@@ -115,9 +115,9 @@ async fn the_export_needs_the_sites_token_and_speaks_csv() {
     let (status, csv) = collector.get(path, Some(&collector.token)).await;
     assert_eq!(status, 200);
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("id,site,url,referrer_host,started_at,nav_type,ttfb_ms"));
+    assert!(lines.next().unwrap().starts_with("id,site,url,route,release,referrer_host,started_at,nav_type,ttfb_ms"));
     let row = lines.next().unwrap();
-    assert!(row.starts_with(&format!("{},shop,/cart?step=2,", "a".repeat(32))), "{row}");
+    assert!(row.starts_with(&format!("{},shop,/cart?step=2,/cart,,", "a".repeat(32))), "{row}");
     assert!(row.contains(r#""{""ab"":""b""}""#), "tags as JSON in one cell: {row}");
     assert_eq!(lines.next(), None);
     // Compressed and empty: the stream ends cleanly (it once panicked when

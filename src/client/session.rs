@@ -564,11 +564,15 @@ impl Session {
         b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
         b.visible_ms = Some(visible);
         b.errors = Some(errors as u32);
-        // `palaute.route()` and `.release()` name the current view: the one
-        // whose URL the page still shows (a call made after a route change
-        // whose soft navigation has not begun yet names the next view).
-        if b.url == location() {
+        // `palaute.route()` and `.release()` name the view whose URL the page
+        // showed when they were called (the loader keeps it beside the
+        // name): a call made after a route change whose soft navigation has
+        // not begun yet names the next view, whose start copies the names.
+        let named_here = |at| js::text(&self.loader, at).is_some_and(|url| url == b.url);
+        if named_here("routeAt") {
             b.route = named(&self.loader, "route", MAX_ROUTE_CHARS);
+        }
+        if named_here("releaseAt") {
             b.release = named(&self.loader, "release", MAX_RELEASE_CHARS);
         }
         let n = js::window().navigator();

@@ -229,9 +229,33 @@ macro_rules! named_values {
 }
 named_values!(Source, NavType, Scale, InpPart, Trigger);
 
+/// Reads a JSON object of strings, refusing it as soon as it holds more
+/// than [`crate::limits::MAX_TAGS`] distinct keys: each key is compared with
+/// at most that many known ones, so a body of thousands of keys costs time
+/// in proportion to its length, not to its square, and is refused at its
+/// first key too many. Later values of a repeated key win.
 impl<'de> Deserialize<'de> for Tags {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tags, D::Error> {
-        BTreeMap::<String, String>::deserialize(deserializer).map(|map| map.into_iter().collect())
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Tags;
+
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("an object of strings")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Tags, A::Error> {
+                let max = crate::limits::MAX_TAGS;
+                let mut tags = Tags::default();
+                while let Some((key, value)) = map.next_entry::<String, String>()? {
+                    if !tags.set(&key, &value, max) {
+                        return Err(serde::de::Error::custom(format_args!("tags: more than {max}")));
+                    }
+                }
+                Ok(tags)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 

@@ -112,16 +112,19 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   for (const panel of ['timeseries', 'abandonment', 'satisfaction', 'hours']) {
     assert.ok((await inked(page, panel)) > 2000, `${panel}: chart drawn`);
   }
-  const pages = await env.collector.api('breakdown?by=path');
-  assert.equal(await text(page, '#pages tbody tr td'), pages[0].key, 'worst page first');
-  assert.equal(await page.locator('#pages tbody tr').count(), Math.min(pages.length, 15));
+  // Pages by route, the most viewed first, as the API ranks them (at most 15 and the others).
+  const routes = await env.collector.api('breakdown?by=route&limit=15');
+  const routeNames = routes.map((r) => (r.other ? '(all others)' : r.key));
+  assert.deepEqual(await page.locator('#pages tbody tr td:first-child').allInnerTexts(), routeNames);
+  assert.ok(routes[0].page_views >= routes[1].page_views, 'the most viewed route first');
+  const named = (rows) => rows.filter((r) => !r.other && r.key !== null);
   // The elements visitors fight with, most frustrated first, and the share of frustrated views.
-  const elements = await env.collector.api('breakdown?by=frustration_target');
+  const elements = named(await env.collector.api('breakdown?by=frustration_target&limit=10'));
   assert.ok(elements.length >= 2 && elements[0].frustrated >= elements[1].frustrated, 'ranked by frustrated views');
-  assert.deepEqual(await page.locator('#frustration tbody tr td:first-child').allInnerTexts(), elements.slice(0, 10).map((r) => r.key));
+  assert.deepEqual(await page.locator('#frustration tbody tr td:first-child').allInnerTexts(), elements.map((r) => r.key));
   assert.equal(await text(page, '#frustrated-rate .value'), pct(summary.frustrated_rate));
   // The script hosts that slow interactions down, worst first (the site's own marked: vitals.test.mjs).
-  const scripts = await env.collector.api('breakdown?by=inp_script_host');
+  const scripts = named(await env.collector.api('breakdown?by=inp_script_host&limit=15'));
   assert.ok(scripts.length >= 3 && scripts[0].poor_inp >= scripts[1].poor_inp, 'ranked by poor INP');
   const host = (row) => (row.own_host ? `${row.key} (this site)` : row.key);
   assert.deepEqual(await page.locator('#scripts tbody tr td:first-child').allInnerTexts(), scripts.map(host));
@@ -136,6 +139,15 @@ test('sign in, read the cards, charts and tables; filter; switch the breakdown; 
   const feedback = await env.collector.api('feedback?limit=50');
   assert.equal(await page.locator('#feedback tbody tr').count(), feedback.feedback.length);
   await page.screenshot({ path: join(artifacts, 'dashboard-light-desktop.png'), fullPage: true });
+
+  // A route opens its own paths, the most viewed first; and back.
+  const route = named(routes)[0].key;
+  const paths = await env.collector.api(`breakdown?by=path&route=${encodeURIComponent(route)}&limit=15`);
+  await page.locator('#pages tbody tr td button', { hasText: route }).first().click();
+  await page.waitForFunction((caption) => document.querySelector('#pages caption')?.textContent === caption, `Paths of ${route}, the most viewed first`);
+  assert.deepEqual(await page.locator('#pages tbody tr td:first-child').allInnerTexts(), paths.map((r) => (r.other ? '(all others)' : r.key)));
+  await page.click('#pages button.link');
+  await page.waitForFunction(() => document.querySelector('#pages caption')?.textContent.startsWith('Routes'));
 
   // A filter applies to every panel.
   // A load may still be in flight (the full-page screenshot resizes the

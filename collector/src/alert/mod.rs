@@ -36,10 +36,22 @@ pub fn hooks_for(configured: &[AlertHook], stored: &[AlertHook], site: &str) -> 
 }
 
 /// Starts the alert workers among `workers`; the handle ingest notifies.
-pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, config: &Config, metrics: Arc<Metrics>) -> FeedbackAlerts {
+/// `reporters` is where ingest notes which clients report an outage's signals.
+pub fn spawn(
+    workers: &mut Workers,
+    store: Arc<dyn Store>,
+    config: &Config,
+    reporters: Arc<outage::Reporters>,
+    metrics: Arc<Metrics>,
+) -> FeedbackAlerts {
     deliver::spawn(workers, store.clone(), metrics.clone());
-    let rules = outage::Rules { window_ms: config.outage_window_ms as i64, min_views: config.outage_min_views };
-    outage::spawn(workers, store.clone(), config.alerts.clone(), config.outage_check_ms, rules, metrics.clone());
+    let rules = outage::Rules {
+        window_ms: config.outage_window_ms as i64,
+        min_views: config.outage_min_views,
+        min_clients: config.outage_min_clients,
+    };
+    let (hooks, every) = (config.alerts.clone(), config.outage_check_ms);
+    outage::spawn(workers, store.clone(), hooks, every, rules, reporters, metrics.clone());
     let rules = regression::Rules { min_views: config.regression_min_views, dashboard_url: config.dashboard_url() };
     regression::spawn(
         workers,

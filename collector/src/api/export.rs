@@ -1,5 +1,9 @@
 //! `GET /api/v1/sites/{site}/pageviews?format=ndjson|csv`: the raw export,
-//! streamed row by row from the store (never buffered whole).
+//! streamed row by row from the store (never buffered whole). An export that
+//! fails after its first bytes fails visibly: its body is aborted (an
+//! HTTP/1.1 chunked body without its last chunk, the connection closed; an
+//! HTTP/2 stream reset), never ended as if complete; counted in
+//! `palaute_exports_failed_total`.
 
 use std::sync::Arc;
 
@@ -10,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use utoipa::IntoParams;
 
 use super::period::PeriodQuery;
@@ -57,18 +61,28 @@ pub async fn pageviews(
     };
     let selection = query.period.selection(&site.id, now_ms())?;
     let (sink, chunks) = mpsc::channel::<Vec<PageView>>(4);
-    let store = state.store.clone();
+    let (store, metrics) = (state.store.clone(), state.metrics.clone());
+    let (finish, finished) = oneshot::channel();
     tokio::spawn(async move {
-        if let Err(error) = store.export(selection, sink).await {
+        let result = store.export(selection, sink).await;
+        if let Err(error) = &result {
+            metrics.exports_failed.inc();
             tracing::error!(message = "export failed", %error);
         }
+        let _ = finish.send(result);
     });
     let header_line = matches!(format, Format::Csv).then(|| csv_line(FIELDS.iter().map(|f| f.to_string())));
-    // One body frame per chunk of rows.
-    let lines = stream::unfold(chunks, move |mut chunks| async move {
-        let chunk = chunks.recv().await?;
-        let bytes: Vec<u8> = chunk.iter().flat_map(|view| encode(view, format)).collect();
-        Some((Ok::<_, std::io::Error>(bytes), chunks))
+    // One body frame per chunk of rows; after the last, the export's
+    // outcome: an error aborts the body.
+    let lines = stream::unfold((chunks, Some(finished)), move |(mut chunks, finished)| async move {
+        if let Some(chunk) = chunks.recv().await {
+            let bytes: Vec<u8> = chunk.iter().flat_map(|view| encode(view, format)).collect();
+            return Some((Ok::<_, std::io::Error>(bytes), (chunks, finished)));
+        }
+        match finished?.await {
+            Ok(Err(error)) => Some((Err(std::io::Error::other(format!("export failed: {error}"))), (chunks, None))),
+            _ => None,
+        }
     });
     let body = Body::from_stream(stream::iter(header_line.map(Ok)).chain(lines).fuse());
     let (content_type, extension) = match format {

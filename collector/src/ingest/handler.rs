@@ -73,7 +73,9 @@ pub async fn ingest(State(state): State<Arc<AppState>>, Peer(peer): Peer, header
     for beacon in beacons {
         outcomes.push(check(&state, origin.as_deref(), &context, beacon, &mut allowed_origin).await);
     }
-    let stored = join_all(outcomes.into_iter().map(|outcome| store(&state, outcome))).await;
+    let client =
+        super::rate_limit::ClientKey { trust_forwarded_for: state.config.trust_forwarded_for }.of(&headers, peer);
+    let stored = join_all(outcomes.into_iter().map(|outcome| store(&state, client, outcome))).await;
     let worst = stored.into_iter().filter_map(std::result::Result::err).max_by_key(severity);
     let mut response = worst.map_or_else(|| StatusCode::NO_CONTENT.into_response(), IntoResponse::into_response);
     if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
@@ -160,10 +162,14 @@ async fn check(
     Ok(Accepted::Store(Box::new(snapshot)))
 }
 
-/// Stores an accepted beacon and counts its outcome.
-async fn store(state: &AppState, checked: Result<Accepted>) -> Result<()> {
+/// Stores an accepted beacon and counts its outcome; notes its `client`
+/// among those reporting an outage's signals.
+async fn store(state: &AppState, client: Option<std::net::IpAddr>, checked: Result<Accepted>) -> Result<()> {
     let result = match checked {
         Ok(Accepted::Store(snapshot)) => {
+            if let (Some(reporters), Some(client)) = (&state.reporters, client) {
+                reporters.record(&snapshot.view.site, client, &snapshot.view, now_ms());
+            }
             let announce = crate::alert::feedback::wants_alert(&snapshot.view).then(|| snapshot.view.clone());
             let stored = state.store.ingest(*snapshot).await.map(|()| "stored");
             if let (Ok(_), Some(view)) = (&stored, announce) {

@@ -25,6 +25,10 @@ pub const MAX_VISIT_MS: f64 = 7.0 * 86_400_000.0;
 /// would differ from snapshot to snapshot).
 pub const MAX_CLOCK_SKEW_MS: f64 = 86_400_000.0;
 
+/// Most errors, rage clicks or dead clicks one page view counts; a larger
+/// count is stored as this.
+pub const MAX_COUNT: u32 = 10_000;
+
 /// What the collector adds to a beacon: when it arrived, the user agent's
 /// classes, and the site's slow-bounce dwell.
 #[derive(Debug, Clone)]
@@ -165,6 +169,14 @@ pub fn to_snapshot(beacon: Beacon, context: &Context) -> Result<Snapshot> {
     check_range("frustration_at_ms", beacon.frustration_at_ms, MAX_VISIT_MS)?;
     check_range("visible_ms", beacon.visible_ms, MAX_VISIT_MS)?;
     check_range("device_memory", beacon.device_memory, 4096.0)?;
+    // Counts past what one page view can hold are capped, not refused.
+    let capped = |count: Option<u32>| count.map(|n| n.min(MAX_COUNT));
+    let beacon = Beacon {
+        errors: capped(beacon.errors),
+        rage_clicks: capped(beacon.rage_clicks),
+        dead_clicks: capped(beacon.dead_clicks),
+        ..beacon
+    };
     if let Some(parts) = beacon.lcp_subparts {
         for value in [parts.ttfb, parts.load_delay, parts.load_duration, parts.render_delay] {
             check_range("lcp_subparts", Some(value), MAX_TIMING_MS)?;

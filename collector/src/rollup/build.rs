@@ -5,12 +5,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::query::fold_raw;
 use super::ROLLUPS;
 use crate::error::Result;
 use crate::grouping::OTHER;
+use crate::metrics::Metrics;
 use crate::model::now_ms;
 use crate::stats::{folded_hash, value_hash, Stats};
 use crate::store::{DirtyHour, Fields, RollupRow, Selection, Store, HOUR_MS};
@@ -23,13 +24,55 @@ const HOURS_PER_ROUND: usize = 64;
 /// the days that are over and whose hours are all rolled up; returns how
 /// many hours it rolled up.
 pub async fn catch_up(store: &Arc<dyn Store>, before_ms: i64) -> Result<usize> {
+    catch_up_paced(store, before_ms, &mut Pacing::none()).await
+}
+
+/// When hours were last built, so that an hour changed again soon after
+/// its build (late beacons dated in a past hour) is built again at most
+/// once per `gap`: until then it is answered from raw rows, exactly.
+#[derive(Debug)]
+pub struct Pacing {
+    gap: Duration,
+    built: HashMap<(String, i64), Instant>,
+}
+
+impl Pacing {
+    /// Every hour is built as soon as it changed (the `rollup` command).
+    pub fn none() -> Pacing {
+        Pacing { gap: Duration::ZERO, built: HashMap::new() }
+    }
+
+    /// Hours are built again at most once per `gap`.
+    pub fn every(gap: Duration) -> Pacing {
+        Pacing { gap, built: HashMap::new() }
+    }
+
+    fn waits(&self, hour: &DirtyHour) -> bool {
+        self.built.get(&(hour.site.clone(), hour.hour_ms)).is_some_and(|at| at.elapsed() < self.gap)
+    }
+
+    fn record(&mut self, hour: &DirtyHour) {
+        if !self.gap.is_zero() {
+            let gap = self.gap;
+            self.built.retain(|_, at| at.elapsed() < gap);
+            self.built.insert((hour.site.clone(), hour.hour_ms), Instant::now());
+        }
+    }
+}
+
+/// [`catch_up`], building no hour again within `pacing`'s gap. When every
+/// changed hour of a round waits, the round ends (they are built once
+/// their gap has passed; newer changed hours wait as long at most).
+async fn catch_up_paced(store: &Arc<dyn Store>, before_ms: i64, pacing: &mut Pacing) -> Result<usize> {
     let mut done = 0;
     loop {
         let hours = store.dirty_hours(before_ms, HOURS_PER_ROUND).await?;
-        if hours.is_empty() {
+        let due: Vec<DirtyHour> = hours.into_iter().filter(|hour| !pacing.waits(hour)).collect();
+        if due.is_empty() {
             break;
         }
-        for hour in hours {
+        for hour in due {
+            pacing.record(&hour);
             build_hour(store, hour).await?;
             done += 1;
         }
@@ -47,29 +90,71 @@ pub async fn catch_up(store: &Arc<dyn Store>, before_ms: i64) -> Result<usize> {
     }
 }
 
-/// Merges rows of the same dimension and value into one; `None` if a row
-/// cannot be read.
+/// Values of each rollup a day keeps, the most viewed of its hours' kept
+/// values; the rest join the day's [`OTHER`] row (their hashes listed).
+pub const KEPT_DAY_VALUES: usize = 1000;
+
+/// Merges rows of the same dimension and value into one, then keeps the
+/// [`KEPT_DAY_VALUES`] most viewed values of each dimension and folds the
+/// rest into its [`OTHER`] row; `None` if a row cannot be read.
 fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
     let mut merged: BTreeMap<(String, Option<String>), Stats> = BTreeMap::new();
     for row in rows {
         merged.entry((row.dimension, row.value)).or_default().merge(&Stats::decode(&row.stats)?);
     }
-    Some(
-        merged
-            .into_iter()
-            .map(|((dimension, value), stats)| RollupRow { dimension, value, stats: stats.encode() })
-            .collect(),
-    )
+    let mut by_dimension: BTreeMap<String, Vec<(Option<String>, Stats)>> = BTreeMap::new();
+    for ((dimension, value), stats) in merged {
+        by_dimension.entry(dimension).or_default().push((value, stats));
+    }
+    let mut out = Vec::new();
+    for (dimension, mut values) in by_dimension {
+        let other_at = values.iter().position(|(v, _)| v.as_deref() == Some(OTHER));
+        let mut other = other_at.map(|at| values.swap_remove(at).1);
+        // Page views without a value are a group of their own, always kept.
+        let none_at = values.iter().position(|(v, _)| v.is_none());
+        let none = none_at.map(|at| values.swap_remove(at));
+        if values.len() > KEPT_DAY_VALUES {
+            values.sort_by(|a, b| b.1.page_views.cmp(&a.1.page_views).then_with(|| a.0.cmp(&b.0)));
+            let other = other.get_or_insert_with(Stats::default);
+            let mut folded = std::mem::take(&mut other.folded);
+            for (value, stats) in values.drain(KEPT_DAY_VALUES..) {
+                other.merge(&stats);
+                folded.extend(value.as_deref().map(folded_hash));
+            }
+            folded.sort_unstable();
+            folded.dedup();
+            other.folded = folded;
+        }
+        let other = other.map(|stats| (Some(OTHER.to_string()), stats));
+        out.extend(values.into_iter().chain(none).chain(other).map(|(value, stats)| RollupRow {
+            dimension: dimension.clone(),
+            value,
+            stats: stats.encode(),
+        }));
+    }
+    Some(out)
 }
 
 /// Rolls up changed hours every `every`, until the collector stops (between
-/// two rounds: an hour is rolled up whole or not at all).
-pub fn spawn(workers: &mut Workers, store: Arc<dyn Store>, every: Duration) {
+/// two rounds: an hour is rolled up whole or not at all); an hour is built
+/// again at most once per `rebuild_gap` (see [`Pacing`]). Counts the hours
+/// built in `metrics`.
+pub fn spawn(
+    workers: &mut Workers,
+    store: Arc<dyn Store>,
+    every: Duration,
+    rebuild_gap: Duration,
+    metrics: Arc<Metrics>,
+) {
     workers.spawn(|mut stop| async move {
+        let mut pacing = Pacing::every(rebuild_gap);
         loop {
-            match catch_up(&store, now_ms()).await {
+            match catch_up_paced(&store, now_ms(), &mut pacing).await {
                 Ok(0) => {}
-                Ok(hours) => tracing::debug!(message = "rolled up", hours),
+                Ok(hours) => {
+                    metrics.rollup_hours_built.inc_by(hours as u64);
+                    tracing::debug!(message = "rolled up", hours)
+                }
                 Err(error) => tracing::warn!(message = "rollup failed; will retry", %error),
             }
             if !stop.sleep(every).await {

@@ -105,42 +105,19 @@ pub async fn grouped(
         Some(_) => [(from, first_hour), (end_hour, to)].into_iter().filter(|(a, b)| a < b).collect(),
         None => vec![(from, to)],
     };
-    let wanted = planned.as_ref().and_then(|(_, value)| value.clone());
     let rollups = async {
         let Some((dimension, value)) = planned else { return Ok(None) };
         let site = selection.site.clone();
         let days = grouping.takes_days();
-        store
-            .rollups(RollupQuery { site, dimension, value, from_ms: first_hour, to_ms: end_hour, days })
-            .await
-            .map(Some)
+        let query = RollupQuery { site, dimension, value, from_ms: first_hour, to_ms: end_hour, days };
+        read_rollups(store, metrics, query).await.map(Some)
     };
     let (rollups, mut folded) = tokio::try_join!(rollups, fold_parts(store, selection, grouping, edges))?;
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
-    if let Some(mut rollups) = rollups {
-        let mut rows = Vec::with_capacity(rollups.rows.len());
-        for (start, row) in rollups.rows {
-            let stats =
-                Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
-            rows.push((start, row.value, stats));
-        }
-        if let Some(value) = &wanted {
-            // A span whose other values may hold the wanted one does not
-            // hold it whole: it is read raw.
-            let hash = folded_hash(value);
-            let partial: Vec<i64> = rows
-                .iter()
-                .filter(|(_, v, stats)| v.as_deref() == Some(OTHER) && stats.may_hold(hash))
-                .map(|(start, ..)| *start)
-                .collect();
-            rows.retain(|(start, v, _)| v.as_deref() != Some(OTHER) && !partial.contains(start));
-            rollups.covered.retain(|(start, _)| !partial.contains(start));
-            metrics.query_partial_spans.inc_by(partial.len() as u64);
-        }
+    if let Some(Rolled { covered, rows }) = rollups {
         for (start, value, stats) in rows {
             groups.entry(grouping.rollup_key(start, value)).or_default().merge(&stats);
         }
-        let covered = rollups.covered;
         metrics.query_rollup_hours.inc_by(covered.iter().map(|(a, b)| ((b - a) / HOUR_MS) as u64).sum());
         let left_out = raw_intervals(first_hour, end_hour, &covered);
         folded.extend(fold_parts(store, selection, grouping, left_out).await?);
@@ -154,6 +131,59 @@ pub async fn grouped(
     }
     metrics.query_raw_rows.inc_by(raw_rows);
     Ok(groups)
+}
+
+/// Rollups read and decoded: the spans they answer, and their rows.
+struct Rolled {
+    covered: Vec<(i64, i64)>,
+    rows: Vec<(i64, Option<String>, Stats)>,
+}
+
+/// The rollups of `query`, decoded. For one value (a filter), a span whose
+/// other values ([`OTHER`]) may hold it does not hold it whole: a day is
+/// answered from its hours instead, an hour is left out (read raw).
+async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQuery) -> Result<Rolled> {
+    let set = store.rollups(query.clone()).await?;
+    let mut rows = Vec::with_capacity(set.rows.len());
+    for (start, row) in set.rows {
+        let stats =
+            Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
+        rows.push((start, row.value, stats));
+    }
+    let mut covered = set.covered;
+    let Some(value) = &query.value else { return Ok(Rolled { covered, rows }) };
+    let hash = folded_hash(value);
+    let partial: Vec<i64> = rows
+        .iter()
+        .filter(|(_, v, stats)| v.as_deref() == Some(OTHER) && stats.may_hold(hash))
+        .map(|(start, ..)| *start)
+        .collect();
+    rows.retain(|(start, v, _)| v.as_deref() != Some(OTHER) && !partial.contains(start));
+    let days: Vec<i64> =
+        covered.iter().filter(|(a, b)| partial.contains(a) && b - a == DAY_MS).map(|(a, _)| *a).collect();
+    covered.retain(|(start, _)| !partial.contains(start));
+    metrics.query_partial_spans.inc_by(partial.len() as u64);
+    for day in days {
+        let hours = RollupQuery { from_ms: day, to_ms: day + DAY_MS, days: false, ..query.clone() };
+        let set = store.rollups(hours).await?;
+        let mut partial = Vec::new();
+        let mut kept = Vec::new();
+        for (start, row) in set.rows {
+            let stats =
+                Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
+            if row.value.as_deref() != Some(OTHER) {
+                kept.push((start, row.value, stats));
+            } else if stats.may_hold(hash) {
+                partial.push(start);
+            }
+        }
+        kept.retain(|(start, ..)| !partial.contains(start));
+        rows.extend(kept);
+        covered.extend(set.covered.into_iter().filter(|(start, _)| !partial.contains(start)));
+        metrics.query_partial_spans.inc_by(partial.len() as u64);
+    }
+    covered.sort_unstable();
+    Ok(Rolled { covered, rows })
 }
 
 /// The raw page views of each interval of `intervals`, grouped, with how

@@ -349,6 +349,10 @@ fn read_site(row: &Row) -> rusqlite::Result<Site> {
     })
 }
 
+/// Most rows of one read of [`Store::export`]: each is its own read
+/// transaction, handed over before the next.
+const EXPORT_PAGE: usize = 8 * EXPORT_CHUNK;
+
 /// The `WHERE` condition of a selection and its parameters.
 fn condition(selection: &Selection) -> (String, Vec<Value>) {
     let mut condition = String::from("site = ? AND started_at >= ? AND started_at < ?");
@@ -372,32 +376,57 @@ impl Store for SqliteStore {
         outcome.await.map_err(|_| AppError::Unavailable("writer stopped".into()))?.map_err(AppError::Unavailable)
     }
 
+    /// Reads in keyset pages of [`EXPORT_PAGE`] rows, each its own short read
+    /// transaction, and hands them over between pages: a reader that takes
+    /// its chunks slowly (or never) holds no transaction, so the WAL keeps
+    /// being checkpointed and reset, and waits on no thread of the blocking
+    /// pool.
     async fn export(&self, selection: Selection, sink: mpsc::Sender<Vec<PageView>>) -> Result<()> {
-        self.with_connection(move |connection| {
-            let (condition, values) = condition(&selection);
-            // In the order of the (site, started_at) index; the ties in an
-            // export's order too, which takes a sort.
-            let order = if selection.fields.in_order() { "started_at, id" } else { "started_at" };
-            let sql = format!("{} WHERE {condition} ORDER BY {order}", select_sql(selection.fields, &[]));
-            let read = selection.fields.columns_read();
-            let mut statement = connection.prepare(&sql)?;
-            let mut rows = statement.query(params_from_iter(values))?;
-            let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
-            while let Some(row) = rows.next()? {
-                chunk.push(read_view(row, &read)?);
-                if chunk.len() == EXPORT_CHUNK {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK));
-                    if sink.blocking_send(full).is_err() {
-                        return Ok(());
+        let (condition, values) = condition(&selection);
+        // In the order of the (site, started_at) index; the ties in an
+        // export's order (by id) too, else by rowid, which the index holds.
+        // Each page starts where the last ended: its `started_at >= ?` (the
+        // index's range) is the last row's, the ties after its key.
+        let tie = if selection.fields.in_order() { "id" } else { "rowid" };
+        let sql = format!(
+            "{} WHERE {condition} AND (started_at > ? OR {tie} > ?) ORDER BY started_at, {tie} LIMIT {EXPORT_PAGE}",
+            select_sql(selection.fields, &["started_at", tie])
+        );
+        let read = selection.fields.columns_read();
+        let keys_at = read.iter().filter(|r| **r).count();
+        let mut after = (Value::Integer(i64::MIN), Value::Integer(i64::MIN));
+        loop {
+            let mut values = values.clone();
+            if after.0 != Value::Integer(i64::MIN) {
+                // `condition` puts the period's start second.
+                values[1] = after.0.clone();
+            }
+            values.extend([after.0.clone(), after.1.clone()]);
+            let (sql, read) = (sql.clone(), read.clone());
+            let (page, last) = self
+                .with_connection(move |connection| {
+                    let mut statement = connection.prepare(&sql)?;
+                    let mut rows = statement.query(params_from_iter(values))?;
+                    let (mut page, mut last) = (Vec::new(), None);
+                    while let Some(row) = rows.next()? {
+                        page.push(read_view(row, &read)?);
+                        last = Some((row.get::<_, Value>(keys_at)?, row.get::<_, Value>(keys_at + 1)?));
                     }
+                    Ok((page, last))
+                })
+                .await?;
+            let full = page.len() == EXPORT_PAGE;
+            let mut page = page.into_iter().peekable();
+            while page.peek().is_some() {
+                if sink.send(page.by_ref().take(EXPORT_CHUNK).collect()).await.is_err() {
+                    return Ok(());
                 }
             }
-            if !chunk.is_empty() {
-                let _ = sink.blocking_send(chunk);
+            match last {
+                Some(last) if full => after = last,
+                _ => return Ok(()),
             }
-            Ok(())
-        })
-        .await
+        }
     }
 
     async fn tag_keys(&self, selection: Selection) -> Result<Vec<String>> {

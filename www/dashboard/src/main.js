@@ -110,7 +110,7 @@ async function dashboard() {
     section('timeseries', 'Over time', metric),
     section('abandonment', 'Visitors who leave while waiting'),
     section('satisfaction', 'Satisfaction by load time'),
-    section('pages', 'Pages losing the most visitors to slowness'),
+    section('pages', 'Pages'),
     section('frustration', 'Elements visitors fight with'),
     section('hours', 'Hour of day (UTC)'),
     section('navigations', 'Page loads and single-page app routes'),
@@ -361,9 +361,20 @@ function vitalCell(row, field) {
   return [el('span', { class: `rating ${rating(field, p75)}` }, vitalValue(field, p75)), 'num'];
 }
 
-function breakdownRows(rows) {
+/** A breakdown row's name: its value, "(none)", or the other row's. */
+function keyName(row) {
+  if (row.other) return '(all others)';
+  return row.key === null ? '(none)' : row.key;
+}
+
+/** The named rows of a breakdown (no "(none)" or other row). */
+function named(rows) {
+  return rows.filter((row) => !row.other && row.key !== null);
+}
+
+function breakdownRows(rows, name = keyName) {
   return rows.map((row) => [
-    [row.key === null ? '(none)' : row.key, 'key'],
+    [name(row), 'key'],
     [count(row.page_views), 'num'],
     [count(row.lost), 'num'],
     [percent(row.lost_rate), 'num'],
@@ -375,15 +386,33 @@ function breakdownRows(rows) {
 
 const BREAKDOWN_HEADERS = [['', 'key'], ['views', 'num'], ['lost', 'num'], ['lost %', 'num'], ['LCP p75', 'num'], ['INP p75', 'num'], ['CLS p75', 'num']];
 
+/** Pages by route, the most viewed first; a route opens its own paths. */
 async function loadPages() {
-  const rows = (await latest('pages', 'breakdown', params({ by: 'path' }))).slice(0, 15);
+  const target = body('pages');
+  if (state.route !== undefined) return loadRoutePaths(target, state.route);
+  const rows = await latest('pages', 'breakdown', params({ by: 'route', limit: 15 }));
+  const open = (row) => {
+    if (row.other || row.key === null) return keyName(row);
+    const button = el('button', { type: 'button', class: 'link', title: `The paths of ${row.key}` }, row.key);
+    button.addEventListener('click', () => { state.route = row.key; guard('pages', loadPages); });
+    return button;
+  };
+  const headers = [['route', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
+  fill(target, rows.length ? table('Routes, the most viewed first (open one for its paths)', headers, breakdownRows(rows, open)) : el('p', { class: 'muted' }, 'No page views.'));
+}
+
+/** The paths of one route, the most viewed first. */
+async function loadRoutePaths(target, route) {
+  const rows = await latest('pages', 'breakdown', params({ by: 'path', route, limit: 15 }));
+  const back = el('button', { type: 'button', class: 'link' }, '← all routes');
+  back.addEventListener('click', () => { state.route = undefined; guard('pages', loadPages); });
   const headers = [['path', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
-  fill(body('pages'), rows.length ? table('Pages ranked by visitors lost', headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
+  fill(target, back, rows.length ? table(`Paths of ${route}, the most viewed first`, headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
 }
 
 /** Rage and dead clicks: the elements in most frustrated page views, with what visitors said. */
 async function loadFrustration() {
-  const rows = (await latest('frustration', 'breakdown', params({ by: 'frustration_target' }))).slice(0, 10);
+  const rows = named(await latest('frustration', 'breakdown', params({ by: 'frustration_target', limit: 10 })));
   const headers = [['element', 'key'], ['frustrated views', 'num'], ['views', 'num'], ['CSAT', 'num'], ['INP p75', 'num']];
   const cells = rows.map((row) => [
     [row.key, 'key'],
@@ -418,13 +447,13 @@ async function loadHours() {
 async function loadNavigations() {
   const rows = await latest('navigations', 'breakdown', params({ by: 'nav_type' }));
   const headers = [['navigation', 'key'], ...BREAKDOWN_HEADERS.slice(1)];
-  const named = rows.map((row) => ({ ...row, key: row.key === 'soft_navigation' ? 'soft navigation (route change)' : row.key }));
-  fill(body('navigations'), rows.length ? table('Page views by how they started', headers, breakdownRows(named)) : el('p', { class: 'muted' }, 'No page views.'));
+  const kinds = rows.map((row) => ({ ...row, key: row.key === 'soft_navigation' ? 'soft navigation (route change)' : row.key }));
+  fill(body('navigations'), rows.length ? table('Page views by how they started', headers, breakdownRows(kinds)) : el('p', { class: 'muted' }, 'No page views.'));
 }
 
 /** The hosts whose scripts were the longest during slow interactions (INP's longest script). */
 async function loadScripts() {
-  const rows = (await latest('scripts', 'breakdown', params({ by: 'inp_script_host' }))).slice(0, 15);
+  const rows = named(await latest('scripts', 'breakdown', params({ by: 'inp_script_host', limit: 15 })));
   const headers = [['script host', 'key'], ['poor INP views', 'num'], ['views', 'num'], ['INP p75', 'num']];
   const cells = rows.map((row) => [
     [row.own_host ? `${row.key} (this site)` : row.key, 'key'],
@@ -439,7 +468,7 @@ async function loadScripts() {
 
 async function loadBreakdown() {
   await guard('breakdown', async () => {
-    const rows = await latest('breakdown', 'breakdown', params({ by: state.by }));
+    const rows = await latest('breakdown', 'breakdown', params({ by: state.by, limit: 50 }));
     const headers = [[state.by.replace('_', ' '), 'key'], ...BREAKDOWN_HEADERS.slice(1)];
     fill(body('breakdown'), rows.length ? table(`Breakdown by ${state.by}`, headers, breakdownRows(rows)) : el('p', { class: 'muted' }, 'No page views.'));
   });

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::error::{AppError, Result};
 
-/// Longest wait for ClickHouse to answer one request.
+/// Longest wait for ClickHouse to answer one request (a statement, an
+/// insert, a query read whole), and longest silence within any answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client of one ClickHouse server.
@@ -19,16 +20,20 @@ pub struct ClickHouse {
 impl ClickHouse {
     /// A client of the server at `url` (`http://host:8123`).
     pub fn new(url: &str) -> Result<ClickHouse> {
+        // No total deadline on the client: an export is read as fast as its
+        // analyst reads it, for as long as that takes; a silent answer is
+        // cut after REQUEST_TIMEOUT. The others get a total deadline each.
         let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
+            .read_timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(3))
             .build()
             .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(ClickHouse { client, url: url.trim_end_matches('/').to_string() })
     }
 
-    /// Sends `body` with `query` in the URL; the answer when it is 2xx.
-    async fn send(&self, query: Option<&str>, body: String) -> Result<reqwest::Response> {
+    /// Sends `body` with `query` in the URL; the answer when it is 2xx. A
+    /// `whole` answer must arrive within [`REQUEST_TIMEOUT`].
+    async fn send(&self, query: Option<&str>, body: String, whole: bool) -> Result<reqwest::Response> {
         let mut request = self
             .client
             .post(&self.url)
@@ -36,6 +41,9 @@ impl ClickHouse {
             .query(&[("output_format_json_quote_64bit_integers", "0")]);
         if let Some(query) = query {
             request = request.query(&[("query", query)]);
+        }
+        if whole {
+            request = request.timeout(REQUEST_TIMEOUT);
         }
         let response = request.body(body).send().await.map_err(|e| unavailable(&e))?;
         if response.status().is_success() {
@@ -53,22 +61,24 @@ impl ClickHouse {
 
     /// Runs a statement; its whole answer.
     pub async fn execute(&self, sql: &str) -> Result<String> {
-        self.send(None, sql.to_string()).await?.text().await.map_err(|e| unavailable(&e))
+        self.send(None, sql.to_string(), true).await?.text().await.map_err(|e| unavailable(&e))
     }
 
     /// Inserts `rows` (one JSON object per line) into `table`.
     pub async fn insert(&self, table: &str, rows: String) -> Result<()> {
-        self.send(Some(&format!("INSERT INTO {table} FORMAT JSONEachRow")), rows).await.map(drop)
+        self.send(Some(&format!("INSERT INTO {table} FORMAT JSONEachRow")), rows, true).await.map(drop)
     }
 
     /// Runs a `SELECT ... FORMAT JSONEachRow`; its rows as they arrive.
     pub async fn stream(&self, sql: &str) -> Result<RowStream> {
-        Ok(RowStream { response: self.send(None, sql.to_string()).await?, pending: Vec::new() })
+        Ok(RowStream { response: self.send(None, sql.to_string(), true).await?, pending: Vec::new() })
     }
 
-    /// Runs a `SELECT` whose answer is read as bytes (`FORMAT RowBinary`).
+    /// Runs a `SELECT` whose answer is read as bytes (`FORMAT RowBinary`),
+    /// as slowly as its reader takes it: no total deadline, only one on
+    /// silence.
     pub async fn answer(&self, sql: &str) -> Result<Answer> {
-        Ok(Answer { response: self.send(None, sql.to_string()).await? })
+        Ok(Answer { response: self.send(None, sql.to_string(), false).await? })
     }
 
     /// Every row of a `SELECT ... FORMAT JSONEachRow`.

@@ -304,16 +304,22 @@ impl Rollups<'_> {
             self.clean_rows("day", site, dimension, value, &whole_days),
             self.clean_rows("hour", site, dimension, value, &edges)
         )?;
-        // Then the hours of the whole days that are not clean.
-        let dirty_days: Vec<(i64, i64)> = (first_day..end_day)
-            .step_by(DAY_MS as usize)
-            .filter(|day| !whole_days.is_empty() && day_spans.binary_search(day).is_err())
-            .map(|day| (day, day + DAY_MS))
-            .collect();
+        // Then the hours of the whole days that are not clean: the gaps
+        // between clean days, as ranges (a query's size does not grow with
+        // the period: "all time" is one range when no day is rolled up).
+        let dirty_days = if whole_days.is_empty() { Vec::new() } else { gaps(first_day, end_day, &day_spans) };
         if !dirty_days.is_empty() {
-            let (spans, rows) = self.clean_rows("hour", site, dimension, value, &dirty_days).await?;
-            hour_spans.extend(spans);
-            hour_rows.extend(rows);
+            // Past a few ranges, the one range around them all, its hours in
+            // clean days left out here.
+            let asked = if dirty_days.len() > MAX_RANGES {
+                vec![(dirty_days[0].0, dirty_days[dirty_days.len() - 1].1)]
+            } else {
+                dirty_days.clone()
+            };
+            let (spans, rows) = self.clean_rows("hour", site, dimension, value, &asked).await?;
+            let dirty = |start: &i64| within(&dirty_days, *start);
+            hour_spans.extend(spans.into_iter().filter(dirty));
+            hour_rows.extend(rows.into_iter().filter(|(start, _)| dirty(start)));
         }
         let mut set = RollupSet { covered: Vec::new(), rows: day_rows };
         set.rows.extend(hour_rows);
@@ -321,5 +327,48 @@ impl Rollups<'_> {
         set.covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
         set.covered.sort_unstable();
         Ok(set)
+    }
+}
+
+/// Most ranges of a period one rollup query lists; past it, it reads the
+/// range around them.
+const MAX_RANGES: usize = 16;
+
+/// The days of `[first_day, end_day)` that are not among the sorted `clean`
+/// days, as ranges of consecutive days.
+fn gaps(first_day: i64, end_day: i64, clean: &[i64]) -> Vec<(i64, i64)> {
+    let mut gaps = Vec::new();
+    let mut at = first_day;
+    for &day in clean.iter().filter(|day| (first_day..end_day).contains(*day)) {
+        if day > at {
+            gaps.push((at, day));
+        }
+        at = at.max(day + DAY_MS);
+    }
+    if at < end_day {
+        gaps.push((at, end_day));
+    }
+    gaps
+}
+
+/// Whether `at` is within one of the sorted, disjoint `ranges`.
+fn within(ranges: &[(i64, i64)], at: i64) -> bool {
+    let next = ranges.partition_point(|(from, _)| *from <= at);
+    next > 0 && at < ranges[next - 1].1
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    #[test]
+    fn dirty_days_are_ranges_between_clean_ones() {
+        let day = |n: i64| n * DAY_MS;
+        assert_eq!(gaps(day(0), day(10_000), &[]), vec![(day(0), day(10_000))]);
+        assert_eq!(gaps(day(0), day(5), &[day(1), day(2), day(4)]), vec![(day(0), day(1)), (day(3), day(4))]);
+        assert_eq!(gaps(day(0), day(3), &[day(0), day(1), day(2)]), vec![]);
+        let ranges = [(day(0), day(1)), (day(3), day(4))];
+        assert!(within(&ranges, day(0)) && within(&ranges, day(3) + 5));
+        assert!(!within(&ranges, day(1)) && !within(&ranges, day(4)) && !within(&ranges, -1));
     }
 }
