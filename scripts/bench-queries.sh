@@ -30,7 +30,8 @@ queries=("summary?from=30d" "breakdown?by=path&from=30d" "breakdown?by=route&fro
          "timeseries?metric=lcp&interval=day&from=30d"
          "abandonment?from=30d" "breakdown?by=device&from=30d" "breakdown?by=hour_of_day&from=30d"
          "summary?from=30d&path=/checkout" "summary?from=30d&path=/checkout&device=mobile"
-         "summary?from=30d&route=/products/*" "summary?from=30d&path=/products/10000")
+         "summary?from=30d&route=/products/*" "summary?from=30d&path=/products/10000"
+         "compare?a_from=30d&a_to=15d&b_from=15d&b_to=0d" "compare")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
@@ -76,6 +77,13 @@ stats() { # sorted values → "median p90"
 
 embedded_token=$("$bin" --data "$data" site add bench --origin https://bench.example | tail -n 1)
 ch_token=$("$bin" "${ch_args[@]}" site add bench --origin https://bench.example | tail -n 1)
+# Two deploy markers, so that a bare `compare` is the latest release against the one before.
+for store_args in "--data $data" "${ch_args[*]}"; do
+  # shellcheck disable=SC2086 # the store's flags, split on purpose
+  "$bin" $store_args release add bench r1 --at 30d >/dev/null
+  # shellcheck disable=SC2086
+  "$bin" $store_args release add bench r2 --at 7d >/dev/null
+done
 embedded_pid=$(serve 18093 --data "$data"); pids+=("$embedded_pid")
 ch_pid=$(serve 18094 "${ch_args[@]}"); pids+=("$ch_pid")
 sleep 1 # the site lists are read once

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `site add|list|remove`, `token rotate`,
-//! `alert add|list|remove`, `report`, `rollup`, `generate`, `export`,
+//! `alert add|list|remove`, `release add|list`, `report`, `rollup`, `generate`, `export`,
 //! `import`, each a function of its own. Flags override `PALAUTE_*`
 //! variables, which override the config file. Failures are [`CliError`]s,
 //! printed as plain sentences by `main`.
@@ -65,6 +65,9 @@ pub enum Command {
     /// Manages alert webhooks.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Records and lists deploy markers (releases).
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// Prints a site's summary, worst pages and abandonment curve.
     Report {
         /// Site id.
@@ -179,6 +182,26 @@ pub enum AlertCommand {
     },
 }
 
+/// `release` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ReleaseCommand {
+    /// Records a deploy of a site (a release of the same name moves to the new time).
+    Add {
+        /// Site id.
+        site: String,
+        /// The release's name (a version, a git tag).
+        name: String,
+        /// When it went out: ISO-8601 or relative like 10m (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Lists a site's deploy markers, oldest first.
+    List {
+        /// Site id.
+        site: String,
+    },
+}
+
 /// `token` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -277,6 +300,10 @@ pub async fn execute(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'stat
         Command::Alert(AlertCommand::Add { site, url, format }) => alert_add(&store().await?, site, url, format).await,
         Command::Alert(AlertCommand::List) => alert_list(&store().await?).await,
         Command::Alert(AlertCommand::Remove { id }) => alert_remove(&store().await?, *id).await,
+        Command::Release(ReleaseCommand::Add { site, name, at }) => {
+            release_add(&store().await?, site, name, at.as_deref()).await
+        }
+        Command::Release(ReleaseCommand::List { site }) => release_list(&store().await?, site).await,
         Command::Report { site, since } => report(&store().await?, site, since).await,
         Command::Rollup => rollup(&store().await?).await,
         Command::Generate { site, views, days, seed, paths, hours } => {
@@ -401,6 +428,29 @@ async fn alert_remove(store: &Arc<dyn Store>, id: i64) -> CliResult {
         return Err(CliError::Missing(format!("alert hook {id}")));
     }
     println!("alert hook {id} removed");
+    Ok(())
+}
+
+/// `release add`: a deploy marker for a registered site.
+async fn release_add(store: &Arc<dyn Store>, site: &str, name: &str, at: Option<&str>) -> CliResult {
+    if !store.sites().await?.iter().any(|s| s.id == site) {
+        return Err(CliError::Missing(format!("site {site}")));
+    }
+    let now = now_ms();
+    let at = match at {
+        Some(at) => crate::api::period::parse_time(at, now)?,
+        None => now,
+    };
+    let release = crate::release::record(store, site, name, at).await?;
+    println!("release {} of {site} at {}", release.name, crate::model::format_time(release.at_ms));
+    Ok(())
+}
+
+/// `release list`: one line per marker, tab-separated: time, name.
+async fn release_list(store: &Arc<dyn Store>, site: &str) -> CliResult {
+    for release in store.releases(site).await? {
+        println!("{}\t{}", crate::model::format_time(release.at_ms), release.name);
+    }
     Ok(())
 }
 

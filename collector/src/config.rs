@@ -109,6 +109,15 @@ pub struct Config {
     /// Distinct clients (IP address, IPv6 /64; in memory only) that must
     /// report a window's signal before it opens an incident.
     pub outage_min_clients: usize,
+    /// How often sites with hooks are checked for a release that made a
+    /// measure worse, ms (0: never).
+    pub regression_check_ms: u64,
+    /// Page views the latest release needs before it is compared with the
+    /// release before (once).
+    pub regression_min_views: u64,
+    /// The collector's address as the site owner reaches it, for links in
+    /// alerts (default: `http://` and the `listen` address).
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -145,11 +154,20 @@ impl Default for Config {
             outage_window_ms: 300_000,
             outage_min_views: 20,
             outage_min_clients: 3,
+            regression_check_ms: 60_000,
+            regression_min_views: 1_000,
+            public_url: None,
         }
     }
 }
 
 impl Config {
+    /// The dashboard's address, for links in alerts.
+    pub fn dashboard_url(&self) -> String {
+        let base = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen));
+        format!("{}/dashboard/", base.trim_end_matches('/'))
+    }
+
     /// Reads a TOML config file.
     pub fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)

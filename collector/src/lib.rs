@@ -16,6 +16,8 @@
 //! - [`grouping`]: the grouping vocabulary: selections, filters, dimensions.
 //! - [`rollup`]: hourly and daily rollups and the query planner over them.
 //! - [`stats`]: the mergeable statistics every aggregate is read off.
+//! - [`compare`]: B against A, measure by measure: intervals and verdicts.
+//! - [`release`]: deploy markers and which page views a release is.
 //! - [`alert`]: feedback and outage alerts, their durable delivery.
 //! - [`assets`]: the client files, the dashboard and demo pages.
 //! - [`store`]: the `Store` trait, the embedded SQLite store, ClickHouse.
@@ -34,6 +36,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod generate;
@@ -41,6 +44,7 @@ pub mod grouping;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod release;
 pub mod report;
 pub mod rollup;
 pub mod routes;

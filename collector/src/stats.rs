@@ -235,7 +235,18 @@ impl VitalStats {
         if n == 0 {
             return None;
         }
-        let rank = ((q * n as f64).ceil() as u64).clamp(1, n) - 1;
+        self.at_rank((q * n as f64).ceil() as u64)
+    }
+
+    /// The value at `rank` (1 = the smallest, clamped to 1..=n) in sorted
+    /// order: exact while the values are few, else within
+    /// [`SKETCH_ACCURACY`] of the exact one; `None` when empty.
+    pub fn at_rank(&self, rank: u64) -> Option<f64> {
+        let n = self.count();
+        if n == 0 {
+            return None;
+        }
+        let rank = rank.clamp(1, n) - 1;
         let sketch = match &self.values {
             Values::Exact(values) => {
                 let mut sorted = values.clone();

@@ -38,7 +38,7 @@ async fn the_description_matches_what_is_served() {
     assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 
     // (endpoint, query, response schema of one item, how to find that item in a real answer)
-    let endpoints: [(&str, &str, Item); 7] = [
+    let endpoints: [(&str, &str, Item); 8] = [
         ("summary", "", |v| v),
         ("timeseries", "?metric=lcp", |v| v),
         ("breakdown", "?by=path", |v| &v[0]),
@@ -46,9 +46,10 @@ async fn the_description_matches_what_is_served() {
         ("abandonment", "", |v| v),
         ("feedback", "", |v| v),
         ("pageviews", "", |v| v),
+        ("compare", "", |v| v),
     ];
     let paths = spec["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), endpoints.len(), "{:?}", paths.keys());
+    assert_eq!(paths.len(), endpoints.len() + 1, "and releases: {:?}", paths.keys());
     for (name, query, item) in endpoints {
         let operation = &paths[&format!("/api/v1/sites/{{site}}/{name}")]["get"];
         assert_eq!(operation["security"][0]["bearer"], serde_json::json!([]), "{name}: needs the token");
@@ -72,6 +73,30 @@ async fn the_description_matches_what_is_served() {
         }
         assert_eq!(properties(&spec, schema), keys(item(&answer)), "{name}: documented fields = served fields");
     }
+    // Deploy markers: GET and POST, with the token; the list's items as documented.
+    let releases = &paths["/api/v1/sites/{site}/releases"];
+    for method in ["get", "post"] {
+        assert_eq!(releases[method]["security"][0]["bearer"], serde_json::json!([]), "releases: {method}");
+    }
+    let body = r#"{"name":"v1","at":"1h"}"#;
+    let request = format!(
+        "POST /api/v1/sites/shop/releases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        collector.token,
+        body.len()
+    );
+    let (status, created) = collector.raw(request.as_bytes()).await;
+    assert_eq!(status, 201, "{created}");
+    let created: Value = serde_json::from_str(&created).unwrap();
+    let schema = &releases["post"]["responses"]["201"]["content"]["application/json"]["schema"];
+    assert_eq!(properties(&spec, schema), keys(&created), "releases: documented fields = served fields");
+    let (_, listed) = collector.get("/api/v1/sites/shop/releases", Some(&collector.token)).await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let schema = &releases["get"]["responses"]["200"]["content"]["application/json"]["schema"]["items"];
+    assert_eq!(properties(&spec, schema), keys(&listed[0]));
+    let request_schema = &releases["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(properties(&spec, request_schema), ["at", "name"]);
+
     let (status, _) = collector.get("/api/v1/sites/shop/summary", None).await;
     assert_eq!(status, 401);
     collector.stop().await;

@@ -238,3 +238,91 @@ test('screenshots: dark desktop and a phone', async () => {
     await context.close();
   }
 });
+
+test('what changed: the latest release against the one before, the cards against the last period, release markers', async () => {
+  // Two deploys, and after the second a burst of slow page views: LCP got worse.
+  const post = (name, at) => fetch(`${env.collector.url}/api/v1/sites/test/releases`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env.collector.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, at: new Date(at).toISOString() }),
+  });
+  const now = Date.now();
+  for (const [name, at] of [['v1.0', now - 3 * 86_400_000], ['v1.1', now - 86_400_000]]) {
+    assert.equal((await post(name, at)).status, 201);
+  }
+  const slow = Array.from({ length: 400 }, (_, i) => ({
+    v: 1, site: 'test', id: `e${String(i).padStart(31, '0')}`, seq: 1, url: '/slow', start: now - 3_600_000 + i * 1000,
+    ttfb_ms: 900, fcp_ms: 2500, lcp_ms: 9000 + i, load_ms: 9500 + i, left_at_ms: 60_000,
+  }));
+  for (let i = 0; i < slow.length; i += 50) {
+    const answer = await fetch(`${env.collector.url}/b`, {
+      method: 'POST', body: JSON.stringify(slow.slice(i, i + 50)), headers: { 'content-type': 'text/plain', 'user-agent': DESKTOP_UA },
+    });
+    assert.equal(answer.status, 204);
+  }
+
+  const { context, page, problems } = await openDashboard();
+  await signIn(page);
+  await loaded(page);
+  // The panel says what the API says, measure by measure, coloured only with a verdict.
+  const compared = await env.collector.api('compare');
+  assert.equal(compared.b.release, 'v1.1');
+  assert.equal(compared.a.release, 'v1.0');
+  assert.equal(compared.measures.lcp_ms.verdict, 'worse', JSON.stringify(compared.measures.lcp_ms));
+  const rows = await page.locator('#changed tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    measure: tr.dataset.measure, verdict: tr.dataset.verdict, classes: tr.className, text: tr.querySelector('.verdict-text').textContent,
+  })));
+  assert.deepEqual(rows.map((r) => [r.measure, r.verdict]), Object.entries(compared.measures).map(([name, m]) => [name, m.verdict]));
+  for (const row of rows) {
+    if (row.verdict === 'no_clear_change') assert.equal(row.classes, '', `${row.measure} is not coloured`);
+    else assert.equal(row.classes, `verdict ${row.verdict}`, row.measure);
+  }
+  const lcpRow = page.locator('#changed tr[data-measure=lcp_ms]');
+  assert.equal(await lcpRow.locator('.verdict-text').innerText(), 'worse');
+  const colour = await lcpRow.locator('.verdict-text').evaluate((node) => getComputedStyle(node).color);
+  const plain = await page.locator('#changed tr[data-verdict=no_clear_change] .verdict-text').first().evaluate((node) => getComputedStyle(node).color);
+  assert.notEqual(colour, plain, 'a worse verdict stands out');
+  assert.match(await text(page, '#changed .panel-body p'), /release v1\.1 \(/);
+
+  // The cards: the change against the previous period of equal length, as the API answers it.
+  const query = await page.locator('#cards').getAttribute('data-compare');
+  const previous = await env.collector.api(`compare?${query}`);
+  for (const [selector, field] of [['[data-vital=lcp_ms]', 'lcp_ms'], ['#abandonment-rate', 'abandonment_rate'], ['#csat', 'csat']]) {
+    const change = page.locator(`${selector} .change`);
+    assert.equal(await change.getAttribute('data-verdict'), previous.measures[field].verdict, field);
+    assert.match(await change.innerText(), previous.measures[field].difference === null ? /nothing to compare|not enough to compare/ : /vs previous period/);
+  }
+
+  // The last 24 hours against the 24 before: both have page views, so each card shows a change.
+  const shown = await page.evaluate(() => Number(document.body.dataset.loaded));
+  await page.selectOption('#period', '24h');
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, shown);
+  const day = await env.collector.api(`compare?${await page.locator('#cards').getAttribute('data-compare')}`);
+  assert.ok(day.a.page_views > 0 && day.b.page_views > 0, JSON.stringify([day.a, day.b]));
+  assert.equal(day.measures.lcp_ms.verdict, 'worse', 'the slow burst is in the last 24 hours');
+  const lcpChange = page.locator('[data-vital=lcp_ms] .change');
+  assert.equal(await lcpChange.getAttribute('data-verdict'), 'worse');
+  assert.match(await lcpChange.innerText(), /^\+\d.* vs previous period \(worse\)$/);
+  assert.equal(await lcpChange.getAttribute('class'), 'change worse');
+  await page.locator('#cards').screenshot({ path: join(artifacts, 'dashboard-cards-change.png') });
+  await page.selectOption('#period', '7d');
+  const day24 = await page.evaluate(() => Number(document.body.dataset.loaded));
+  await page.click('form.toolbar button[type=submit]');
+  await loaded(page, day24);
+
+  // Release markers on the time series, named, inside the plot.
+  const markers = page.locator('#timeseries .release-marker');
+  assert.equal(await markers.count(), 2);
+  assert.deepEqual(await markers.evaluateAll((nodes) => nodes.map((n) => n.dataset.release)), ['v1.0', 'v1.1']);
+  const [plot, marker] = await Promise.all([page.locator('#timeseries .u-over').boundingBox(), markers.last().boundingBox()]);
+  assert.ok(marker.x > plot.x + plot.width * 0.7 && marker.x < plot.x + plot.width, 'v1.1, a day ago, sits near the right end of 7 days');
+
+  await page.locator('#changed').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(artifacts, 'dashboard-what-changed.png'), fullPage: true });
+  await page.locator('#changed').screenshot({ path: join(artifacts, 'dashboard-what-changed-panel.png') });
+  await page.locator('#timeseries').screenshot({ path: join(artifacts, 'dashboard-release-markers.png') });
+  assert.deepEqual(await page.evaluate(() => window.violations), [], 'no CSP violations');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -10,6 +10,8 @@
 //!   receiver answers 2xx; each alert is delivered once.
 //! - [`outage`]: outage and slowdown incidents against the site's own
 //!   baseline, alerted once when they open and once when they close.
+//! - [`regression`]: a release that made LCP, INP, CLS, abandonment or
+//!   CSAT worse than the release before, alerted once per measure.
 //!
 //! Hooks come from `alert add` (stored) and from `[[alerts]]` in the config.
 
@@ -17,6 +19,7 @@ pub mod deliver;
 pub mod feedback;
 mod message;
 pub mod outage;
+pub mod regression;
 
 use std::sync::Arc;
 
@@ -49,5 +52,14 @@ pub fn spawn(
     };
     let (hooks, every) = (config.alerts.clone(), config.outage_check_ms);
     outage::spawn(workers, store.clone(), hooks, every, rules, reporters, metrics.clone());
+    let rules = regression::Rules { min_views: config.regression_min_views, dashboard_url: config.dashboard_url() };
+    regression::spawn(
+        workers,
+        store.clone(),
+        config.alerts.clone(),
+        config.regression_check_ms,
+        rules,
+        metrics.clone(),
+    );
     feedback::spawn(workers, store, config.alerts.clone(), config.alert_batch_ms, metrics)
 }

@@ -46,18 +46,7 @@ impl Csat {
 
 /// The 95% Wilson score interval of a proportion `k / n`.
 pub fn wilson(k: u64, n: u64) -> Option<(f64, f64)> {
-    if n == 0 {
-        return None;
-    }
-    const Z: f64 = 1.959_963_984_540_054;
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let centre = (p + Z * Z / (2.0 * n)) / (1.0 + Z * Z / n);
-    let margin = Z / (1.0 + Z * Z / n) * (p * (1.0 - p) / n + Z * Z / (4.0 * n * n)).sqrt();
-    // At 0 or n the bound is exactly 0 or 1 (rounding would leave a trace).
-    let low = if k == 0.0 { 0.0 } else { (centre - margin).max(0.0) };
-    let high = if k == n { 1.0 } else { (centre + margin).min(1.0) };
-    Some((low, high))
+    crate::compare::wilson(k, n, crate::compare::Z_95)
 }
 
 /// One vital's distribution.

@@ -6,10 +6,12 @@
 
 pub mod aggregate;
 mod auth;
+mod compare;
 mod export;
 mod feedback;
 pub mod openapi;
 pub mod period;
+mod releases;
 mod reports;
 
 use std::pin::Pin;
@@ -40,6 +42,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sites/{site}/dimensions", get(reports::dimensions))
         .route("/sites/{site}/feedback", get(feedback::feedback))
         .route("/sites/{site}/timeseries", get(reports::timeseries))
+        .route("/sites/{site}/compare", get(compare::compare_sides))
+        .route("/sites/{site}/releases", get(releases::list).post(releases::add))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }

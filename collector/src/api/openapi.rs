@@ -22,13 +22,17 @@ use utoipa::{Modify, OpenApi};
         super::reports::breakdown,
         super::reports::dimensions,
         super::reports::abandonment,
+        super::compare::compare_sides,
+        super::releases::list,
+        super::releases::add,
         super::feedback::feedback,
         super::export::pageviews,
     ),
     modifiers(&BearerToken),
     tags(
         (name = "aggregates", description = "Answers computed from rollups and raw page views"),
-        (name = "export", description = "Raw page views")
+        (name = "export", description = "Raw page views"),
+        (name = "releases", description = "Deploy markers")
     )
 )]
 pub struct ApiDoc;

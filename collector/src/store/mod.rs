@@ -13,6 +13,7 @@ mod bulk;
 pub mod clickhouse;
 pub mod sqlite;
 mod sqlite_alert;
+mod sqlite_release;
 mod sqlite_rollup;
 mod sqlite_schema;
 mod sqlite_spool;
@@ -144,6 +145,15 @@ pub struct Delivery {
     pub attempts: u32,
 }
 
+/// A deploy marker: a release of a site and when it went out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Release {
+    /// Its name (a version, a git tag): what `data-release` would say.
+    pub name: String,
+    /// When it went out, ms since the Unix epoch.
+    pub at_ms: i64,
+}
+
 /// Page views with tags that [`Store::tag_keys`] reads, newest first.
 pub const TAG_KEYS_SCANNED: usize = 10_000;
 
@@ -221,6 +231,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Opens (`Some`) or closes (`None`) `site`'s incident.
     async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()>;
+
+    /// The deploy markers of `site`, oldest first (by time, then name).
+    async fn releases(&self, site: &str) -> Result<Vec<Release>>;
+
+    /// Records a deploy marker; a release of the same name is moved to
+    /// the new time.
+    async fn put_release(&self, site: &str, release: Release) -> Result<()>;
 
     /// Waits until every acknowledged snapshot is where queries read it
     /// (the ClickHouse store ships its spool in the background).

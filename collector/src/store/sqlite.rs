@@ -17,8 +17,9 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    sqlite_alert, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups, RollupQuery,
-    RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
+    sqlite_alert, sqlite_release, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups,
+    Release, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS,
+    TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::column::Cell;
@@ -501,6 +502,16 @@ impl Store for SqliteStore {
     async fn set_incident(&self, site: &str, incident: Option<(i64, String)>) -> Result<()> {
         let site = site.to_string();
         self.with_connection(move |connection| sqlite_alert::set_incident(connection, &site, incident.as_ref())).await
+    }
+
+    async fn releases(&self, site: &str) -> Result<Vec<Release>> {
+        let site = site.to_string();
+        self.with_connection(move |connection| sqlite_release::releases(connection, &site)).await
+    }
+
+    async fn put_release(&self, site: &str, release: Release) -> Result<()> {
+        let site = site.to_string();
+        self.with_connection(move |connection| sqlite_release::put(connection, &site, &release)).await
     }
 
     async fn sites(&self) -> Result<Vec<Site>> {

@@ -156,6 +156,13 @@ const MIGRATIONS: &[&str] = &[
     // of the others, few values kept exactly instead of a sketch), and
     // `route` and `release` rolled up: every rollup rebuilt.
     rebuild_rollups!(),
+    // 12: deploy markers (`release add`, `POST .../releases`).
+    "CREATE TABLE releases (
+        site TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (site, name)
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the database to the latest schema, one transaction per step,

@@ -6,10 +6,11 @@ const COLORS = ['#1a73e8', '#e8710a', '#12b5cb', '#9334e6'];
 
 /**
  * A chart in `container`: `x` values and `series` of { label, values,
- * format, scale, bars }. `time` when x is Unix seconds. Replaces any chart
- * already there; returns the uPlot instance.
+ * format, scale, bars }. `time` when x is Unix seconds. `markers`: { x,
+ * label } drawn as labelled vertical lines (release markers). Replaces any
+ * chart already there; returns the uPlot instance.
  */
-export function chart(container, { x, series, time = false, xFormat, height = 240 }) {
+export function chart(container, { x, series, time = false, xFormat, height = 240, markers = [] }) {
   container.replaceChildren();
   const width = Math.max(container.clientWidth || 0, 280);
   const scales = [...new Set(series.map((s) => s.scale || 'y'))];
@@ -22,6 +23,7 @@ export function chart(container, { x, series, time = false, xFormat, height = 24
     scales: { x: { time } },
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
+    plugins: markers.length ? [releaseMarkers(markers)] : [],
     series: [
       { value: (u, v) => (v === null ? '–' : xFormat ? xFormat(v) : v) },
       ...series.map((s, i) => ({
@@ -45,4 +47,33 @@ export function chart(container, { x, series, time = false, xFormat, height = 24
     ],
   };
   return new uPlot(options, [x, ...series.map((s) => s.values)], container);
+}
+
+/**
+ * Release markers over a chart: one element per marker inside the plot
+ * (a dashed line and its name, placed through the CSSOM, which the strict
+ * CSP allows), moved whenever the chart is drawn.
+ */
+function releaseMarkers(markers) {
+  let nodes = [];
+  return {
+    hooks: {
+      draw: (u) => {
+        for (const node of nodes) node.remove();
+        const [min, max] = [u.scales.x.min, u.scales.x.max];
+        nodes = markers.filter((m) => m.x >= min && m.x <= max).map((m) => {
+          const node = document.createElement('div');
+          node.className = 'release-marker';
+          node.dataset.release = m.label;
+          node.title = `release ${m.label}: ${new Date(m.x * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+          const label = document.createElement('span');
+          label.textContent = m.label;
+          node.append(label);
+          node.style.left = `${u.valToPos(m.x, 'x')}px`;
+          u.over.append(node);
+          return node;
+        });
+      },
+    },
+  };
 }

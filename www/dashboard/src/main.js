@@ -106,6 +106,7 @@ async function dashboard() {
     toolbar(),
     el('div', { id: 'status', role: 'status' }),
     el('section', { id: 'cards', class: 'cards', 'aria-label': 'Summary' }),
+    section('changed', 'What changed'),
     section('timeseries', 'Over time', metric),
     section('abandonment', 'Visitors who leave while waiting'),
     section('satisfaction', 'Satisfaction by load time'),
@@ -170,6 +171,7 @@ function load(newPeriod = false) {
   fill(document.getElementById('status'));
   return Promise.all([
     guard('cards', loadSummary),
+    guard('changed', loadChanged),
     guard('timeseries', loadTimeseries),
     guard('abandonment', loadAbandonment),
     guard('pages', loadPages),
@@ -195,40 +197,122 @@ function distribution(summary) {
       el('span', { class: `seg ${name}`, 'data-share': share.toFixed(4), title: `${name.replace('-', ' ')} ${percent(share)}` })));
 }
 
+/** The period's bounds in ms, as the API reads `from` and `to`. */
+function bounds() {
+  const now = Date.now();
+  const UNITS = { s: 1e3, m: 6e4, h: 36e5, d: DAY, w: 7 * DAY };
+  const at = (text, fallback) => {
+    if (!text) return fallback;
+    const relative = /^(\d+)([smhdw])$/.exec(text);
+    return relative ? now - Number(relative[1]) * UNITS[relative[2]] : Date.parse(text);
+  };
+  const to = at(state.to, now);
+  return { from: at(state.from, to - 7 * DAY), to };
+}
+
+/** This period against the previous one of equal length, with the filters. */
+function previousPeriod() {
+  const { from, to } = bounds();
+  const iso = (t) => new Date(t).toISOString();
+  return { ...state.filters, a_from: iso(from - (to - from)), a_to: iso(from), b_from: iso(from), b_to: iso(to) };
+}
+
+/** B − A of a measure, signed, in its unit (rates in percentage points). */
+function difference(field, d) {
+  if (d === null || d === undefined) return '–';
+  const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+  if (field.endsWith('_ms') || field === 'cls') return `${sign}${vitalValue(field, Math.abs(d))}`;
+  return `${sign}${(Math.abs(d) * 100).toFixed(1)} pts`;
+}
+
+function measureValue(field, v) {
+  return field.endsWith('_ms') || field === 'cls' ? vitalValue(field, v) : percent(v);
+}
+
+const VERDICTS = { better: 'better', worse: 'worse', no_clear_change: 'no clear change' };
+
+/** A measure's change against the previous period, coloured only with a verdict. */
+function change(field, measure) {
+  if (!measure) return null;
+  const interval = measure.low === null ? measure.reason : `95% interval ${difference(field, measure.low)} to ${difference(field, measure.high)}`;
+  const what = measure.difference === null
+    ? (measure.a_count === 0 ? 'nothing to compare in the previous period' : 'not enough to compare with the previous period')
+    : `${difference(field, measure.difference)} vs previous period`;
+  return el('p', { class: `change ${measure.verdict === 'no_clear_change' ? 'muted' : measure.verdict}`, 'data-verdict': measure.verdict, title: interval },
+    what,
+    measure.verdict === 'no_clear_change' ? '' : ` (${VERDICTS[measure.verdict]})`);
+}
+
 async function loadSummary() {
-  const summary = await latest('cards', 'summary', params());
+  const against = previousPeriod();
+  const [summary, compared] = await Promise.all([latest('cards', 'summary', params()), get('compare', against)]);
   const cards = document.getElementById('cards');
+  cards.dataset.compare = new URLSearchParams(against).toString();
+  const changes = compared.measures;
   const csat = summary.csat;
+  const before = compared.a.page_views;
   fill(cards,
-    card('Page views', count(summary.page_views), 'page-views'),
-    card('Abandoned before load', percent(summary.abandonment_rate), 'abandonment-rate'),
-    card('Slow bounces', percent(summary.slow_bounce_rate), 'slow-bounce-rate'),
-    card('Rage or dead clicks', percent(summary.frustrated_rate), 'frustrated-rate'),
+    card('Page views', count(summary.page_views), 'page-views',
+      el('p', { class: 'change muted' }, `${count(before)} in the previous period`)),
+    card('Abandoned before load', percent(summary.abandonment_rate), 'abandonment-rate', change('abandonment_rate', changes.abandonment_rate)),
+    card('Slow bounces', percent(summary.slow_bounce_rate), 'slow-bounce-rate', change('slow_bounce_rate', changes.slow_bounce_rate)),
+    card('Rage or dead clicks', percent(summary.frustrated_rate), 'frustrated-rate', change('frustrated_rate', changes.frustrated_rate)),
     el('div', { class: 'card', id: 'csat' },
       el('h3', {}, el('abbr', { title: 'Customer satisfaction: satisfied answers (thumbs up, or 4-5 of 5)' }, 'CSAT')),
       el('p', { class: 'value' }, percent(csat.rate)),
       el('p', { class: 'muted' }, csat.answers
         ? `${count(csat.satisfied)} of ${count(csat.answers)} answers; 95% CI ${percent(csat.low)}–${percent(csat.high)}`
-        : 'no answers yet')),
+        : 'no answers yet'),
+      change('csat', changes.csat)),
     ...VITALS.map(([field, short, name]) => {
       const vital = summary.vitals[field];
       return el('div', { class: `card vital ${rating(field, vital.p75)}`, 'data-vital': field },
         el('h3', {}, el('abbr', { title: name }, short), ' p75'),
         el('p', { class: 'value' }, vitalValue(field, vital.p75)),
         distribution(vital),
-        el('p', { class: 'muted' }, `${count(vital.count)} measured`));
+        el('p', { class: 'muted' }, `${count(vital.count)} measured`),
+        change(field, changes[field]));
     }));
   // Segment widths are set through the CSSOM (allowed by the strict CSP).
   for (const seg of cards.querySelectorAll('.seg')) seg.style.width = `${Number(seg.dataset.share) * 100}%`;
 }
 
-function card(title, value, id) {
-  return el('div', { class: 'card', id }, el('h3', {}, title), el('p', { class: 'value' }, value));
+function card(title, value, id, ...more) {
+  return el('div', { class: 'card', id }, el('h3', {}, title), el('p', { class: 'value' }, value), ...more);
+}
+
+/** The latest release against the one before (or this period against the last), measure by measure. */
+async function loadChanged() {
+  const compared = await latest('changed', 'compare', params());
+  const { a, b, measures } = compared;
+  const side = (s) => `${s.release ? `release ${s.label}` : s.label} (${count(s.page_views)} page views, ${s.from.slice(0, 16).replace('T', ' ')} – ${s.to.slice(0, 16).replace('T', ' ')} UTC)`;
+  const rows = Object.entries(measures).map(([field, m]) => {
+    const coloured = m.verdict === 'no_clear_change' ? '' : ` verdict ${m.verdict}`;
+    const interval = m.low === null ? m.reason : `${difference(field, m.low)} to ${difference(field, m.high)}`;
+    return el('tr', { 'data-measure': field, 'data-verdict': m.verdict, class: coloured.trim() || undefined },
+      el('th', { scope: 'row', class: 'key' }, m.label),
+      el('td', { class: 'num' }, measureValue(field, m.a)),
+      el('td', { class: 'num' }, measureValue(field, m.b)),
+      el('td', { class: 'num' }, difference(field, m.difference)),
+      el('td', { class: 'interval' }, interval),
+      el('td', { class: `verdict-text${coloured}` }, VERDICTS[m.verdict]));
+  });
+  fill(body('changed'),
+    el('p', { class: 'muted' }, 'B: ', el('strong', {}, side(b)), el('br'), 'against A: ', side(a)),
+    el('table', {},
+      el('caption', { class: 'visually-hidden' }, 'Each measure of B against A, with a 95% interval of the difference'),
+      el('thead', {}, el('tr', {}, ...[['measure', 'key'], ['A', 'num'], ['B', 'num'], ['B − A', 'num'], ['95% interval', ''], ['verdict', '']]
+        .map(([label, cls]) => el('th', { scope: 'col', class: cls }, label)))),
+      el('tbody', {}, ...rows)),
+    el('p', { class: 'muted' }, 'A verdict only when the interval leaves no doubt about the direction; docs/compare.md explains the method.'));
 }
 
 async function loadTimeseries() {
   await guard('timeseries', async () => {
-    const series = await latest('timeseries', 'timeseries', params({ metric: state.metric }));
+    const [series, releases] = await Promise.all([
+      latest('timeseries', 'timeseries', params({ metric: state.metric })),
+      get('releases'),
+    ]);
     const field = series.metric;
     const points = series.points;
     const target = body('timeseries');
@@ -236,6 +320,7 @@ async function loadTimeseries() {
     fill(target);
     chart(target, {
       time: true,
+      markers: releases.map((r) => ({ x: r.at_ms / 1000, label: r.name })),
       x: points.map((p) => Date.parse(p.t) / 1000),
       series: [
         { label: `${field.replace('_ms', '').toUpperCase()} p75`, values: points.map((p) => p.vital.p75), format: (v) => vitalValue(field, v) },

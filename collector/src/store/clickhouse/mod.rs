@@ -31,8 +31,8 @@ pub use self::http::ClickHouse;
 use self::ship::Shipping;
 use super::sqlite::{SqliteOptions, SqliteStore};
 use super::{
-    AlertHook, Delivery, DirtyHour, MergeRollups, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store,
-    EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
+    AlertHook, Delivery, DirtyHour, MergeRollups, Release, RollupQuery, RollupRow, RollupSet, Selection, Site,
+    Snapshot, Store, EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::{now_ms, PageView};
@@ -242,6 +242,26 @@ impl Store for ClickhouseStore {
         self.local.set_incident(site, incident).await
     }
 
+    async fn releases(&self, site: &str) -> Result<Vec<Release>> {
+        let rows = self
+            .clickhouse
+            .rows(&format!(
+                "SELECT name, at FROM {} FINAL WHERE site = {} ORDER BY at, name FORMAT JSONEachRow",
+                self.table("releases"),
+                http::quote(site)
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| Some(Release { name: row["name"].as_str()?.to_string(), at_ms: json_i64(&row["at"])? }))
+            .collect())
+    }
+
+    async fn put_release(&self, site: &str, release: Release) -> Result<()> {
+        let row = json!({ "site": site, "name": release.name, "at": release.at_ms, "version": version_now() });
+        self.clickhouse.insert(&self.table("releases"), row.to_string()).await
+    }
+
     async fn settle(&self) -> Result<()> {
         while self.shipping.spooled() > 0 {
             self.shipping.wake();
@@ -312,11 +332,7 @@ impl ClickhouseStore {
     }
 
     async fn write_site(&self, site: &Site, deleted: bool) -> Result<()> {
-        // Microseconds: a later write wins even within the same millisecond.
-        let version = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as u64)
-            .unwrap_or_else(|_| now_ms() as u64 * 1000);
+        let version = version_now();
         let row = json!({
             "id": site.id,
             "origins": serde_json::to_string(&site.origins).unwrap_or_else(|_| "[]".into()),
@@ -328,4 +344,19 @@ impl ClickhouseStore {
         });
         self.clickhouse.insert(&self.table("sites"), row.to_string()).await
     }
+}
+
+/// A row version for a `ReplacingMergeTree(version)` table: microseconds,
+/// so that a later write wins even within the same millisecond.
+fn version_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or_else(|_| now_ms() as u64 * 1000)
+}
+
+/// An `Int64` of a JSONEachRow answer (a number, or a string as ClickHouse
+/// writes 64-bit integers by default).
+fn json_i64(value: &serde_json::Value) -> Option<i64> {
+    value.as_i64().or_else(|| value.as_str()?.parse().ok())
 }

@@ -12,7 +12,7 @@ use crate::model::column::Kind;
 use crate::model::COLUMNS;
 
 /// The statements of each schema version, in order; `{db}` is the database.
-const MIGRATIONS: [&[&str]; 3] = [
+const MIGRATIONS: [&[&str]; 4] = [
     &[
         // Page views: the snapshot with the highest `seq` per (site, id) wins
         // when parts merge, and every read uses FINAL, so a beacon stored twice
@@ -60,6 +60,13 @@ const MIGRATIONS: [&[&str]; 3] = [
     // rows are dropped and every hour with changes is built again (an hour
     // without a build is dirty).
     &["DROP TABLE IF EXISTS {db}.rollups", rollups::TABLES[1]],
+    &[
+        // Deploy markers, shared by every collector: per site and name, the
+        // row with the highest version (the latest `release add`) wins.
+        "CREATE TABLE IF NOT EXISTS {db}.releases (
+        site String, name String, at Int64, version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (site, name)",
+    ],
 ];
 
 /// Creates the database and brings its schema to the newest version.
