@@ -17,7 +17,9 @@ pub const MAX_COMMENT_CHARS: usize = 1000;
 /// `inp_script_url` (an image inlined as a `data:` URL is cut here).
 pub const MAX_URL_CHARS: usize = 2048;
 /// Longest route (`route`: `data-route`, `palaute.route`, a declared
-/// pattern; a derived route is cut to it too).
+/// pattern; a derived route is cut to it too). The collector cuts the
+/// page's names (route, release) to their limits rather than refusing the
+/// view; the module sends them as the page gave them.
 pub const MAX_ROUTE_CHARS: usize = 200;
 /// Longest release name (`release`: `data-release`, `palaute.release`).
 pub const MAX_RELEASE_CHARS: usize = 100;

@@ -24,9 +24,7 @@ use super::js::{self, EventEntry, LcpEntry, ShiftEntry};
 use super::observe::{Handler, Observer};
 use super::{prompt, transport};
 use crate::feedback::policy::Mode;
-use crate::limits::{
-    cut, MAX_FUNCTION_CHARS, MAX_RELEASE_CHARS, MAX_ROUTE_CHARS, MAX_SELECTOR_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS,
-};
+use crate::limits::{cut, MAX_FUNCTION_CHARS, MAX_SELECTOR_CHARS, MAX_URL_CHARS, MAX_WORD_CHARS};
 use crate::vitals::frustration::Frustration;
 use crate::vitals::inp::EventTiming;
 use crate::vitals::navigations::{Navigations, Owner};
@@ -201,9 +199,18 @@ fn path_of(url: Option<&str>) -> String {
     limited(path, MAX_URL_CHARS)
 }
 
-/// A name the page gave the loader (`L.route`, `L.release`), cut to `max`.
-fn named(loader: &JsValue, key: &str, max: usize) -> Option<String> {
-    js::text(loader, key).map(|name| limited(name, max))
+/// The page's names for a view (`L.route`, `L.release`): taken when the
+/// view starts (`starting`: the names hold for the views after their call),
+/// else when they were named at the view's URL (the loader keeps the URL
+/// the page showed beside each name), so that a router naming the route
+/// after a URL change whose soft navigation has not begun yet names the
+/// next view. The collector cuts a name past its limit.
+fn take_names(loader: &JsValue, b: &mut Beacon, starting: bool) {
+    for (key, at, field) in [("route", "routeAt", &mut b.route), ("release", "releaseAt", &mut b.release)] {
+        if starting || js::text(loader, at).is_some_and(|url| url == b.url) {
+            *field = js::text(loader, key);
+        }
+    }
 }
 
 /// `text` cut to `max` characters, as the collector accepts it.
@@ -229,7 +236,7 @@ impl View {
             .ok()
             .map(|u| u.host())
             .filter(|h| !h.is_empty() && *h != host && start != Start::Soft);
-        let beacon = Beacon {
+        let mut beacon = Beacon {
             v: WIRE_VERSION,
             site: js::text(loader, "site").unwrap_or_default(),
             id,
@@ -237,10 +244,9 @@ impl View {
             url,
             referrer_host,
             start: js::performance().time_origin() + origin,
-            route: named(loader, "route", MAX_ROUTE_CHARS),
-            release: named(loader, "release", MAX_RELEASE_CHARS),
             ..Beacon::default()
         };
+        take_names(loader, &mut beacon, true);
         View {
             beacon,
             rules,
@@ -566,17 +572,7 @@ impl Session {
         b.lcp_subparts = lcp_subparts.filter(|_| b.lcp_ms.is_some());
         b.visible_ms = Some(visible);
         b.errors = Some(errors as u32);
-        // `palaute.route()` and `.release()` name the view whose URL the page
-        // showed when they were called (the loader keeps it beside the
-        // name): a call made after a route change whose soft navigation has
-        // not begun yet names the next view, whose start copies the names.
-        let named_here = |at| js::text(&self.loader, at).is_some_and(|url| url == b.url);
-        if named_here("routeAt") {
-            b.route = named(&self.loader, "route", MAX_ROUTE_CHARS);
-        }
-        if named_here("releaseAt") {
-            b.release = named(&self.loader, "release", MAX_RELEASE_CHARS);
-        }
+        take_names(&self.loader, b, false);
         let n = js::window().navigator();
         let c = js::get(&n, "connection");
         if !c.is_undefined() {

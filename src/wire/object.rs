@@ -65,6 +65,10 @@ impl ToValue for String {
 }
 
 impl<T: ToValue> ToValue for Option<T> {
+    // Not inlined: a wire object's `fields` is then one call per field
+    // instead of each field's test and conversion spelled out (the
+    // browser module's `Beacon::fields`: 2.9 KB of code).
+    #[inline(never)]
     fn value(&self) -> Option<Value<'_>> {
         self.as_ref().and_then(T::value)
     }
