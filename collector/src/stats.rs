@@ -311,10 +311,15 @@ pub struct Stats {
     pub server_errors: u64,
     /// Rage and dead clicks.
     pub frustration: FrustrationCounts,
-    /// Only on a rollup's row of its other values ([`OTHER`](crate::grouping::OTHER)): the sorted
-    /// [`value_hash`]es of the values folded into it, so that a query for
-    /// one value knows whether this span holds it whole.
+    /// Only on an hour rollup's row of its other values
+    /// ([`OTHER`](crate::grouping::OTHER)): the sorted [`folded_hash`]es of
+    /// the values folded into it, so that a query for one value knows
+    /// whether the hour holds it whole.
     pub folded: Vec<u32>,
+    /// Only on a day rollup's row of one value: some of the value's page
+    /// views that day are in an hour's other values, so the row is not the
+    /// value's whole day (a query for it reads the day's hours).
+    pub partial: bool,
 }
 
 /// A value's stable 64-bit hash (FNV-1a): the same in every build and on
@@ -376,6 +381,7 @@ impl Stats {
             mine.answers += theirs.answers;
             mine.satisfied += theirs.satisfied;
         }
+        self.partial |= other.partial;
         if !other.folded.is_empty() {
             self.folded.extend_from_slice(&other.folded);
             self.folded.sort_unstable();

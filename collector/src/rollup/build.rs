@@ -91,12 +91,15 @@ async fn catch_up_paced(store: &Arc<dyn Store>, before_ms: i64, pacing: &mut Pac
 }
 
 /// Values of each rollup a day keeps, the most viewed of its hours' kept
-/// values; the rest join the day's [`OTHER`] row (their hashes listed).
-pub const KEPT_DAY_VALUES: usize = 1000;
+/// values; the rest join the day's [`OTHER`] row.
+pub const KEPT_DAY_VALUES: usize = 200;
 
-/// Merges rows of the same dimension and value into one, then keeps the
+/// Merges rows of the same dimension and value into one, marks the values
+/// some hour folded as [`partial`](Stats::partial), then keeps the
 /// [`KEPT_DAY_VALUES`] most viewed values of each dimension and folds the
-/// rest into its [`OTHER`] row; `None` if a row cannot be read.
+/// rest into its [`OTHER`] row (which lists no hashes: a query for a value
+/// without a whole day row reads the day's hours); `None` if a row cannot
+/// be read.
 fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
     let mut merged: BTreeMap<(String, Option<String>), Stats> = BTreeMap::new();
     for row in rows {
@@ -110,20 +113,27 @@ fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
     for (dimension, mut values) in by_dimension {
         let other_at = values.iter().position(|(v, _)| v.as_deref() == Some(OTHER));
         let mut other = other_at.map(|at| values.swap_remove(at).1);
+        // A value some hour folded is not whole in its day row. The day
+        // keeps no list of its own: a query for a value without a whole day
+        // row reads the day's hours, which have theirs.
+        if let Some(other) = &mut other {
+            let folded = std::mem::take(&mut other.folded);
+            for (value, stats) in &mut values {
+                if let Some(value) = value {
+                    stats.partial = folded.binary_search(&folded_hash(value)).is_ok();
+                }
+            }
+        }
         // Page views without a value are a group of their own, always kept.
         let none_at = values.iter().position(|(v, _)| v.is_none());
         let none = none_at.map(|at| values.swap_remove(at));
         if values.len() > KEPT_DAY_VALUES {
             values.sort_by(|a, b| b.1.page_views.cmp(&a.1.page_views).then_with(|| a.0.cmp(&b.0)));
             let other = other.get_or_insert_with(Stats::default);
-            let mut folded = std::mem::take(&mut other.folded);
-            for (value, stats) in values.drain(KEPT_DAY_VALUES..) {
+            for (_, stats) in values.drain(KEPT_DAY_VALUES..) {
                 other.merge(&stats);
-                folded.extend(value.as_deref().map(folded_hash));
             }
-            folded.sort_unstable();
-            folded.dedup();
-            other.folded = folded;
+            other.partial = false;
         }
         let other = other.map(|stats| (Some(OTHER.to_string()), stats));
         out.extend(values.into_iter().chain(none).chain(other).map(|(value, stats)| RollupRow {

@@ -20,7 +20,7 @@ use crate::grouping::{Dimension, OTHER};
 use crate::metrics::Metrics;
 use crate::model::PageView;
 use crate::stats::{folded_hash, Stats};
-use crate::store::{Fields, RollupQuery, Selection, Store, DAY_MS, HOUR_MS};
+use crate::store::{Fields, RollupQuery, RollupRow, Selection, Store, DAY_MS, HOUR_MS};
 
 pub use crate::grouping::{GroupKey, Grouping};
 
@@ -139,51 +139,65 @@ struct Rolled {
     rows: Vec<(i64, Option<String>, Stats)>,
 }
 
-/// The rollups of `query`, decoded. For one value (a filter), a span whose
-/// other values ([`OTHER`]) may hold it does not hold it whole: a day is
-/// answered from its hours instead, an hour is left out (read raw).
+/// The rollups of `query`, decoded. For one value (a filter): an hour
+/// row of the value holds it whole; so does a day row unless it is
+/// [`partial`](Stats::partial). A day without a whole row of the value is
+/// answered from its hours; an hour without a row of the value either did
+/// not see it or folded it into its other values ([`OTHER`]): the hour's
+/// other row says which, and an hour that may hold it is left out (read
+/// raw). A popular value reads only its own rows.
 async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQuery) -> Result<Rolled> {
     let set = store.rollups(query.clone()).await?;
-    let mut rows = Vec::with_capacity(set.rows.len());
-    for (start, row) in set.rows {
-        let stats =
-            Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
-        rows.push((start, row.value, stats));
-    }
+    let mut rows = decoded(set.rows)?;
     let mut covered = set.covered;
-    let Some(value) = &query.value else { return Ok(Rolled { covered, rows }) };
-    let hash = folded_hash(value);
-    let partial: Vec<i64> = rows
-        .iter()
-        .filter(|(_, v, stats)| v.as_deref() == Some(OTHER) && stats.may_hold(hash))
-        .map(|(start, ..)| *start)
-        .collect();
-    rows.retain(|(start, v, _)| v.as_deref() != Some(OTHER) && !partial.contains(start));
+    let Some(value) = query.value.clone() else { return Ok(Rolled { covered, rows }) };
+    let whole = |rows: &[(i64, Option<String>, Stats)], start: i64| rows.iter().any(|r| r.0 == start && !r.2.partial);
+    // Days without a whole row: their hours instead.
     let days: Vec<i64> =
-        covered.iter().filter(|(a, b)| partial.contains(a) && b - a == DAY_MS).map(|(a, _)| *a).collect();
-    covered.retain(|(start, _)| !partial.contains(start));
-    metrics.query_partial_spans.inc_by(partial.len() as u64);
-    for day in days {
-        let hours = RollupQuery { from_ms: day, to_ms: day + DAY_MS, days: false, ..query.clone() };
+        covered.iter().filter(|(a, b)| b - a == DAY_MS && !whole(&rows, *a)).map(|(a, _)| *a).collect();
+    rows.retain(|(start, ..)| !days.contains(start));
+    covered.retain(|(start, _)| !days.contains(start));
+    for day in &days {
+        let hours = RollupQuery { from_ms: *day, to_ms: day + DAY_MS, days: false, ..query.clone() };
         let set = store.rollups(hours).await?;
-        let mut partial = Vec::new();
-        let mut kept = Vec::new();
-        for (start, row) in set.rows {
-            let stats =
-                Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
-            if row.value.as_deref() != Some(OTHER) {
-                kept.push((start, row.value, stats));
-            } else if stats.may_hold(hash) {
-                partial.push(start);
-            }
-        }
-        kept.retain(|(start, ..)| !partial.contains(start));
-        rows.extend(kept);
-        covered.extend(set.covered.into_iter().filter(|(start, _)| !partial.contains(start)));
-        metrics.query_partial_spans.inc_by(partial.len() as u64);
+        rows.extend(decoded(set.rows)?);
+        covered.extend(set.covered);
     }
+    // Hours without a row of the value: did they fold it?
+    let unsure: Vec<i64> =
+        covered.iter().filter(|(a, b)| b - a == HOUR_MS && !whole(&rows, *a)).map(|(a, _)| *a).collect();
+    let mut partial = days.len() as u64;
+    if let (Some(first), Some(last)) = (unsure.iter().min(), unsure.iter().max()) {
+        let others = RollupQuery {
+            value: Some(OTHER.to_string()),
+            from_ms: *first,
+            to_ms: last + HOUR_MS,
+            days: false,
+            ..query.clone()
+        };
+        let hash = folded_hash(&value);
+        let folding: Vec<i64> = decoded(store.rollups(others).await?.rows)?
+            .into_iter()
+            .filter(|(start, _, stats)| unsure.contains(start) && stats.may_hold(hash))
+            .map(|(start, ..)| start)
+            .collect();
+        covered.retain(|(start, _)| !folding.contains(start));
+        partial += folding.len() as u64;
+    }
+    metrics.query_partial_spans.inc_by(partial);
     covered.sort_unstable();
     Ok(Rolled { covered, rows })
+}
+
+/// Rollup rows with their stats read.
+fn decoded(rows: Vec<(i64, RollupRow)>) -> Result<Vec<(i64, Option<String>, Stats)>> {
+    rows.into_iter()
+        .map(|(start, row)| {
+            let stats =
+                Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
+            Ok((start, row.value, stats))
+        })
+        .collect()
 }
 
 /// The raw page views of each interval of `intervals`, grouped, with how

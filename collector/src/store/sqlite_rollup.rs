@@ -162,11 +162,9 @@ fn read_rows(
     };
     let mut statement = transaction.prepare(&format!(
         "SELECT {span}, value, stats FROM {table} WHERE site = ?1 AND dimension = ?2
-         AND {span} >= ?3 AND {span} <= ?4 AND (?5 IS NULL OR value = ?5 OR value = ?6)"
+         AND {span} >= ?3 AND {span} <= ?4 AND (?5 IS NULL OR value = ?5)"
     ))?;
-    // A value's rows come with the rollup's other values: whether they may hold it.
-    let other = crate::grouping::OTHER;
-    let found = statement.query_map(params![query.site, query.dimension, first, last, query.value, other], |row| {
+    let found = statement.query_map(params![query.site, query.dimension, first, last, query.value], |row| {
         Ok((
             row.get::<_, i64>(0)?,
             RollupRow { dimension: query.dimension.to_string(), value: row.get(1)?, stats: row.get(2)? },

@@ -163,6 +163,9 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (site, name)
     ) WITHOUT ROWID;",
+    // 13: day rollups mark a value some hour folded (`partial`) instead of
+    // listing every folded value: every rollup rebuilt.
+    rebuild_rollups!(),
 ];
 
 /// Brings the database to the latest schema, one transaction per step,

@@ -243,13 +243,7 @@ impl Rollups<'_> {
             format!("({})", parts.join(" OR "))
         };
         let wanted = match value {
-            // With the rollup's other values: whether they may hold this one.
-            Some(value) => format!(
-                "dimension = {} AND valued = 1 AND value IN ({}, {})",
-                quote(dimension),
-                quote(value),
-                quote(crate::grouping::OTHER)
-            ),
+            Some(value) => format!("dimension = {} AND valued = 1 AND value = {}", quote(dimension), quote(value)),
             None => format!("dimension = {}", quote(dimension)),
         };
         let sql = format!(

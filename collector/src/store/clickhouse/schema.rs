@@ -12,7 +12,7 @@ use crate::model::column::Kind;
 use crate::model::COLUMNS;
 
 /// The statements of each schema version, in order; `{db}` is the database.
-const MIGRATIONS: [&[&str]; 4] = [
+const MIGRATIONS: [&[&str]; 5] = [
     &[
         // Page views: the snapshot with the highest `seq` per (site, id) wins
         // when parts merge, and every read uses FINAL, so a beacon stored twice
@@ -67,6 +67,9 @@ const MIGRATIONS: [&[&str]; 4] = [
         site String, name String, at Int64, version UInt64
     ) ENGINE = ReplacingMergeTree(version) ORDER BY (site, name)",
     ],
+    // Day rollups mark a value some hour folded instead of listing every
+    // folded value: rebuilt as in the third.
+    &["DROP TABLE IF EXISTS {db}.rollups", rollups::TABLES[1]],
 ];
 
 /// Creates the database and brings its schema to the newest version.
