@@ -285,7 +285,7 @@ async fn a_slower_release_alerts_once_and_not_before_it_has_enough_views() {
     checks(&collector, checked, 5.0).await;
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "exactly one delivery: {seen:?}");
-    let (path, body) = &seen[0];
+    let (path, _, body) = &seen[0];
     assert_eq!(path, "/hook");
     let alert: Value = serde_json::from_str(body).unwrap();
     assert_eq!(alert["event"], "regression");

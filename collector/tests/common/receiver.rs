@@ -1,5 +1,5 @@
 //! A webhook receiver on 127.0.0.1 that records every request and answers
-//! 204: where a test's alerts are delivered.
+//! 204, or a status the test sets: where a test's alerts are delivered.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -7,11 +7,17 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// What the receiver saw: (path, body) per request.
-pub type Seen = Arc<Mutex<Vec<(String, String)>>>;
+/// What the receiver saw: (path, status it answered, body) per request.
+pub type Seen = Arc<Mutex<Vec<(String, u16, String)>>>;
 
-/// Starts a receiver; its base URL and what it saw.
+/// Starts a receiver that answers 204; its base URL and what it saw.
+#[allow(dead_code)]
 pub async fn start() -> (String, Seen) {
+    answering(Arc::new(Mutex::new(204))).await
+}
+
+/// Starts a receiver that answers `status` (shared: the test changes it).
+pub async fn answering(status: Arc<Mutex<u16>>) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
@@ -19,7 +25,7 @@ pub async fn start() -> (String, Seen) {
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
-            let record = record.clone();
+            let (record, status) = (record.clone(), status.clone());
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 4096];
@@ -48,10 +54,10 @@ pub async fn start() -> (String, Seen) {
                 let head = String::from_utf8_lossy(&request[..head_end]).to_string();
                 let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
                 let body = String::from_utf8_lossy(&request[head_end..]).to_string();
-                record.lock().unwrap().push((path, body));
-                let _ = socket
-                    .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .await;
+                let answer = *status.lock().unwrap();
+                record.lock().unwrap().push((path, answer, body));
+                let reply = format!("HTTP/1.1 {answer} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = socket.write_all(reply.as_bytes()).await;
             });
         }
     });
@@ -59,7 +65,7 @@ pub async fn start() -> (String, Seen) {
 }
 
 /// Waits (up to 30 s) until `check` holds on what `seen` holds.
-pub async fn until(seen: &Seen, what: &str, check: impl Fn(&[(String, String)]) -> bool) {
+pub async fn until(seen: &Seen, what: &str, check: impl Fn(&[(String, u16, String)]) -> bool) {
     for _ in 0..600 {
         if check(&seen.lock().unwrap()) {
             return;
