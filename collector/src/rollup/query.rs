@@ -140,49 +140,67 @@ struct Rolled {
 }
 
 /// The rollups of `query`, decoded. For one value (a filter): an hour
-/// row of the value holds it whole; so does a day row unless it is
-/// [`partial`](Stats::partial). A day without a whole row of the value is
-/// answered from its hours; an hour without a row of the value either did
-/// not see it or folded it into its other values ([`OTHER`]): the hour's
-/// other row says which, and an hour that may hold it is left out (read
-/// raw). A popular value reads only its own rows.
+/// row of the value holds it whole, and so does a day row unless it is
+/// [`partial`](Stats::partial). A span without a whole row of the value
+/// either did not see it or folded it into its other values ([`OTHER`]):
+/// without an other row it did not see it; an hour's other row lists what
+/// it folded, and an hour that may hold the value is left out (read raw); a
+/// day with an other row is answered from its hours. A popular value reads
+/// only its own rows; a value that is nowhere reads the other rows once.
 async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQuery) -> Result<Rolled> {
     let set = store.rollups(query.clone()).await?;
     let mut rows = decoded(set.rows)?;
     let mut covered = set.covered;
     let Some(value) = query.value.clone() else { return Ok(Rolled { covered, rows }) };
-    let whole = |rows: &[(i64, Option<String>, Stats)], start: i64| rows.iter().any(|r| r.0 == start && !r.2.partial);
-    // Days without a whole row: their hours instead.
-    let days: Vec<i64> =
-        covered.iter().filter(|(a, b)| b - a == DAY_MS && !whole(&rows, *a)).map(|(a, _)| *a).collect();
-    rows.retain(|(start, ..)| !days.contains(start));
-    covered.retain(|(start, _)| !days.contains(start));
-    for day in &days {
-        let hours = RollupQuery { from_ms: *day, to_ms: day + DAY_MS, days: false, ..query.clone() };
-        let set = store.rollups(hours).await?;
-        rows.extend(decoded(set.rows)?);
-        covered.extend(set.covered);
+    let lacking = |rows: &[(i64, Option<String>, Stats)], covered: &[(i64, i64)]| -> Vec<(i64, i64)> {
+        covered.iter().filter(|(a, _)| !rows.iter().any(|r| r.0 == *a && !r.2.partial)).copied().collect()
+    };
+    let mut unsure = lacking(&rows, &covered);
+    if unsure.is_empty() {
+        return Ok(Rolled { covered, rows });
     }
-    // Hours without a row of the value: did they fold it?
-    let unsure: Vec<i64> =
-        covered.iter().filter(|(a, b)| b - a == HOUR_MS && !whole(&rows, *a)).map(|(a, _)| *a).collect();
-    let mut partial = days.len() as u64;
-    if let (Some(first), Some(last)) = (unsure.iter().min(), unsure.iter().max()) {
-        let others = RollupQuery {
-            value: Some(OTHER.to_string()),
-            from_ms: *first,
-            to_ms: last + HOUR_MS,
-            days: false,
-            ..query.clone()
-        };
-        let hash = folded_hash(&value);
-        let folding: Vec<i64> = decoded(store.rollups(others).await?.rows)?
-            .into_iter()
-            .filter(|(start, _, stats)| unsure.contains(start) && stats.may_hold(hash))
-            .map(|(start, ..)| start)
-            .collect();
-        covered.retain(|(start, _)| !folding.contains(start));
-        partial += folding.len() as u64;
+    let hash = folded_hash(&value);
+    let others = |from_ms, to_ms, days| {
+        let query = RollupQuery { value: Some(OTHER.to_string()), from_ms, to_ms, days, ..query.clone() };
+        async move { decoded(store.rollups(query).await?.rows) }
+    };
+    let mut other_rows = others(query.from_ms, query.to_ms, query.days).await?;
+    let mut partial = 0u64;
+    for _ in 0..2 {
+        let folding = |start: i64| other_rows.iter().find(|r| r.0 == start).map(|r| &r.2);
+        let mut days = Vec::new();
+        let mut left_out = Vec::new();
+        for (start, end) in &unsure {
+            match folding(*start) {
+                // Nothing folded here: the value was not seen.
+                None => {}
+                Some(other) if end - start == HOUR_MS => {
+                    if other.may_hold(hash) {
+                        left_out.push(*start);
+                    }
+                }
+                Some(_) => days.push(*start),
+            }
+        }
+        partial += (days.len() + left_out.len()) as u64;
+        rows.retain(|(start, ..)| !days.contains(start) && !left_out.contains(start));
+        covered.retain(|(start, _)| !days.contains(start) && !left_out.contains(start));
+        if days.is_empty() {
+            break;
+        }
+        // The days' hours instead, and their other rows.
+        let mut hours_covered = Vec::new();
+        for day in &days {
+            let hours = RollupQuery { from_ms: *day, to_ms: day + DAY_MS, days: false, ..query.clone() };
+            let set = store.rollups(hours).await?;
+            let hour_rows = decoded(set.rows)?;
+            hours_covered.extend(lacking(&hour_rows, &set.covered));
+            rows.extend(hour_rows);
+            covered.extend(set.covered);
+        }
+        unsure = hours_covered;
+        let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else { break };
+        other_rows = others(*first, last + DAY_MS, false).await?;
     }
     metrics.query_partial_spans.inc_by(partial);
     covered.sort_unstable();
