@@ -174,11 +174,9 @@ async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQu
             match folding(*start) {
                 // Nothing folded here: the value was not seen.
                 None => {}
-                Some(other) if end - start == HOUR_MS => {
-                    if other.may_hold(hash) {
-                        left_out.push(*start);
-                    }
-                }
+                // An hour lists what it folded.
+                Some(other) if end - start == HOUR_MS && other.may_hold(hash) => left_out.push(*start),
+                Some(_) if end - start == HOUR_MS => {}
                 Some(_) => days.push(*start),
             }
         }
