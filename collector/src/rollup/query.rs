@@ -149,7 +149,7 @@ struct Rolled {
 /// only its own rows; a value that is nowhere reads the other rows once.
 async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQuery) -> Result<Rolled> {
     let set = store.rollups(query.clone()).await?;
-    let mut rows = decoded_on_both_cores(set.rows).await?;
+    let mut rows = decoded(set.rows)?;
     let mut covered = set.covered;
     let Some(value) = query.value.clone() else { return Ok(Rolled { covered, rows }) };
     let lacking = |rows: &[(i64, Option<String>, Stats)], covered: &[(i64, i64)]| -> Vec<(i64, i64)> {
@@ -203,28 +203,6 @@ async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQu
     metrics.query_partial_spans.inc_by(partial);
     covered.sort_unstable();
     Ok(Rolled { covered, rows })
-}
-
-/// Rows past which a rollup read decodes its rows in two halves at once.
-const DECODED_IN_HALVES: usize = 2048;
-
-/// [`decoded`], in two halves on the blocking pool when the rows are many
-/// (a month's breakdown by a dimension of many values: thousands of rows,
-/// each with its sketches).
-async fn decoded_on_both_cores(mut rows: Vec<(i64, RollupRow)>) -> Result<Vec<(i64, Option<String>, Stats)>> {
-    if rows.len() < DECODED_IN_HALVES {
-        return decoded(rows);
-    }
-    let second = rows.split_off(rows.len() / 2);
-    let joined = |handle: tokio::task::JoinHandle<Result<_>>| async move {
-        handle.await.map_err(|e| AppError::Internal(e.to_string()))?
-    };
-    let (mut first, second) = tokio::try_join!(
-        joined(tokio::task::spawn_blocking(move || decoded(rows))),
-        joined(tokio::task::spawn_blocking(move || decoded(second)))
-    )?;
-    first.extend(second);
-    Ok(first)
 }
 
 /// Rollup rows with their stats read.
