@@ -136,22 +136,14 @@ pub async fn read(
             let carried = Selection { from_ms: from, ..filters.clone() }
                 .with(Dimension::Release, name)
                 .map_err(AppError::Internal)?;
-            // The marker's span is read at the same time, in case no view
-            // carries the name (one round trip to the store, not two).
-            let spanned = marker.map(|(from, to)| Selection { from_ms: from, to_ms: to, ..filters.clone() });
-            let in_span = async {
-                match &spanned {
-                    Some(selection) => query::total(store, metrics, selection).await.map(Some),
-                    None => Ok(None),
-                }
-            };
-            let (stats, span_stats) = tokio::try_join!(query::total(store, metrics, &carried), in_span)?;
-            match (marker, span_stats) {
+            let stats = query::total(store, metrics, &carried).await?;
+            match marker {
                 // None: the site's views carry no release; its marker's span.
-                (Some((from, to)), Some(span_stats)) if stats.page_views == 0 => {
-                    (from, to, name.clone(), Some(name.clone()), span_stats)
+                Some((from, to)) if stats.page_views == 0 => {
+                    let selection = Selection { from_ms: from, to_ms: to, ..filters.clone() };
+                    (from, to, name.clone(), Some(name.clone()), query::total(store, metrics, &selection).await?)
                 }
-                (None, _) if stats.page_views == 0 => {
+                None if stats.page_views == 0 => {
                     return Err(AppError::NotFound(format!(
                         "release {name:?}: no page view carries it and it has no deploy marker"
                     )))
