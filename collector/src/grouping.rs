@@ -275,7 +275,8 @@ impl Dimension {
     pub fn key_columns(&self) -> &'static [&'static str] {
         match self {
             Dimension::Path => &["url"],
-            // A row stored before routes existed derives its route from its URL.
+            // A row stored before routes existed is read with the route
+            // derived from its URL (`PageView::fill_stored_before`).
             Dimension::Route => &["route", "url"],
             Dimension::Release => &["release"],
             // A filter's value is its column of the same name.
@@ -321,7 +322,6 @@ impl Dimension {
     pub fn key(&self, view: &PageView) -> Option<String> {
         match self {
             Dimension::Path => Some(view.path().to_string()),
-            Dimension::Route if view.route.is_empty() => Some(crate::routes::derived(view.path())),
             Dimension::Route => Some(view.route.clone()),
             Dimension::Release => view.release.clone(),
             Dimension::Device => view.device.clone(),

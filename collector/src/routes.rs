@@ -276,13 +276,6 @@ impl Routes {
         let mut learners = self.learners.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         learners.entry(site.to_string()).or_default().route(path, now_ms)
     }
-
-    /// Learns from a stored page view's path (the warm start).
-    pub fn warm(&self, site: &str, path: &str, now_ms: i64) {
-        if !self.declared.get(site).is_some_and(|p| p.iter().any(|p| p.matches(path))) {
-            self.route(site, path, now_ms);
-        }
-    }
 }
 
 /// How far back the warm start reads a site's page views, ms.
@@ -313,7 +306,7 @@ async fn warm(store: &Arc<dyn crate::store::Store>, routes: &Routes) -> crate::e
         let mut seen = 0;
         while let Some(chunk) = chunks.recv().await {
             for view in &chunk {
-                routes.warm(&site.id, view.path(), now);
+                routes.route(&site.id, view.path(), now);
             }
             seen += chunk.len();
             if seen >= WARM_VIEWS {
