@@ -7,22 +7,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Collector;
+use common::{closed_within, quick, Collector};
 use palaute_collector::config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Whether the server closed `stream` (end of stream or reset) within `wait`.
-async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
-    let mut buffer = [0u8; 1024];
-    loop {
-        match tokio::time::timeout(wait, stream.read(&mut buffer)).await {
-            Err(_) => return false,
-            Ok(Ok(0)) | Ok(Err(_)) => return true,
-            Ok(Ok(_)) => continue,
-        }
-    }
-}
 
 /// Connections the server on `port` holds open: its ends of established
 /// TCP connections (`/proc/net/tcp`: local port `port`, state 01).
@@ -37,10 +25,6 @@ fn established_to(port: u16) -> usize {
             columns.len() > 3 && columns[1].ends_with(&local) && columns[3] == "01"
         })
         .count()
-}
-
-fn quick(config: Config) -> Config {
-    Config { rate_limit_per_second: 0, ..config }
 }
 
 #[tokio::test]

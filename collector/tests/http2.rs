@@ -7,9 +7,9 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::Collector;
+use common::{closed_within, quick, Collector};
 use palaute_collector::config::Config;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -39,22 +39,6 @@ async fn get(
 /// Whether `driver` (a connection's task) ended within `wait`.
 async fn ended_within(driver: &mut JoinHandle<()>, wait: Duration) -> bool {
     tokio::time::timeout(wait, driver).await.is_ok()
-}
-
-/// Whether the server closed `stream` within `wait`.
-async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
-    let mut buffer = [0u8; 1024];
-    loop {
-        match tokio::time::timeout(wait, stream.read(&mut buffer)).await {
-            Err(_) => return false,
-            Ok(Ok(0)) | Ok(Err(_)) => return true,
-            Ok(Ok(_)) => continue,
-        }
-    }
-}
-
-fn quick(config: Config) -> Config {
-    Config { rate_limit_per_second: 0, ..config }
 }
 
 #[tokio::test]

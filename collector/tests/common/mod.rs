@@ -250,3 +250,20 @@ pub fn beacon(id: &str, seq: u32) -> String {
             "tags":{{"ab":"b"}}}}"#
     )
 }
+
+/// Whether the server closed `stream` (end of stream or reset) within `wait`.
+pub async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    let mut buffer = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(wait, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// `config` without the per-client rate limit (tests send from one address).
+pub fn quick(config: Config) -> Config {
+    Config { rate_limit_per_second: 0, ..config }
+}
