@@ -68,11 +68,17 @@ export async function startPageServer() {
     }
     if (url.pathname === '/wv') {
       // web-vitals' reports: the latest value per page view, metric and navigation type.
+      // Latest as web-vitals reported them (`seq`), not as they arrived: each
+      // report is a beacon of its own, and two beacons can overtake each other.
       const key = `${url.searchParams.get('t')}/${url.searchParams.get('nav')}`;
+      const name = url.searchParams.get('name');
+      const seq = Number(url.searchParams.get('seq'));
       const record = (key) => {
         const vitals = state.vitals.get(key) || {};
-        vitals[url.searchParams.get('name')] = Number(url.searchParams.get('value'));
-        vitals[`${url.searchParams.get('name')}_attribution`] = JSON.parse(url.searchParams.get('attribution') || '{}');
+        if (vitals[`${name}_seq`] > seq) return;
+        vitals[`${name}_seq`] = seq;
+        vitals[name] = Number(url.searchParams.get('value'));
+        vitals[`${name}_attribution`] = JSON.parse(url.searchParams.get('attribution') || '{}');
         vitals.navStart = Number(url.searchParams.get('navStart'));
         state.vitals.set(key, vitals);
       };

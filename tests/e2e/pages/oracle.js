@@ -7,6 +7,8 @@
 // scripts, and both read the clock in the same frame.
 const params = new URLSearchParams(location.search);
 const tag = params.get('t') || 'untagged';
+// Reports in the order web-vitals made them: the server keeps the latest.
+let reports = 0;
 const report = (metric) => {
   const a = metric.attribution || {};
   const attribution = metric.name === 'LCP'
@@ -19,7 +21,7 @@ const report = (metric) => {
     fn: a.longestScript.entry.sourceFunctionName, ms: a.longestScript.intersectingDuration, subpart: a.longestScript.subpart,
   };
   const query = new URLSearchParams({
-    t: tag, name: metric.name, value: String(metric.value), nav: metric.navigationType, attribution: JSON.stringify(attribution),
+    t: tag, seq: String(++reports), name: metric.name, value: String(metric.value), nav: metric.navigationType, attribution: JSON.stringify(attribution),
     navId: String(metric.navigationId), navStart: String(metric.navigationStartTime || 0),
   });
   const send = () => navigator.sendBeacon('/wv?' + query);
