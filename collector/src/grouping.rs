@@ -17,6 +17,10 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// Length of a day rollup, in ms.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
+/// Length of a week rollup, in ms. Weeks start where the epoch's does (a
+/// Thursday, 00:00 UTC): storage spans, never shown as calendar weeks.
+pub const WEEK_MS: i64 = 7 * DAY_MS;
+
 /// The value of a rollup's row that holds every value of its hour past the
 /// kept ones (`rollup::build`), and of a breakdown's group of them. No
 /// dimension's value holds this control character (ingest refuses them).

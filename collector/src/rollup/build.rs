@@ -14,7 +14,7 @@ use crate::grouping::OTHER;
 use crate::metrics::Metrics;
 use crate::model::now_ms;
 use crate::stats::{folded_hash, value_hash, Stats};
-use crate::store::{DirtyHour, Fields, RollupRow, Selection, Store, HOUR_MS};
+use crate::store::{DirtyHour, Fields, Merged, RollupRow, Selection, Store, HOUR_MS};
 use crate::workers::Workers;
 
 /// Hours rolled up per round.
@@ -77,21 +77,25 @@ async fn catch_up_paced(store: &Arc<dyn Store>, before_ms: i64, pacing: &mut Pac
             done += 1;
         }
     }
-    loop {
-        let days = store.days_to_roll(before_ms, HOURS_PER_ROUND).await?;
-        let mut merged = 0;
-        for (site, day) in &days {
-            merged += usize::from(store.roll_up_day(site, *day, merge_rows).await?);
-        }
-        // Days that changed meanwhile are left to the next round.
-        if days.is_empty() || merged == 0 {
-            return Ok(done);
+    // Then the days of the hours, then the weeks of the days.
+    for span in [Merged::Day, Merged::Week] {
+        loop {
+            let spans = store.to_roll(span, before_ms, HOURS_PER_ROUND).await?;
+            let mut merged = 0;
+            for (site, start) in &spans {
+                merged += usize::from(store.roll_up(span, site, *start, merge_rows).await?);
+            }
+            // Spans that changed meanwhile are left to the next round.
+            if spans.is_empty() || merged == 0 {
+                break;
+            }
         }
     }
+    Ok(done)
 }
 
-/// Values of each rollup a day keeps, the most viewed of its hours' kept
-/// values; the rest join the day's [`OTHER`] row.
+/// Values of each rollup a day (or a week) keeps, the most viewed of its
+/// parts' kept values; the rest join the span's [`OTHER`] row.
 pub const KEPT_DAY_VALUES: usize = 200;
 
 /// Merges rows of the same dimension and value into one, marks the values
@@ -99,7 +103,9 @@ pub const KEPT_DAY_VALUES: usize = 200;
 /// [`KEPT_DAY_VALUES`] most viewed values of each dimension and folds the
 /// rest into its [`OTHER`] row (which lists no hashes: a query for a value
 /// without a whole day row reads the day's hours); `None` if a row cannot
-/// be read.
+/// be read. A week merges its days' rows the same way; its rows answer
+/// only queries of every value (see [`RollupQuery::weeks`](crate::store::RollupQuery::weeks)),
+/// so that no week needs to know which values are whole.
 fn merge_rows(rows: Vec<RollupRow>) -> Option<Vec<RollupRow>> {
     let mut merged: BTreeMap<(String, Option<String>), Stats> = BTreeMap::new();
     for row in rows {

@@ -8,6 +8,7 @@
 //! hour and hours changed since their rollup are folded from raw rows.
 //! Anything else (several filters, tags) is folded from raw rows.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use crate::grouping::{Dimension, OTHER};
 use crate::metrics::Metrics;
 use crate::model::PageView;
 use crate::stats::{folded_hash, Stats};
-use crate::store::{Fields, RollupQuery, RollupRow, Selection, Store, DAY_MS, HOUR_MS};
+use crate::store::{Fields, RolledRow, RollupQuery, Selection, Store, DAY_MS, HOUR_MS, WEEK_MS};
 
 pub use crate::grouping::{GroupKey, Grouping};
 
@@ -36,12 +37,13 @@ impl Grouping {
         }
     }
 
-    /// Whether whole days of rollups can answer it (it needs no hours).
-    fn takes_days(&self) -> bool {
+    /// Whether whole spans of `length` ms (days, weeks) of rollups can
+    /// answer it (it needs nothing shorter).
+    fn takes(&self, length: i64) -> bool {
         match self {
             Grouping::Total => true,
             Grouping::By(dimension) => *dimension != Dimension::HourOfDay,
-            Grouping::Interval(ms) => ms % DAY_MS == 0,
+            Grouping::Interval(ms) => ms % length == 0,
         }
     }
 
@@ -54,7 +56,7 @@ impl Grouping {
     }
 
     /// The key of a rollup row of the span starting at `hour_ms` (an hour,
-    /// or a day when [`takes_days`](Self::takes_days)).
+    /// or a day or a week when the grouping [`takes`](Self::takes) them).
     fn rollup_key(&self, hour_ms: i64, value: Option<String>) -> GroupKey {
         match self {
             Grouping::Total => GroupKey::Total,
@@ -108,15 +110,20 @@ pub async fn grouped(
     let rollups = async {
         let Some((dimension, value)) = planned else { return Ok(None) };
         let site = selection.site.clone();
-        let days = grouping.takes_days();
-        let query = RollupQuery { site, dimension, value, from_ms: first_hour, to_ms: end_hour, days };
+        let (days, weeks) = (grouping.takes(DAY_MS), grouping.takes(WEEK_MS) && value.is_none());
+        let query = RollupQuery { site, dimension, value, from_ms: first_hour, to_ms: end_hour, days, weeks };
         read_rollups(store, metrics, query).await.map(Some)
     };
     let (rollups, mut folded) = tokio::try_join!(rollups, fold_parts(store, selection, grouping, edges))?;
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
     if let Some(Rolled { covered, rows }) = rollups {
-        for (start, value, stats) in rows {
-            groups.entry(grouping.rollup_key(start, value)).or_default().merge(&stats);
+        for (start, value, mut stats) in rows {
+            // What an hour folded matters only to the read above.
+            stats.folded = Vec::new();
+            match groups.entry(grouping.rollup_key(start, value)) {
+                Entry::Vacant(entry) => drop(entry.insert(stats)),
+                Entry::Occupied(mut entry) => entry.get_mut().merge(&stats),
+            }
         }
         metrics.query_rollup_hours.inc_by(covered.iter().map(|(a, b)| ((b - a) / HOUR_MS) as u64).sum());
         let left_out = raw_intervals(first_hour, end_hour, &covered);
@@ -136,7 +143,7 @@ pub async fn grouped(
 /// Rollups read and decoded: the spans they answer, and their rows.
 struct Rolled {
     covered: Vec<(i64, i64)>,
-    rows: Vec<(i64, Option<String>, Stats)>,
+    rows: Vec<RolledRow>,
 }
 
 /// The rollups of `query`, decoded. For one value (a filter): an hour
@@ -149,10 +156,10 @@ struct Rolled {
 /// only its own rows; a value that is nowhere reads the other rows once.
 async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQuery) -> Result<Rolled> {
     let set = store.rollups(query.clone()).await?;
-    let mut rows = decoded(set.rows)?;
+    let mut rows = set.rows;
     let mut covered = set.covered;
     let Some(value) = query.value.clone() else { return Ok(Rolled { covered, rows }) };
-    let lacking = |rows: &[(i64, Option<String>, Stats)], covered: &[(i64, i64)]| -> Vec<(i64, i64)> {
+    let lacking = |rows: &[RolledRow], covered: &[(i64, i64)]| -> Vec<(i64, i64)> {
         covered.iter().filter(|(a, _)| !rows.iter().any(|r| r.0 == *a && !r.2.partial)).copied().collect()
     };
     let mut unsure = lacking(&rows, &covered);
@@ -162,7 +169,7 @@ async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQu
     let hash = folded_hash(&value);
     let others = |from_ms, to_ms, days| {
         let query = RollupQuery { value: Some(OTHER.to_string()), from_ms, to_ms, days, ..query.clone() };
-        async move { decoded(store.rollups(query).await?.rows) }
+        async move { Ok::<_, AppError>(store.rollups(query).await?.rows) }
     };
     let mut other_rows = others(query.from_ms, query.to_ms, query.days).await?;
     let mut partial = 0u64;
@@ -191,7 +198,7 @@ async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQu
         for day in &days {
             let hours = RollupQuery { from_ms: *day, to_ms: day + DAY_MS, days: false, ..query.clone() };
             let set = store.rollups(hours).await?;
-            let hour_rows = decoded(set.rows)?;
+            let hour_rows = set.rows;
             hours_covered.extend(lacking(&hour_rows, &set.covered));
             rows.extend(hour_rows);
             covered.extend(set.covered);
@@ -203,17 +210,6 @@ async fn read_rollups(store: &Arc<dyn Store>, metrics: &Metrics, query: RollupQu
     metrics.query_partial_spans.inc_by(partial);
     covered.sort_unstable();
     Ok(Rolled { covered, rows })
-}
-
-/// Rollup rows with their stats read.
-fn decoded(rows: Vec<(i64, RollupRow)>) -> Result<Vec<(i64, Option<String>, Stats)>> {
-    rows.into_iter()
-        .map(|(start, row)| {
-            let stats =
-                Stats::decode(&row.stats).ok_or_else(|| AppError::Internal(format!("unreadable rollup of {start}")))?;
-            Ok((start, row.value, stats))
-        })
-        .collect()
 }
 
 /// The raw page views of each interval of `intervals`, grouped, with how

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use crate::error::Result;
-pub use crate::grouping::{Fields, Selection, DAY_MS, HOUR_MS};
+pub use crate::grouping::{Fields, Selection, DAY_MS, HOUR_MS, WEEK_MS};
 use crate::model::PageView;
 
 /// A page-view snapshot to store, with its sequence number.
@@ -81,14 +81,18 @@ pub struct RollupRow {
     pub stats: Vec<u8>,
 }
 
+/// One rollup row as a query reads it: its span's start, the value, and
+/// its stats, decoded as they are read (no copy of the stored bytes).
+pub type RolledRow = (i64, Option<String>, crate::stats::Stats);
+
 /// Rollups of a period, for one dimension.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RollupSet {
     /// The spans `[start, end)` these rows answer (clean hours, and clean
     /// days when asked for), sorted.
     pub covered: Vec<(i64, i64)>,
-    /// `(span start, row)` for every covered span.
-    pub rows: Vec<(i64, RollupRow)>,
+    /// The rows of every covered span.
+    pub rows: Vec<RolledRow>,
 }
 
 /// What [`Store::rollups`] reads.
@@ -107,10 +111,48 @@ pub struct RollupQuery {
     /// Whole days may be answered by day rollups (the grouping does not
     /// need hours).
     pub days: bool,
+    /// Whole weeks may be answered by week rollups (the grouping does not
+    /// need days, and no value is asked for: a week row does not say
+    /// whether it holds a value whole).
+    pub weeks: bool,
 }
 
-/// Merges the hour rollups of a day into its day rollups (same dimension
-/// and value: one row); `None` if a row cannot be read.
+/// A span of rollups merged from the span below: a day's from its hours,
+/// a week's from its days. A query for a long period merges a few week
+/// rows per value instead of a row per day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merged {
+    /// A day ([`DAY_MS`]), from its 24 hours.
+    Day,
+    /// A week ([`WEEK_MS`]), from its 7 days.
+    Week,
+}
+
+impl Merged {
+    /// Its length, in ms.
+    pub const fn ms(self) -> i64 {
+        match self {
+            Merged::Day => DAY_MS,
+            Merged::Week => WEEK_MS,
+        }
+    }
+
+    /// The start of the span that holds `ms`.
+    pub const fn start(self, ms: i64) -> i64 {
+        ms - ms.rem_euclid(self.ms())
+    }
+
+    /// Its name in the stores (`day`, `week`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Merged::Day => "day",
+            Merged::Week => "week",
+        }
+    }
+}
+
+/// Merges the rollups of the spans below a [`Merged`] span into its rollups
+/// (same dimension and value: one row); `None` if a row cannot be read.
 pub type MergeRollups = fn(Vec<RollupRow>) -> Option<Vec<RollupRow>>;
 
 /// A site's webhook for alerts.
@@ -189,17 +231,20 @@ pub trait Store: Send + Sync + 'static {
     async fn dirty_hours(&self, before_ms: i64, limit: usize) -> Result<Vec<DirtyHour>>;
 
     /// Replaces the rollups of an hour with `rows`, and marks the hour clean
-    /// if it is still at `hour.version`. The day rollup of its day, if any,
-    /// is dropped (it is rebuilt from the hours).
+    /// if it is still at `hour.version`. The day and week rollups that hold
+    /// it, if any, are dropped (they are rebuilt from the hours).
     async fn put_rollups(&self, hour: DirtyHour, rows: Vec<RollupRow>) -> Result<()>;
 
-    /// Days that ended before `before_ms` with page views, no changed hour
-    /// and no day rollup yet, oldest first, at most `limit`.
-    async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>>;
+    /// `(site, start)` of the spans of `span` that ended before `before_ms`
+    /// whose parts are all rolled up (a day: its hours with page views; a
+    /// week: all its 7 days), none changed since, and that have no rollup
+    /// of their own yet, oldest first, at most `limit`.
+    async fn to_roll(&self, span: Merged, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>>;
 
-    /// Builds the day rollup of `site`'s day from its hour rollups with
-    /// `merge`, atomically; `false` if an hour of the day changed meanwhile.
-    async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool>;
+    /// Builds the rollup of `site`'s span of `span` starting at `start_ms`
+    /// from the rollups of its parts with `merge`, atomically; `false` if a
+    /// part changed meanwhile.
+    async fn roll_up(&self, span: Merged, site: &str, start_ms: i64, merge: MergeRollups) -> Result<bool>;
 
     /// The clean rollups of a period (see [`RollupQuery`]).
     async fn rollups(&self, query: RollupQuery) -> Result<RollupSet>;

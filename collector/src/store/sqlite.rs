@@ -18,8 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     sqlite_alert, sqlite_release, sqlite_rollup, sqlite_schema, AlertHook, Delivery, DirtyHour, Fields, MergeRollups,
-    Release, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS, MAX_TAG_KEYS,
-    TAG_KEYS_SCANNED,
+    Merged, Release, RollupQuery, RollupRow, RollupSet, Selection, Site, Snapshot, Store, EXPORT_CHUNK, HOUR_MS,
+    MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
 use crate::model::column::Cell;
@@ -452,13 +452,13 @@ impl Store for SqliteStore {
         self.with_connection(move |connection| sqlite_rollup::put_rollups(connection, &hour, &rows)).await
     }
 
-    async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
-        self.with_connection(move |connection| sqlite_rollup::days_to_roll(connection, before_ms, limit)).await
+    async fn to_roll(&self, span: Merged, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+        self.with_connection(move |connection| sqlite_rollup::to_roll(connection, span, before_ms, limit)).await
     }
 
-    async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool> {
+    async fn roll_up(&self, span: Merged, site: &str, start_ms: i64, merge: MergeRollups) -> Result<bool> {
         let site = site.to_string();
-        self.with_connection(move |connection| sqlite_rollup::roll_up_day(connection, &site, day_ms, merge)).await
+        self.with_connection(move |connection| sqlite_rollup::roll_up(connection, span, &site, start_ms, merge)).await
     }
 
     async fn rollups(&self, query: RollupQuery) -> Result<RollupSet> {

@@ -166,6 +166,22 @@ const MIGRATIONS: &[&str] = &[
     // 13: day rollups mark a value some hour folded (`partial`) instead of
     // listing every folded value: every rollup rebuilt.
     rebuild_rollups!(),
+    // 14: week rollups, merged from a week's day rollups (built from the
+    // days already rolled up; a later rebuild of every rollup must also
+    // empty these two tables).
+    "CREATE TABLE rolled_weeks (
+        site TEXT NOT NULL,
+        week INTEGER NOT NULL,
+        PRIMARY KEY (site, week)
+    ) WITHOUT ROWID;
+    CREATE TABLE week_rollups (
+        site TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        week INTEGER NOT NULL,
+        value TEXT,
+        stats BLOB NOT NULL
+    );
+    CREATE INDEX week_rollups_by_dimension ON week_rollups (site, dimension, week);",
 ];
 
 /// Brings the database to the latest schema, one transaction per step,

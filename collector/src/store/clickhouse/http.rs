@@ -33,7 +33,12 @@ impl ClickHouse {
 
     /// Sends `body` with `query` in the URL; the answer when it is 2xx. A
     /// `whole` answer must arrive within [`REQUEST_TIMEOUT`].
-    async fn send(&self, query: Option<&str>, body: String, whole: bool) -> Result<reqwest::Response> {
+    async fn send(
+        &self,
+        query: Option<&str>,
+        body: impl Into<reqwest::Body>,
+        whole: bool,
+    ) -> Result<reqwest::Response> {
         let mut request = self
             .client
             .post(&self.url)
@@ -67,6 +72,12 @@ impl ClickHouse {
     /// Inserts `rows` (one JSON object per line) into `table`.
     pub async fn insert(&self, table: &str, rows: String) -> Result<()> {
         self.send(Some(&format!("INSERT INTO {table} FORMAT JSONEachRow")), rows, true).await.map(drop)
+    }
+
+    /// Inserts `rows` (in `FORMAT RowBinary`, each value in its column's
+    /// type, in the table's column order) into `table`.
+    pub async fn insert_binary(&self, table: &str, rows: Vec<u8>) -> Result<()> {
+        self.send(Some(&format!("INSERT INTO {table} FORMAT RowBinary")), rows, true).await.map(drop)
     }
 
     /// Runs a `SELECT ... FORMAT JSONEachRow`; its rows as they arrive.

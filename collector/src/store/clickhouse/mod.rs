@@ -31,7 +31,7 @@ pub use self::http::ClickHouse;
 use self::ship::Shipping;
 use super::sqlite::{SqliteOptions, SqliteStore};
 use super::{
-    AlertHook, Delivery, DirtyHour, MergeRollups, Release, RollupQuery, RollupRow, RollupSet, Selection, Site,
+    AlertHook, Delivery, DirtyHour, MergeRollups, Merged, Release, RollupQuery, RollupRow, RollupSet, Selection, Site,
     Snapshot, Store, EXPORT_CHUNK, MAX_TAG_KEYS, TAG_KEYS_SCANNED,
 };
 use crate::error::{AppError, Result};
@@ -194,12 +194,12 @@ impl Store for ClickhouseStore {
         self.rollups().put_hour(&hour, &rows).await
     }
 
-    async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
-        self.rollups().days_to_roll(before_ms, limit).await
+    async fn to_roll(&self, span: Merged, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+        self.rollups().to_roll(span, before_ms, limit).await
     }
 
-    async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool> {
-        self.rollups().roll_up_day(site, day_ms, merge).await
+    async fn roll_up(&self, span: Merged, site: &str, start_ms: i64, merge: MergeRollups) -> Result<bool> {
+        self.rollups().roll_up(span, site, start_ms, merge).await
     }
 
     async fn rollups(&self, query: RollupQuery) -> Result<RollupSet> {

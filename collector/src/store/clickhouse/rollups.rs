@@ -23,8 +23,12 @@
 //!   builder that dies leaves either nothing or a whole build.
 
 use super::http::{quote, ClickHouse};
+use super::rows::{length, take};
 use crate::error::{AppError, Result};
-use crate::store::{DirtyHour, MergeRollups, RollupQuery, RollupRow, RollupSet, DAY_MS, HOUR_MS};
+use crate::stats::Stats;
+use crate::store::{
+    DirtyHour, MergeRollups, Merged, RolledRow, RollupQuery, RollupRow, RollupSet, DAY_MS, HOUR_MS, WEEK_MS,
+};
 
 /// How old (s, by the server's clock) a span's latest change must be before
 /// it is built: a change stamped in the same second as the build's read
@@ -68,11 +72,54 @@ fn text(row: &serde_json::Value, key: &str) -> Result<String> {
         .ok_or_else(|| AppError::Internal(format!("ClickHouse row lacks {key}: {row}")))
 }
 
-/// A rollup row of a `SELECT ... dimension, valued, value, stats`.
-fn read_row(row: &serde_json::Value) -> Result<RollupRow> {
-    let stats = hex::decode(text(row, "stats")?).map_err(|e| AppError::Internal(e.to_string()))?;
-    let value = (number(row, "valued")? == 1).then(|| text(row, "value")).transpose()?;
-    Ok(RollupRow { dimension: text(row, "dimension")?, value, stats })
+/// One row of a rollup `SELECT start, dimension, valued, value, stats`
+/// answered in RowBinary: `(start, dimension, value, stats)`, the stats as
+/// stored ([`Stats::encode`]d bytes); `Ok(None)` when `input` ends first.
+#[allow(clippy::type_complexity)]
+fn binary_row<'a>(input: &mut &'a [u8]) -> Result<Option<(i64, &'a [u8], Option<&'a [u8]>, &'a [u8])>> {
+    fn text<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let n = length(input)?;
+        take(input, n)
+    }
+    let Some(start) = take(input, 8) else { return Ok(None) };
+    let start = i64::from_le_bytes(start.try_into().map_err(|_| AppError::Internal("unreadable rollup row".into()))?);
+    let (Some(dimension), Some(valued), Some(value), Some(stats)) =
+        (text(input), take(input, 1), text(input), text(input))
+    else {
+        return Ok(None);
+    };
+    Ok(Some((start, dimension, (valued[0] == 1).then_some(value), stats)))
+}
+
+/// Reads a rollup `SELECT` answered in RowBinary as it arrives, calling
+/// `each` with every row (see [`binary_row`]).
+async fn read_binary(
+    clickhouse: &ClickHouse,
+    sql: &str,
+    mut each: impl FnMut(i64, &[u8], Option<&[u8]>, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut answer = clickhouse.answer(sql).await?;
+    let mut pending = Vec::new();
+    let mut more = true;
+    while more {
+        more = answer.append_to(&mut pending).await?;
+        let mut input = pending.as_slice();
+        let mut used = 0;
+        while let Some((start, dimension, value, stats)) = binary_row(&mut input)? {
+            used = pending.len() - input.len();
+            each(start, dimension, value, stats)?;
+        }
+        pending.drain(..used);
+    }
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let tail = String::from_utf8_lossy(&pending[..pending.len().min(300)]).into_owned();
+    Err(AppError::Unavailable(format!("ClickHouse rollup answer cut short: {tail}")))
+}
+
+fn unreadable(start: i64) -> AppError {
+    AppError::Internal(format!("unreadable ClickHouse rollup row of {start}"))
 }
 
 impl Rollups<'_> {
@@ -126,17 +173,29 @@ impl Rollups<'_> {
 
     /// Writes a build of a span: every row in one insert, at `version`.
     async fn put(&self, site: &str, span: &str, start: i64, version: i64, rows: &[RollupRow]) -> Result<()> {
-        let mut body = String::new();
-        for row in rows {
-            let line = serde_json::json!({
-                "site": site, "span": span, "start": start, "dimension": row.dimension,
-                "valued": u8::from(row.value.is_some()), "value": row.value.as_deref().unwrap_or_default(),
-                "version": version, "stats": hex::encode(&row.stats),
-            });
-            body.push_str(&line.to_string());
-            body.push('\n');
+        // RowBinary, in the table's column order: the stats as they are,
+        // not as text (half the bytes to store, read and send).
+        fn string(body: &mut Vec<u8>, bytes: &[u8]) {
+            let mut n = bytes.len();
+            while n >= 0x80 {
+                body.push((n as u8) | 0x80);
+                n >>= 7;
+            }
+            body.push(n as u8);
+            body.extend_from_slice(bytes);
         }
-        self.clickhouse.insert(&format!("{}.rollups", self.db), body).await
+        let mut body = Vec::new();
+        for row in rows {
+            string(&mut body, site.as_bytes());
+            string(&mut body, span.as_bytes());
+            body.extend_from_slice(&start.to_le_bytes());
+            string(&mut body, row.dimension.as_bytes());
+            body.push(u8::from(row.value.is_some()));
+            string(&mut body, row.value.as_deref().unwrap_or_default().as_bytes());
+            body.extend_from_slice(&version.to_le_bytes());
+            string(&mut body, &row.stats);
+        }
+        self.clickhouse.insert_binary(&format!("{}.rollups", self.db), body).await
     }
 
     /// Stores an hour's rollups at the version its builder read.
@@ -144,29 +203,34 @@ impl Rollups<'_> {
         self.put(&hour.site, "hour", hour.hour_ms, hour.version, rows).await
     }
 
-    /// Days over before `before_ms` whose changed hours are all built,
-    /// with changes settled and newer than the day's newest build.
-    pub async fn days_to_roll(&self, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+    /// Spans of `span` over before `before_ms` ready to build: a day whose
+    /// changed hours are all built, a week whose 7 days are all built, with
+    /// changes settled and newer than the span's newest build.
+    pub async fn to_roll(&self, span: Merged, before_ms: i64, limit: usize) -> Result<Vec<(String, i64)>> {
         let sql = format!(
-            "SELECT site, day FROM ({days}) ANY LEFT JOIN (
-                SELECT site, start AS day, max(version) AS day_built FROM {db}.rollups
-                WHERE span = 'day' AND dimension = 'all' GROUP BY site, day
-             ) USING site, day
-             WHERE clean = 1 AND day + {DAY_MS} <= {before_ms} AND day_built < day_changed
-             AND day_changed <= toInt64(now()) - {SETTLED_S}
-             ORDER BY day, site LIMIT {limit} FORMAT JSONEachRow",
-            days = self.days("1", before_ms),
-            db = self.db
+            "SELECT site, start FROM ({spans}) ANY LEFT JOIN (
+                SELECT site, start, max(version) AS span_built FROM {db}.rollups
+                WHERE span = '{name}' AND dimension = 'all' GROUP BY site, start
+             ) USING site, start
+             WHERE ready = 1 AND start + {length} <= {before_ms} AND span_built < span_changed
+             AND span_changed <= toInt64(now()) - {SETTLED_S}
+             ORDER BY start, site LIMIT {limit} FORMAT JSONEachRow",
+            spans = self.spans(span, "1", before_ms),
+            db = self.db,
+            name = span.name(),
+            length = span.ms(),
         );
         let rows = self.clickhouse.rows(&sql).await?;
-        rows.iter().map(|row| Ok((text(row, "site")?, number(row, "day")?))).collect()
+        rows.iter().map(|row| Ok((text(row, "site")?, number(row, "start")?))).collect()
     }
 
-    /// Per site and day before `before_ms` (and matching `condition`): its
-    /// latest change (`day_changed`), and whether each of its changed hours
-    /// is built at its latest change (`clean`).
-    fn days(&self, condition: &str, before_ms: i64) -> String {
-        format!(
+    /// Per site and span of `span` before `before_ms` (and matching
+    /// `condition`, on `hour`): its latest change (`span_changed`), and
+    /// whether it is ready to build (`ready`): a day when each of its
+    /// changed hours is built at its latest change, a week when each of its
+    /// 7 days is (a week of a day without changes is left to its days).
+    fn spans(&self, span: Merged, condition: &str, before_ms: i64) -> String {
+        let days = format!(
             "SELECT site, intDiv(hour, {DAY_MS}) * {DAY_MS} AS day, max(changed) AS day_changed,
                 min(built >= changed) AS clean FROM (
                 SELECT site, hour, max(version) AS changed FROM {db}.changes
@@ -176,48 +240,77 @@ impl Rollups<'_> {
                 WHERE span = 'hour' AND dimension = 'all' AND {condition} GROUP BY site, hour
              ) USING site, hour GROUP BY site, day",
             db = self.db
-        )
+        );
+        match span {
+            Merged::Day => {
+                format!("SELECT site, day AS start, day_changed AS span_changed, clean AS ready FROM ({days})")
+            }
+            Merged::Week => format!(
+                "SELECT site, intDiv(day, {WEEK_MS}) * {WEEK_MS} AS start, max(day_changed) AS span_changed,
+                    min(clean AND day_built >= day_changed) * (count() = 7) AS ready
+                 FROM ({days}) ANY LEFT JOIN (
+                    SELECT site, start AS day, max(version) AS day_built FROM {db}.rollups
+                    WHERE span = 'day' AND dimension = 'all' GROUP BY site, day
+                 ) USING site, day GROUP BY site, start",
+                db = self.db
+            ),
+        }
     }
 
-    /// Merges a day's hour rollups into its day rollups; `false` when one
-    /// of its hours is not built at its latest change.
-    pub async fn roll_up_day(&self, site: &str, day_ms: i64, merge: MergeRollups) -> Result<bool> {
-        let condition = format!("site = {} AND hour >= {day_ms}", quote(site));
+    /// Merges a span's parts' rollups into its rollups; `false` when one of
+    /// its parts is not built at its latest change.
+    pub async fn roll_up(&self, span: Merged, site: &str, start: i64, merge: MergeRollups) -> Result<bool> {
+        let condition = format!("site = {} AND hour >= {start}", quote(site));
         let state = format!(
-            "SELECT day_changed, clean FROM ({}) WHERE day = {day_ms} FORMAT JSONEachRow",
-            self.days(&condition, day_ms + DAY_MS)
+            "SELECT span_changed, ready FROM ({}) WHERE start = {start} FORMAT JSONEachRow",
+            self.spans(span, &condition, start + span.ms())
         );
-        let Some(day) = self.clickhouse.rows(&state).await?.into_iter().next() else { return Ok(false) };
-        if number(&day, "clean")? != 1 {
+        let Some(state) = self.clickhouse.rows(&state).await?.into_iter().next() else { return Ok(false) };
+        if number(&state, "ready")? != 1 {
             return Ok(false);
         }
-        let version = number(&day, "day_changed")?;
-        let hours: Vec<i64> = (0..24).map(|h| day_ms + h * HOUR_MS).collect();
-        let Some(merged) = merge(self.hour_rows(site, &hours).await?) else {
-            tracing::error!(message = "unreadable hour rollup; the day is answered from its hours", site, day_ms);
+        let version = number(&state, "span_changed")?;
+        let (part, length) = match span {
+            Merged::Day => ("hour", HOUR_MS),
+            Merged::Week => ("day", DAY_MS),
+        };
+        let parts: Vec<i64> = (0..span.ms() / length).map(|n| start + n * length).collect();
+        let Some(merged) = merge(self.span_rows(part, site, &parts).await?) else {
+            tracing::error!(
+                message = "unreadable rollup; the span is answered from its parts",
+                site,
+                start,
+                span = span.name()
+            );
             return Ok(false);
         };
-        self.put(site, "day", day_ms, version, &merged).await?;
+        self.put(site, span.name(), start, version, &merged).await?;
         Ok(true)
     }
 
-    /// Every row of the newest builds of the hours starting at `starts`
-    /// (sorted): what a day's merge reads.
-    async fn hour_rows(&self, site: &str, starts: &[i64]) -> Result<Vec<RollupRow>> {
+    /// Every row of the newest builds of the spans of `span` (`hour`,
+    /// `day`) starting at `starts` (sorted): what a merge reads.
+    async fn span_rows(&self, span: &str, site: &str, starts: &[i64]) -> Result<Vec<RollupRow>> {
         let (Some(first), Some(last)) = (starts.first(), starts.last()) else { return Ok(Vec::new()) };
         let listed: Vec<String> = starts.iter().map(i64::to_string).collect();
         let listed = listed.join(", ");
         let sql = format!(
             "SELECT start, dimension, valued, value, any(stats) AS stats FROM {db}.rollups
-             WHERE site = {site} AND span = 'hour' AND start IN ({listed})
+             WHERE site = {site} AND span = '{span}' AND start IN ({listed})
              AND (start, version) IN ({builds} HAVING start IN ({listed}))
-             GROUP BY start, dimension, valued, value FORMAT JSONEachRow",
+             GROUP BY start, dimension, valued, value FORMAT RowBinary",
             db = self.db,
             site = quote(site),
-            builds = self.builds(site, "hour", *first, last + 1),
+            builds = self.builds(site, span, *first, last + 1),
         );
-        let rows = self.clickhouse.rows(&sql).await?;
-        rows.iter().map(read_row).collect()
+        let mut rows = Vec::new();
+        read_binary(self.clickhouse, &sql, |_, dimension, value, stats| {
+            let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+            rows.push(RollupRow { dimension: text(dimension), value: value.map(text), stats: stats.to_vec() });
+            Ok(())
+        })
+        .await?;
+        Ok(rows)
     }
 
     /// The clean spans of `span` (whole spans within `ranges`, each
@@ -232,11 +325,15 @@ impl Rollups<'_> {
         dimension: &str,
         value: Option<&str>,
         ranges: &[(i64, i64)],
-    ) -> Result<(Vec<i64>, Vec<(i64, RollupRow)>)> {
+    ) -> Result<(Vec<i64>, Vec<RolledRow>)> {
         if ranges.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let length = if span == "day" { DAY_MS } else { HOUR_MS };
+        let length = match span {
+            "week" => WEEK_MS,
+            "day" => DAY_MS,
+            _ => HOUR_MS,
+        };
         let within = |column: &str| {
             let parts: Vec<String> =
                 ranges.iter().map(|(from, to)| format!("{column} >= {from} AND {column} < {to}")).collect();
@@ -258,50 +355,75 @@ impl Rollups<'_> {
                     WHERE site = {site} AND {hours} GROUP BY start
                 ) USING start WHERE built >= changed
              )
-             GROUP BY start, dimension, valued, value FORMAT JSONEachRow",
+             GROUP BY start, dimension, valued, value FORMAT RowBinary",
             db = self.db,
             site = quote(site),
             starts = within("start"),
             hours = within("hour"),
         );
+        // Read as bytes and decoded as they arrive: no text form of a
+        // hundred thousand sketches to parse.
         let (mut clean, mut rows) = (Vec::new(), Vec::new());
-        for row in self.clickhouse.rows(&sql).await? {
-            let start = number(&row, "start")?;
-            let found = text(&row, "dimension")?;
-            if found == "all" {
+        read_binary(self.clickhouse, &sql, |start, found, value, stats| {
+            if found == b"all" {
                 clean.push(start);
             }
-            if found == dimension {
-                rows.push((start, read_row(&row)?));
+            if found == dimension.as_bytes() {
+                let stats = Stats::decode(stats).ok_or_else(|| unreadable(start))?;
+                rows.push((start, value.map(|v| String::from_utf8_lossy(v).into_owned()), stats));
             }
-        }
+            Ok(())
+        })
+        .await?;
         clean.sort_unstable();
         Ok((clean, rows))
     }
 
-    /// The clean spans of a period and their rows: whole clean days (when
-    /// `query.days`), then clean hours outside them. Hours in whole days
-    /// are read only when their day is not clean.
+    /// The clean spans of a period and their rows: whole clean weeks (when
+    /// `query.weeks`), whole clean days outside them (when `query.days`),
+    /// then clean hours outside both. The spans of a longer kind that are
+    /// not clean are read as the spans of the next kind: first the edges of
+    /// each kind at once, then the parts of what was not clean.
     pub async fn read(&self, query: &RollupQuery) -> Result<RollupSet> {
-        let RollupQuery { site, dimension, from_ms, to_ms, days, .. } = query;
+        let RollupQuery { site, dimension, from_ms, to_ms, days, weeks, .. } = query;
         let value = query.value.as_deref();
-        let first_day = from_ms + (DAY_MS - from_ms.rem_euclid(DAY_MS)) % DAY_MS;
-        let end_day = to_ms - to_ms.rem_euclid(DAY_MS);
-        let whole_days: Vec<(i64, i64)> =
-            if *days && first_day < end_day { vec![(first_day, end_day)] } else { Vec::new() };
-        // The hours of the period outside its whole days, with the days.
-        let edges: Vec<(i64, i64)> = match whole_days.first() {
-            Some(_) => [(*from_ms, first_day), (end_day, *to_ms)].into_iter().filter(|(a, b)| a < b).collect(),
-            None => vec![(*from_ms, *to_ms)],
+        let whole = |length: i64, from: i64, to: i64| {
+            let (first, end) = (from + (length - from.rem_euclid(length)) % length, to - to.rem_euclid(length));
+            (first < end).then_some((first, end))
         };
-        let ((day_spans, day_rows), (mut hour_spans, mut hour_rows)) = tokio::try_join!(
-            self.clean_rows("day", site, dimension, value, &whole_days),
-            self.clean_rows("hour", site, dimension, value, &edges)
+        let day_range = whole(DAY_MS, *from_ms, *to_ms).filter(|_| *days);
+        let week_range = day_range.and_then(|(first, end)| whole(WEEK_MS, first, end)).filter(|_| *weeks);
+        // The parts of `outer` outside `inner` (both `[from, to)`).
+        let around = |outer: (i64, i64), inner: Option<(i64, i64)>| -> Vec<(i64, i64)> {
+            match inner {
+                Some((first, end)) => [(outer.0, first), (end, outer.1)].into_iter().filter(|(a, b)| a < b).collect(),
+                None => vec![outer],
+            }
+        };
+        let day_edges = day_range.map(|range| around(range, week_range)).unwrap_or_default();
+        let hour_edges = around((*from_ms, *to_ms), day_range);
+        let ((week_spans, week_rows), (mut day_spans, mut day_rows), (mut hour_spans, mut hour_rows)) = tokio::try_join!(
+            self.clean_rows("week", site, dimension, value, week_range.as_slice()),
+            self.clean_rows("day", site, dimension, value, &day_edges),
+            self.clean_rows("hour", site, dimension, value, &hour_edges)
         )?;
-        // Then the hours of the whole days that are not clean: the gaps
-        // between clean days, as ranges (a query's size does not grow with
-        // the period: "all time" is one range when no day is rolled up).
-        let dirty_days = if whole_days.is_empty() { Vec::new() } else { gaps(first_day, end_day, &day_spans) };
+        let weeks_covered: Vec<(i64, i64)> = week_spans.iter().map(|w| (*w, w + WEEK_MS)).collect();
+        // The days of the weeks that are not clean.
+        if let Some((first, end)) = week_range {
+            let dirty_weeks = gaps(first, end, &weeks_covered);
+            let (spans, rows) = self.clean_rows("day", site, dimension, value, &dirty_weeks).await?;
+            day_spans.extend(spans);
+            day_rows.extend(rows);
+            day_spans.sort_unstable();
+        }
+        // Then the hours of the days that are not clean, outside clean
+        // weeks: the gaps between them, as ranges (a query's size does not
+        // grow with the period: "all time" is one range when nothing is
+        // rolled up).
+        let mut covered: Vec<(i64, i64)> = day_spans.iter().map(|d| (*d, d + DAY_MS)).collect();
+        covered.extend(&weeks_covered);
+        covered.sort_unstable();
+        let dirty_days = day_range.map(|(first, end)| gaps(first, end, &covered)).unwrap_or_default();
         if !dirty_days.is_empty() {
             // Past a few ranges, the one range around them all, its hours in
             // clean days left out here.
@@ -313,14 +435,14 @@ impl Rollups<'_> {
             let (spans, rows) = self.clean_rows("hour", site, dimension, value, &asked).await?;
             let dirty = |start: &i64| within(&dirty_days, *start);
             hour_spans.extend(spans.into_iter().filter(dirty));
-            hour_rows.extend(rows.into_iter().filter(|(start, _)| dirty(start)));
+            hour_rows.extend(rows.into_iter().filter(|(start, ..)| dirty(start)));
         }
-        let mut set = RollupSet { covered: Vec::new(), rows: day_rows };
-        set.rows.extend(hour_rows);
-        set.covered.extend(day_spans.iter().map(|day| (*day, day + DAY_MS)));
-        set.covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
-        set.covered.sort_unstable();
-        Ok(set)
+        covered.extend(hour_spans.iter().map(|hour| (*hour, hour + HOUR_MS)));
+        covered.sort_unstable();
+        let mut rows = week_rows;
+        rows.extend(day_rows);
+        rows.extend(hour_rows);
+        Ok(RollupSet { covered, rows })
     }
 }
 
@@ -328,19 +450,19 @@ impl Rollups<'_> {
 /// range around them.
 const MAX_RANGES: usize = 16;
 
-/// The days of `[first_day, end_day)` that are not among the sorted `clean`
-/// days, as ranges of consecutive days.
-fn gaps(first_day: i64, end_day: i64, clean: &[i64]) -> Vec<(i64, i64)> {
+/// The parts of `[from, to)` outside the sorted, disjoint `clean` spans,
+/// as ranges.
+fn gaps(from: i64, to: i64, clean: &[(i64, i64)]) -> Vec<(i64, i64)> {
     let mut gaps = Vec::new();
-    let mut at = first_day;
-    for &day in clean.iter().filter(|day| (first_day..end_day).contains(*day)) {
-        if day > at {
-            gaps.push((at, day));
+    let mut at = from;
+    for &(start, end) in clean.iter().filter(|(start, _)| (from..to).contains(start)) {
+        if start > at {
+            gaps.push((at, start));
         }
-        at = at.max(day + DAY_MS);
+        at = at.max(end);
     }
-    if at < end_day {
-        gaps.push((at, end_day));
+    if at < to {
+        gaps.push((at, to));
     }
     gaps
 }
@@ -358,9 +480,14 @@ mod range_tests {
     #[test]
     fn dirty_days_are_ranges_between_clean_ones() {
         let day = |n: i64| n * DAY_MS;
+        let days = |starts: &[i64]| starts.iter().map(|n| (day(*n), day(n + 1))).collect::<Vec<_>>();
         assert_eq!(gaps(day(0), day(10_000), &[]), vec![(day(0), day(10_000))]);
-        assert_eq!(gaps(day(0), day(5), &[day(1), day(2), day(4)]), vec![(day(0), day(1)), (day(3), day(4))]);
-        assert_eq!(gaps(day(0), day(3), &[day(0), day(1), day(2)]), vec![]);
+        assert_eq!(gaps(day(0), day(5), &days(&[1, 2, 4])), vec![(day(0), day(1)), (day(3), day(4))]);
+        assert_eq!(gaps(day(0), day(3), &days(&[0, 1, 2])), vec![]);
+        assert_eq!(
+            gaps(day(0), day(21), &[(day(7), day(14)), (day(15), day(16))]),
+            vec![(day(0), day(7)), (day(14), day(15)), (day(16), day(21))]
+        );
         let ranges = [(day(0), day(1)), (day(3), day(4))];
         assert!(within(&ranges, day(0)) && within(&ranges, day(3) + 5));
         assert!(!within(&ranges, day(1)) && !within(&ranges, day(4)) && !within(&ranges, -1));

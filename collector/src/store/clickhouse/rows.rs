@@ -122,7 +122,7 @@ impl BinaryRows {
 }
 
 /// Takes `n` bytes off the front of `input`; `None` if it is shorter.
-fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+pub(super) fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     if input.len() < n {
         return None;
     }
@@ -132,7 +132,7 @@ fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
 }
 
 /// A LEB128 length.
-fn length(input: &mut &[u8]) -> Option<usize> {
+pub(super) fn length(input: &mut &[u8]) -> Option<usize> {
     let mut value = 0usize;
     for shift in (0..64).step_by(7) {
         let byte = take(input, 1)?[0];

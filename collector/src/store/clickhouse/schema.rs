@@ -12,7 +12,7 @@ use crate::model::column::Kind;
 use crate::model::COLUMNS;
 
 /// The statements of each schema version, in order; `{db}` is the database.
-const MIGRATIONS: [&[&str]; 5] = [
+const MIGRATIONS: [&[&str]; 6] = [
     &[
         // Page views: the snapshot with the highest `seq` per (site, id) wins
         // when parts merge, and every read uses FINAL, so a beacon stored twice
@@ -69,6 +69,9 @@ const MIGRATIONS: [&[&str]; 5] = [
     ],
     // Day rollups mark a value some hour folded instead of listing every
     // folded value: rebuilt as in the third.
+    &["DROP TABLE IF EXISTS {db}.rollups", rollups::TABLES[1]],
+    // Rollup stats stored as their bytes (written and read in RowBinary),
+    // not as hex text: rebuilt as in the third.
     &["DROP TABLE IF EXISTS {db}.rollups", rollups::TABLES[1]],
 ];
 
