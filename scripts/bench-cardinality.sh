@@ -28,15 +28,8 @@ command -v curl >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sud
 cargo build -q --release -p palaute-collector
 bin=target/release/palaute-collector
 work=target/bench/cardinality
-base_src=target/bench/baseline-$baseline
-base_bin=target/bench/baseline-target/release/palaute-collector
+base_bin=$(scripts/baseline-collector.sh "$baseline")
 mkdir -p "$work"
-if [ ! -x "$base_bin" ]; then
-  echo "building the baseline collector at $baseline (once)"
-  rm -rf "$base_src"
-  git worktree add -f "$base_src" "$baseline" >/dev/null 2>&1 || git -C "$base_src" checkout -q "$baseline"
-  (cd "$base_src" && CARGO_TARGET_DIR="$PWD/../baseline-target" cargo build -q --release -p palaute-collector)
-fi
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
