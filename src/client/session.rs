@@ -51,7 +51,7 @@ pub fn with<R>(f: impl FnOnce(&mut Session) -> R) -> Option<R> {
     SESSION.0.try_borrow_mut().ok()?.as_mut().map(f)
 }
 
-/// Event Timing entries kept for INP's target, at most (pruned to the
+/// Interaction targets kept for INP, at most (pruned to the
 /// longest interactions past it).
 const MAX_HELD: usize = 20;
 
@@ -76,8 +76,10 @@ pub struct View {
     pub beacon: Beacon,
     /// The view's measurements.
     pub rules: PageView,
-    /// Event Timing entries that set an interaction's latency, by interaction id.
-    held: Vec<(u64, EventEntry)>,
+    /// The targets of the longest interactions, by interaction id: named
+    /// when first seen, as web-vitals names them (the element may leave the
+    /// document before the snapshot).
+    held: Vec<(u64, String)>,
     /// Long Animation Frames that may overlap INP: `(startTime, duration, entry)`.
     frames: Vec<(f64, f64, JsValue)>,
     /// A soft view's `interactionId` (its contentful paints carry it).
@@ -351,12 +353,14 @@ impl Session {
             processing_end: processing(e.processing_end()),
         };
         let view = &mut self.view;
-        if view.rules.event_timing(timing, start) {
-            view.held.retain(|(held, _)| *held != id);
-            view.held.push((id, e));
+        view.rules.event_timing(timing, start);
+        if view.rules.keeps(id) && !view.held.iter().any(|(held, _)| *held == id) {
+            if let Some(target) = selector_of(e.target()) {
+                view.held.push((id, target));
+            }
         }
         view.rules.interaction_count(interaction_count());
-        // Only the entries of the longest interactions (and the reported one) are worth keeping.
+        // Only the targets of the longest interactions (and the reported one) are worth keeping.
         if view.held.len() > MAX_HELD {
             let rules = &view.rules;
             view.held.retain(|(id, _)| rules.keeps(*id));
@@ -543,7 +547,7 @@ impl Session {
         let metric = |m| view.rules.metric(m);
         let inp_target = metric(Metric::InpInteraction)
             .and_then(|id| view.held.iter().find(|(held, _)| *held == id as u64))
-            .and_then(|(_, entry)| selector_of(entry.target()));
+            .map(|(_, target)| target.clone());
         let inp_subparts = metric(Metric::InpInputDelay).map(|input_delay| InpSubparts {
             input_delay,
             processing: metric(Metric::InpProcessing).unwrap_or(0.0),
