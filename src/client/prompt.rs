@@ -143,27 +143,18 @@ fn experience(s: &Session, visible: bool) -> Experience {
     }
 }
 
-impl Prompt {
-    /// Whether the prompt may still ask by itself in this view.
-    fn may_ask(&self) -> bool {
-        !self.done && self.settled && self.open.is_none()
-    }
-}
-
 /// Asks, if the site's policy says so now (once the readings are
 /// collected); `asking`: what just happened (a rage or dead click), which
 /// is then what asked.
 pub fn consider(s: &mut Session, asking: Option<Trigger>) {
-    if s.prompt.may_ask() {
-        s.measure();
-        decide(s, asking);
-    }
+    s.measure();
+    decide(s, asking);
 }
 
 /// Asks, if the site's policy says so from the readings already collected
 /// (an observer's callback has just collected them).
 pub fn decide(s: &mut Session, asking: Option<Trigger>) {
-    if !s.prompt.may_ask() {
+    if s.prompt.done || !s.prompt.settled || s.prompt.open.is_some() {
         return;
     }
     let w = js::window();
