@@ -149,11 +149,11 @@ impl Session {
         if let Some((handler, entries)) = first {
             self.take(handler, entries);
         }
-        for i in 0..self.observers.len() {
-            let (observer, handler) = &self.observers[i];
-            let (records, handler) = (observer.records(), *handler);
-            self.take(handler, records);
+        let observers = std::mem::take(&mut self.observers);
+        for (observer, handler) in &observers {
+            self.take(*handler, observer.records());
         }
+        self.observers = observers;
         self.view.read_nav();
         self.view.rules.interaction_count(interaction_count());
     }
