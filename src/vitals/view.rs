@@ -269,7 +269,7 @@ impl PageView {
     }
 
     /// An `event` or `first-input` entry. `true` when it now sets its
-    /// interaction's latency (its target is INP's attribution).
+    /// interaction's latency.
     pub fn event_timing(&mut self, timing: EventTiming, start_time: f64) -> bool {
         start_time >= self.origin && self.interactions.add(timing, &start_time)
     }
