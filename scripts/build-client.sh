@@ -69,7 +69,10 @@ sri() { # file → its Subresource Integrity hash (sha384)
   node -e "process.stdout.write('sha384-' + require('crypto').createHash('sha384').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"
 }
 wasm_sri=$(sri "$out/m/$wasm")
-npx --no-install esbuild www/palaute.js --minify --log-level=warning --target=es2017 \
+# The outbox's key and bounds, from their one definition (src/outbox.rs).
+defines=$(cargo run -q -p palaute --example loader_defines)
+# shellcheck disable=SC2086 # one word per --define
+npx --no-install esbuild www/palaute.js --minify --log-level=warning --target=es2017 $defines \
   | sed -e "s/__GLUE__/$glue/" -e "s/__WASM__/$wasm/" -e "s|__WASM_SRI__|$wasm_sri|" > "$out/palaute.js"
 sri "$out/palaute.js" > "$out/palaute.js.integrity"
 

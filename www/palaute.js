@@ -22,7 +22,12 @@
  *   with the page's own resources) and hands it over.
  *
  * `make build` minifies this file and replaces __GLUE__ and __WASM__ with the
- * content-hashed names of the module's files.
+ * content-hashed names of the module's files, and __OUTBOX_KEY__,
+ * __OUTBOX_ENTRIES__ and __OUTBOX_BYTES__ with the outbox's key and bounds
+ * (src/outbox.rs: one definition for both beacons).
+ *
+ * `L` (below) is the hand-over object; src/client/loader.rs is its one
+ * typed reading in the module, key by key.
  */
 ((w, d) => {
   const s = d.currentScript;
@@ -161,9 +166,11 @@
   // What the engine observes: without an entry type, a missing milestone
   // says nothing (web-vitals checks the same list).
   const types = PerformanceObserver.supportedEntryTypes || [];
-  const key = 'palaute:outbox';
+  const key = __OUTBOX_KEY__;
   // Puts `entry` in the outbox in place of this view's, or removes this
   // view's (no entry), unless the outbox holds a later snapshot of it.
+  // Bounded as the module bounds it (`outbox::bounded`): the newest
+  // entries, as many as fit in the count and the bytes of their bodies.
   const store = (entry) => {
     try {
       const box = JSON.parse(localStorage.getItem(key) || '[]');
@@ -171,7 +178,8 @@
       if (mine && mine.seq > (entry ? entry.seq : 0)) return;
       const rest = box.filter((x) => x.id != id);
       if (entry) rest.push(entry);
-      localStorage.setItem(key, JSON.stringify(rest.slice(-30)));
+      let bytes = 0;
+      localStorage.setItem(key, JSON.stringify(rest.reverse().filter((x, i) => i < __OUTBOX_ENTRIES__ && (bytes += new Blob([x.body]).size) <= __OUTBOX_BYTES__).reverse()));
     } catch (x) { /* storage disabled or full: the beacon is still sent */ }
   };
   // The page view as the loader alone knows it, left at `at`: snapshot
@@ -189,7 +197,9 @@
       release: L.release,
       referrer_host: ref && ref != location.host ? ref : undefined,
       start: P.timeOrigin + act,
-      nav_type: d.wasDiscarded ? 'restore' : act > 0 ? 'prerender' : n.type,
+      // In the module's order (the client's `View::read_nav`, web-vitals'
+      // `getNavigationType`): prerendered, else discarded, else the entry's type.
+      nav_type: act > 0 ? 'prerender' : d.wasDiscarded ? 'restore' : n.type,
       ttfb_ms: n.responseStart > 0 && n.responseStart < P.now() ? rel(n.responseStart) || 0 : undefined,
       fcp_ms: before(P.getEntriesByName('first-contentful-paint')[0]),
       lcp_ms: before(lcp),

@@ -1,20 +1,21 @@
 //! Rage clicks and dead clicks on the page ([`crate::vitals::frustration`]
 //! has the rules): one capture-phase `click` listener reads each click;
 //! a click worth watching is watched for [`DEAD_WAIT_MS`] by a
-//! `MutationObserver` on the document and a `scroll` listener, which exist
-//! only while a click is watched, and at the deadline by the URL, the
-//! focused element and the requests started since. A page nobody clicks
-//! pays for the one listener.
+//! `MutationObserver` on the document, a `scroll` listener and the deadline's
+//! timer, which the watch owns (dropping it disconnects, removes and
+//! cancels them), and at the deadline by the URL, the focused element and
+//! the requests started since. A page nobody clicks pays for the one
+//! listener.
 
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, MouseEvent, MutationObserver, MutationObserverInit, PerformanceEntry};
 
-use super::session::{self, selector_of, Session};
-use super::{js, prompt};
+use super::dom::{location, selector_of};
+use super::js::{self, Timeout};
+use super::session::{self, Session};
 use crate::vitals::frustration::{Click, Reaction, DEAD_WAIT_MS};
-use crate::wire::Trigger;
 
 /// The controls a click on which is expected to do something: links that
 /// stay in the page's hands (not downloads, mail or phone links), buttons,
@@ -41,12 +42,25 @@ struct Watch {
     /// Something scrolled.
     scrolled: bool,
     _scroll: EventListener,
+    _mutations: Option<Mutations>,
+    _deadline: Timeout,
+}
+
+/// A `MutationObserver` with its callback, disconnected on drop.
+struct Mutations {
+    observer: MutationObserver,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for Mutations {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
 }
 
 /// The page's clicks: the listener, and the click being watched.
 pub struct Clicks {
     watch: Option<Watch>,
-    mutations: Option<(MutationObserver, Closure<dyn FnMut()>)>,
     _click: EventListener,
 }
 
@@ -57,15 +71,12 @@ impl Clicks {
         let click = js::listen(&js::window(), "click", options, |e| {
             session::with(|s| on_click(s, e));
         });
-        Clicks { watch: None, mutations: None, _click: click }
+        Clicks { watch: None, _click: click }
     }
 
     /// Stops watching without a verdict (the view ends, the page goes).
-    pub fn forget(&mut self) {
+    pub fn unwatch(&mut self) {
         self.watch = None;
-        if let Some((observer, _)) = &self.mutations {
-            observer.disconnect();
-        }
     }
 }
 
@@ -92,11 +103,12 @@ fn on_click(s: &mut Session, e: &Event) {
         watch(s, click.at_ms, e.time_stamp());
     }
     if outcome.rage {
-        prompt::consider_at(s, Some(Trigger::Frustration));
+        s.frustrated();
     }
 }
 
-/// Watches the click at `at_ms` (view time) made at `clicked` (page clock).
+/// Watches the click at `at_ms` (view time) made at `clicked` (page clock),
+/// in place of any watched before (its deadline cancelled).
 fn watch(s: &mut Session, at_ms: f64, clicked: f64) {
     let options = EventListenerOptions { passive: true, ..EventListenerOptions::run_in_capture_phase() };
     let scroll = js::listen(&js::window(), "scroll", options, |_| {
@@ -107,16 +119,7 @@ fn watch(s: &mut Session, at_ms: f64, clicked: f64) {
         });
     });
     let d = js::window().document();
-    s.clicks.watch = Some(Watch {
-        at_ms,
-        since: clicked,
-        url: session::location(),
-        focus: d.as_ref().and_then(|d| d.active_element()),
-        mutated: false,
-        scrolled: false,
-        _scroll: scroll,
-    });
-    if s.clicks.mutations.is_none() {
+    let mutations = d.as_ref().and_then(|d| {
         let callback: Closure<dyn FnMut()> = Closure::new(|| {
             session::with(|s| {
                 if let Some(w) = &mut s.clicks.watch {
@@ -124,29 +127,37 @@ fn watch(s: &mut Session, at_ms: f64, clicked: f64) {
                 }
             });
         });
-        s.clicks.mutations =
-            MutationObserver::new(callback.as_ref().unchecked_ref::<Function>()).ok().map(|o| (o, callback));
-    }
-    if let (Some((observer, _)), Some(d)) = (&s.clicks.mutations, d) {
+        let observer = MutationObserver::new(callback.as_ref().unchecked_ref::<Function>()).ok()?;
         let init = MutationObserverInit::new();
         init.set_subtree(true);
         init.set_child_list(true);
         init.set_attributes(true);
         init.set_character_data(true);
-        let _ = observer.observe_with_options(&d, &init);
-    }
-    js::after(
+        let _ = observer.observe_with_options(d, &init);
+        Some(Mutations { observer, _callback: callback })
+    });
+    let deadline = js::after(
         DEAD_WAIT_MS,
         Box::new(move || {
-            session::with(|s| settle(s, at_ms));
+            session::with(settle);
         }),
     );
+    s.clicks.watch = Some(Watch {
+        at_ms,
+        since: clicked,
+        url: location(),
+        focus: d.as_ref().and_then(|d| d.active_element()),
+        mutated: false,
+        scrolled: false,
+        _scroll: scroll,
+        _mutations: mutations,
+        _deadline: deadline,
+    });
 }
 
-/// The deadline of the click at `at_ms`: was it a dead click?
-fn settle(s: &mut Session, at_ms: f64) {
-    let Some(watch) = s.clicks.watch.take_if(|w| w.at_ms == at_ms) else { return };
-    s.clicks.forget();
+/// The deadline of the click watched: was it a dead click?
+fn settle(s: &mut Session) {
+    let Some(watch) = s.clicks.watch.take() else { return };
     let d = js::window().document();
     let requested = js::performance()
         .get_entries_by_type("resource")
@@ -154,12 +165,12 @@ fn settle(s: &mut Session, at_ms: f64) {
         .any(|r| r.unchecked_into::<PerformanceEntry>().start_time() >= watch.since);
     let reaction = Reaction {
         mutated: watch.mutated,
-        navigated: session::location() != watch.url,
+        navigated: location() != watch.url,
         scrolled: watch.scrolled,
         focus_moved: d.and_then(|d| d.active_element()) != watch.focus,
         requested,
     };
-    if s.view.frustration.settle(at_ms, reaction) {
-        prompt::consider_at(s, Some(Trigger::Frustration));
+    if s.view.frustration.settle(watch.at_ms, reaction) {
+        s.frustrated();
     }
 }

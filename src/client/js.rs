@@ -4,9 +4,11 @@
 //! `Reflect.get` / `Reflect.set`, bound here with a string key, for fields
 //! that only some browsers have (Network Information, `deviceMemory`,
 //! `activationStart`, `prerendering`) and for the loader's hand-over
-//! object. Also the module's one way to listen ([`listen`]) and its timers.
+//! object. Also the module's one way to listen ([`listen`]) and to set a
+//! timer ([`after`], an owned [`Timeout`]).
 
 use gloo_events::{EventListener, EventListenerOptions};
+pub use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 use web_sys::{Event, EventTarget, Node, Performance, PerformanceEntry, Window};
 
@@ -143,10 +145,11 @@ pub fn when_settled(promise: &js_sys::Promise, settled: Box<dyn FnOnce(JsValue)>
     promise.unchecked_ref::<Thenable>().then(&callback, &callback);
 }
 
-/// Runs `f` once, `ms` from now (a gloo-timers `Timeout`, left to run).
+/// A timer that runs `f` once, `ms` from now, unless it is dropped first:
+/// a gloo-timers `Timeout`, held by whoever set it (dropping it cancels).
 /// Boxed: every timer of the module shares one closure shim.
-pub fn after(ms: u32, f: Box<dyn FnOnce()>) {
-    gloo_timers::callback::Timeout::new(ms, f).forget();
+pub fn after(ms: u32, f: Box<dyn FnOnce()>) -> Timeout {
+    Timeout::new(ms, f)
 }
 
 /// Listens to `event` on `target` with `on` until the listener is dropped.

@@ -1,40 +1,27 @@
-//! Owned, buffered `PerformanceObserver`s: each holds its callback and
-//! disconnects on drop, and is flushed (`takeRecords`) before each snapshot
-//! and decision so that nothing the browser has queued is left out.
+//! Owned, buffered `PerformanceObserver`s, as web-vitals' `lib/observe.ts`:
+//! each takes a callback for the entries delivered, holds it, and
+//! disconnects on drop; [`Observer::records`] takes what the browser has
+//! queued but not delivered yet. It knows no metric and no session.
 
-use js_sys::Object;
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use web_sys::{PerformanceObserver, PerformanceObserverEntryList};
 
-use super::session::{self, Session};
-use super::{js, prompt};
+use super::js;
 use crate::vitals::inp::MIN_DURATION_MS;
 
-/// What the session does with one entry of an observed type.
-pub type Handler = fn(&mut Session, JsValue);
-
-/// A buffered `PerformanceObserver` feeding one [`Handler`].
+/// A buffered `PerformanceObserver` of one entry type.
 pub struct Observer {
     observer: PerformanceObserver,
-    handler: Handler,
     _callback: Closure<dyn FnMut(PerformanceObserverEntryList)>,
 }
 
 impl Observer {
     /// Observes `entry_type` with `buffered: true`, so entries from before
-    /// the module started are delivered too; `None` where the browser
-    /// cannot observe it.
-    pub fn new(entry_type: &str, handler: Handler) -> Option<Observer> {
-        let callback = Closure::new(move |list: PerformanceObserverEntryList| {
-            session::with(|s| {
-                // Soft navigations first: entries of their views wait for them.
-                s.flush_soft();
-                s.take(handler, list.get_entries());
-                s.measure();
-                // A slow interaction may be the moment to ask for feedback.
-                prompt::consider(s);
-            });
-        });
+    /// the module started are delivered too, each batch to `on`; `None`
+    /// where the browser cannot observe it.
+    pub fn new(entry_type: &str, mut on: Box<dyn FnMut(Array)>) -> Option<Observer> {
+        let callback = Closure::new(move |list: PerformanceObserverEntryList| on(list.get_entries()));
         let observer = PerformanceObserver::new(callback.as_ref().unchecked_ref()).ok()?;
         // web-sys' PerformanceObserverInit has no `type`, `buffered` or
         // `durationThreshold`; the threshold applies to Event Timing only.
@@ -43,12 +30,12 @@ impl Observer {
         js::set(&init, "buffered", &JsValue::TRUE);
         js::set(&init, "durationThreshold", &MIN_DURATION_MS.into());
         observer.unchecked_ref::<js::Observing>().observe(&init).ok()?;
-        Some(Observer { observer, handler, _callback: callback })
+        Some(Observer { observer, _callback: callback })
     }
 
-    /// Hands `session` the entries the browser has queued but not yet delivered.
-    pub fn flush(&self, session: &mut Session) {
-        session.take(self.handler, self.observer.take_records());
+    /// The entries the browser has queued but not yet delivered (`takeRecords`).
+    pub fn records(&self) -> Array {
+        self.observer.take_records()
     }
 }
 

@@ -22,9 +22,9 @@ use web_sys::{
     CssStyleSheet, Element, HtmlElement, HtmlTextAreaElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
-use super::js;
+use super::dom::{hidden, storage};
+use super::js::{self, Timeout};
 use super::session::{self, Session};
-use super::transport::storage;
 use crate::feedback::markup::{self, Action, COMMENT_ID, STEP_ID};
 use crate::feedback::policy::{Experience, Moment, Policy};
 use crate::feedback::words::{self, Words};
@@ -56,16 +56,19 @@ pub struct Prompt {
     trigger: Option<Trigger>,
     /// The prompt while it is on the page.
     open: Option<Open>,
-    /// Prompts opened in this page's life, so that a timer closes only the
-    /// prompt it was set for.
-    opened: u32,
+    /// The settle timer, then the return timer (a visitor back on the
+    /// page): a new one replaces (cancels) the one before.
+    timer: Option<Timeout>,
 }
 
-/// The prompt on the page; dropping it takes it away (and its listeners).
+/// The prompt on the page; dropping it takes it away (its listeners, and
+/// the thanks' timer with it).
 struct Open {
     host: Element,
     root: ShadowRoot,
     words: &'static Words,
+    /// Takes the prompt away once the thanks have been read.
+    thanks: Option<Timeout>,
     _click: EventListener,
     _escape: EventListener,
 }
@@ -104,27 +107,29 @@ impl Prompt {
 }
 
 /// Starts the settle clock; called once when the module starts.
-pub fn schedule_settle() {
-    js::after(
+pub fn schedule_settle(s: &mut Session) {
+    s.prompt.timer = Some(js::after(
         SETTLE_MS,
         Box::new(|| {
             session::with(|s| {
                 s.prompt.settled = true;
-                consider(s);
+                consider(s, None);
             });
         }),
-    );
+    ));
 }
 
 /// The page is visible again: a visitor who left while it loaded may be
-/// asked, after a short moment.
-pub fn on_visible() {
-    js::after(
-        RETURN_DELAY_MS,
-        Box::new(|| {
-            session::with(consider);
-        }),
-    );
+/// asked, after a short moment (one moment: a later return restarts it).
+pub fn on_visible(s: &mut Session) {
+    if s.prompt.settled {
+        s.prompt.timer = Some(js::after(
+            RETURN_DELAY_MS,
+            Box::new(|| {
+                session::with(|s| consider(s, None));
+            }),
+        ));
+    }
 }
 
 fn experience(s: &Session, visible: bool) -> Experience {
@@ -138,20 +143,22 @@ fn experience(s: &Session, visible: bool) -> Experience {
     }
 }
 
-/// Asks, if the site's policy says so now.
-pub fn consider(s: &mut Session) {
-    consider_at(s, None);
+/// Asks, if the site's policy says so now (once the readings are
+/// collected); `asking`: what just happened (a rage or dead click), which
+/// is then what asked.
+pub fn consider(s: &mut Session, asking: Option<Trigger>) {
+    s.measure();
+    decide(s, asking);
 }
 
-/// Asks, if the site's policy says so now; `asking`: what just happened
-/// (a rage or dead click), which is then what asked.
-pub fn consider_at(s: &mut Session, asking: Option<Trigger>) {
+/// Asks, if the site's policy says so from the readings already collected
+/// (an observer's callback has just collected them).
+pub fn decide(s: &mut Session, asking: Option<Trigger>) {
     if s.prompt.done || !s.prompt.settled || s.prompt.open.is_some() {
         return;
     }
-    s.measure();
     let w = js::window();
-    let visible = !session::hidden();
+    let visible = !hidden();
     let policy = Policy::new(s.settings.mode, s.settings.cap_days);
     let experience = experience(s, visible);
     // Called after every batch of performance entries: the storage is read
@@ -198,6 +205,7 @@ pub fn record(s: &mut Session, rating: f64, comment: Option<&str>, trigger: Opti
     };
     let comment = comment.map(|c| String::from(cut(c, MAX_COMMENT_CHARS)));
     view.beacon.feedback = Some(Feedback { rating: whole, scale, comment, at_ms, trigger });
+    s.collect(None);
     s.send(false);
     true
 }
@@ -211,7 +219,6 @@ fn show(s: &mut Session, trigger: Option<Trigger>) {
     p.done = true;
     p.rating = None;
     p.trigger = trigger;
-    p.opened += 1;
     p.open = draw(words, five, trigger == Some(Trigger::Frustration));
     if let (Some(storage), Ok(now)) = (storage(), js_sys::JSON::stringify(&js_sys::Date::now().into())) {
         let _ = storage.set_item(ASKED_KEY, &String::from(now));
@@ -241,17 +248,14 @@ fn on_action(s: &mut Session, action: Action) {
             if let (Some(rating), Action::Send, false) = (s.prompt.rating, action, comment.is_empty()) {
                 record(s, f64::from(rating), Some(&comment), s.prompt.trigger);
             }
-            let thanked = s.prompt.opened;
-            js::after(
-                THANKS_MS,
-                Box::new(move || {
-                    session::with(|s| {
-                        if s.prompt.opened == thanked {
-                            s.prompt.open = None;
-                        }
-                    });
-                }),
-            );
+            if let Some(open) = &mut s.prompt.open {
+                open.thanks = Some(js::after(
+                    THANKS_MS,
+                    Box::new(|| {
+                        session::with(|s| s.prompt.open = None);
+                    }),
+                ));
+            }
         }
     }
 }
@@ -289,5 +293,5 @@ fn draw(words: &'static Words, five: bool, stuck: bool) -> Option<Open> {
         }
     });
     d.body().map_or_else(|| d.document_element(), |b| Some(b.into()))?.append_child(&host).ok()?;
-    Some(Open { host, root, words, _click: click, _escape: escape })
+    Some(Open { host, root, words, thanks: None, _click: click, _escape: escape })
 }

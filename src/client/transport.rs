@@ -12,23 +12,22 @@
 //!   refuses it), and the next page view re-sends the outbox copy.
 //! - Offline, nothing is sent; the `online` event flushes the outbox.
 
-use std::cell::Cell;
-
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
-use web_sys::{RequestCredentials, RequestInit, RequestMode, Storage};
+use web_sys::{RequestCredentials, RequestInit, RequestMode};
 
-use super::js;
+use super::dom::storage;
+use super::js::{self, Timeout};
+use super::session;
 use crate::outbox::{self, Entry, Sent};
 
-thread_local! {
-    /// A re-send is scheduled (one timer at a time).
-    static RETRY_PENDING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The page's `localStorage`, when it has one it may use.
-pub fn storage() -> Option<Storage> {
-    js::window().local_storage().ok().flatten()
+/// Beacons to the collector: where they go, and the one re-send timer
+/// (cancelled when dropped).
+pub struct Transport {
+    /// `POST` URL of beacons.
+    url: String,
+    /// The re-send scheduled, if any (one at a time).
+    retry: Option<Timeout>,
 }
 
 fn online() -> bool {
@@ -60,40 +59,75 @@ fn save(list: Vec<Entry>) {
     let Some(storage) = storage() else { return };
     let _ = match list.is_empty() {
         true => storage.remove_item(outbox::KEY),
-        false => match super::session::encode(&list) {
+        false => match encode(&list) {
             Some(text) => storage.set_item(outbox::KEY, &text),
             None => Ok(()),
         },
     };
 }
 
-/// Queues and sends page view `id`'s beacon `seq`; `unloading`: the page
-/// is going away.
-pub fn deliver(url: &str, id: &str, seq: u32, body: String, unloading: bool) {
-    save(outbox::queued(load(), id, seq, body.clone(), js_sys::Date::now()));
-    if !online() {
-        return;
-    }
-    if unloading && js::window().navigator().send_beacon_with_opt_str(url, Some(&body)).unwrap_or(false) {
-        return;
-    }
-    post(url, &body, vec![(id.into(), seq)]);
+/// A value as JSON, by its one definition (its `Serialize`: a
+/// [`Beacon`](crate::wire::Beacon), the outbox's entries):
+/// serde-wasm-bindgen makes the object (absent fields `undefined`, tags a
+/// plain object), `JSON.stringify` the text, dropping what is `undefined`.
+pub fn encode<T: serde::Serialize>(value: &T) -> Option<String> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let object = value.serialize(&serializer).ok()?;
+    js_sys::JSON::stringify(&object).ok().map(String::from)
 }
 
-/// Sends the outbox entries that are due, in batches; those backing off
-/// are tried when due.
-pub fn flush(url: &str) {
-    if !online() {
-        return;
+impl Transport {
+    /// Beacons to the collector at `endpoint` (its origin).
+    pub fn new(endpoint: &str) -> Transport {
+        let mut url = String::from(endpoint);
+        url.push_str("/b");
+        Transport { url, retry: None }
     }
-    let now = js_sys::Date::now();
-    let list = load();
-    for batch in outbox::due_batches(&list, now) {
-        let sent = batch.iter().map(|e| (e.id.clone(), e.seq)).collect();
-        post(url, &outbox::body(&batch), sent);
+
+    /// Queues and sends page view `id`'s beacon `seq`; `unloading`: the page
+    /// is going away.
+    pub fn deliver(&mut self, id: &str, seq: u32, body: String, unloading: bool) {
+        save(outbox::queued(load(), id, seq, body.clone(), js_sys::Date::now()));
+        if !online() {
+            return;
+        }
+        if unloading && js::window().navigator().send_beacon_with_opt_str(&self.url, Some(&body)).unwrap_or(false) {
+            return;
+        }
+        post(&self.url, &body, vec![(id.into(), seq)]);
     }
-    if let Some(wait) = outbox::next_due_in(&list, now) {
-        retry_later(url, wait);
+
+    /// Sends the outbox entries that are due, in batches; those backing off
+    /// are tried when due.
+    pub fn flush(&mut self) {
+        if !online() {
+            return;
+        }
+        let now = js_sys::Date::now();
+        let list = load();
+        for batch in outbox::due_batches(&list, now) {
+            let sent = batch.iter().map(|e| (e.id.clone(), e.seq)).collect();
+            post(&self.url, &outbox::body(&batch), sent);
+        }
+        if let Some(wait) = outbox::next_due_in(&list, now) {
+            self.retry_later(wait);
+        }
+    }
+
+    /// Flushes again after `wait` ms, one timer at a time.
+    fn retry_later(&mut self, wait: f64) {
+        if self.retry.is_some() || !wait.is_finite() {
+            return;
+        }
+        self.retry = Some(js::after(
+            wait as u32 + 51,
+            Box::new(|| {
+                session::with(|s| {
+                    s.transport.retry = None;
+                    s.transport.flush();
+                });
+            }),
+        ));
     }
 }
 
@@ -111,9 +145,9 @@ fn request(method: &str, body: Option<&str>) -> RequestInit {
     init
 }
 
-/// `fetch(keepalive)`; the answer settles the `sent` entries.
+/// `fetch(keepalive)`; the answer settles the `sent` entries, or they are
+/// tried again later.
 fn post(url: &str, body: &str, sent: Vec<Sent>) {
-    let retry_url = String::from(url);
     let answer = js::window().fetch_with_str_and_init(url, &request("POST", Some(body)));
     js::when_settled(
         &answer,
@@ -126,24 +160,8 @@ fn post(url: &str, body: &str, sent: Vec<Sent>) {
                 let mut list = load();
                 let wait = outbox::failed(&mut list, &sent, js_sys::Date::now());
                 save(list);
-                retry_later(&retry_url, wait);
+                session::with(|s| s.transport.retry_later(wait));
             }
-        }),
-    );
-}
-
-/// Flushes again after `wait` ms, one timer at a time.
-fn retry_later(url: &str, wait: f64) {
-    if RETRY_PENDING.get() || !wait.is_finite() {
-        return;
-    }
-    RETRY_PENDING.set(true);
-    let url = String::from(url);
-    js::after(
-        wait as u32 + 51,
-        Box::new(move || {
-            RETRY_PENDING.set(false);
-            flush(&url);
         }),
     );
 }
@@ -163,4 +181,33 @@ pub fn get_json(url: &str, done: Box<dyn FnOnce(JsValue)>) {
             }
         }),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    use super::encode;
+    use crate::wire::object::Fields;
+    use crate::wire::{sample, Beacon};
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// The client's encoder (serde-wasm-bindgen, then `JSON.stringify`)
+    /// writes every field so that the collector's decoder (`serde_json`)
+    /// reads the same beacon back.
+    #[wasm_bindgen_test]
+    fn the_client_encodes_every_field_as_the_collector_decodes_it() {
+        let beacon = sample::every_field("shop", "0123456789abcdef0123", 1_700_000_000_000.5);
+        let json = encode(&beacon).expect("encoded");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value.as_object().unwrap().len(), beacon.fields().len(), "{json}");
+        assert_eq!(value["tags"], serde_json::json!({"ab": "b", "plan": "pro"}), "tags are an object");
+        assert_eq!(serde_json::from_str::<Beacon>(&json).unwrap(), beacon);
+        // Absent fields are left out, not sent as null.
+        let minimal = Beacon { site: "shop".into(), ..Beacon::default() };
+        let json = encode(&minimal).expect("encoded");
+        assert!(!json.contains("null") && !json.contains("lcp_ms"), "{json}");
+        assert_eq!(serde_json::from_str::<Beacon>(&json).unwrap(), minimal);
+    }
 }

@@ -269,7 +269,7 @@ impl PageView {
     }
 
     /// An `event` or `first-input` entry. `true` when it now sets its
-    /// interaction's latency (its target is INP's attribution).
+    /// interaction's latency.
     pub fn event_timing(&mut self, timing: EventTiming, start_time: f64) -> bool {
         start_time >= self.origin && self.interactions.add(timing, &start_time)
     }
@@ -335,13 +335,15 @@ impl PageView {
 
     /// LCP's sub-parts (TTFB, resource load delay, load duration, render
     /// delay) from the navigation's `responseStart` and the LCP resource's
-    /// `requestStart` (else its `startTime`) and `responseEnd`, `None` when
-    /// LCP was not loaded from a resource (text). Without an LCP entry or a
-    /// navigation (a restore) LCP is all render delay; a soft view has none
-    /// (its LCP resource was not loaded by a navigation).
+    /// `requestStart` (else its `startTime`) and `responseEnd` (`None` for
+    /// a text LCP), by web-vitals' `attribution/onLCP.ts`: without an LCP
+    /// entry or a navigation (a restore) LCP is all render delay; a soft
+    /// view's TTFB is 0 and its resource's times count from the soft
+    /// navigation's start (`responseStart` is not its own).
     pub fn lcp_subparts(&self, response_start: f64, resource: Option<(f64, f64)>) -> Option<[f64; 4]> {
-        let lcp = self.lcp.filter(|_| self.start != Start::Soft)?;
-        let Some(ttfb) = self.reading(response_start).filter(|_| self.lcp_from_entry) else {
+        let lcp = self.lcp?;
+        let ttfb = if self.start == Start::Soft { Some(0.0) } else { self.reading(response_start) };
+        let Some(ttfb) = ttfb.filter(|_| self.lcp_from_entry) else {
             return Some([0.0, 0.0, 0.0, lcp]);
         };
         let request_start = ttfb.max(resource.map_or(0.0, |(start, _)| start - self.origin));
@@ -447,7 +449,12 @@ mod tests {
         assert!(!view.largest_contentful_paint(1000.0), "a paint from before the soft navigation is not its own");
         assert!(view.largest_contentful_paint(1624.0));
         assert!((view.metric(Metric::Lcp).unwrap() - 58.1).abs() < 1e-9);
-        assert_eq!(view.lcp_subparts(5.0, Some((1570.0, 1600.0))), None);
+        // As web-vitals: TTFB 0, the image's times from the soft navigation's start.
+        let parts = view.lcp_subparts(5.0, Some((1570.0, 1600.0))).unwrap();
+        let expected = [0.0, 4.1, 30.0, 24.0];
+        assert!(parts.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9), "{parts:?}");
+        let text = view.lcp_subparts(5.0, None).unwrap();
+        assert!(text[..3] == [0.0; 3] && (text[3] - 58.1).abs() < 1e-9, "a text LCP is all render delay: {text:?}");
         view.layout_shift(1500.0, 0.5, false);
         view.layout_shift(1900.0, 0.02, false);
         assert!((view.metric(Metric::Cls).unwrap() - 0.02).abs() < 1e-12, "only shifts after it");

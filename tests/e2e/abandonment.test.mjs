@@ -155,3 +155,75 @@ test('back then forward through the bfcache: the restored view is its own row, l
   assert.ok(Math.abs(again.left_at_ms - truth) <= 100, `left_at ${again.left_at_ms} vs ${truth} after the restore`);
   assert.ok(again.visible_ms > 0 && again.visible_ms <= again.left_at_ms + 1, `visible ${again.visible_ms}`);
 });
+
+test("the loader's beacon and the module's read a page the same way: one definition of each field", async () => {
+  // The same page, left once before the module could arrive (the loader's
+  // beacon) and once after (the module's), first as a navigation, then as
+  // a reload of it.
+  const views = {};
+  for (const nav of ['navigate', 'reload']) {
+    for (const by of ['loader', 'module']) {
+      env.pages.delayModule(by === 'loader' ? 8000 : 0);
+      try {
+        const context = await env.context();
+        const page = await context.newPage();
+        const open = async (go) => {
+          await go();
+          await page.waitForFunction(() => window.palaute && window.palaute.L);
+          await pageTime(page, 1500);
+        };
+        await open(() => page.goto(env.pages.url('text.html?same=1'), { waitUntil: 'commit' }));
+        if (nav === 'reload') await open(() => page.reload({ waitUntil: 'commit' }));
+        const id = await page.evaluate(() => window.palaute.L.id);
+        if (by === 'module') await moduleStarted(page);
+        else assert.equal(await page.evaluate(() => window.palaute.L.started), 0, 'the module has not started');
+        await leave(page);
+        views[`${nav}/${by}`] = await rowOf(env.collector, id);
+        await context.close();
+      } finally {
+        env.pages.delayModule(0);
+      }
+    }
+  }
+  const same = ['nav_type', 'url', 'route', 'release', 'referrer_host', 'response_status', 'abandoned', 'abandon_phase', 'slow_bounce', 'errors'];
+  const present = ['ttfb_ms', 'fcp_ms', 'lcp_ms', 'dcl_ms', 'load_ms', 'visible_ms', 'left_at_ms'];
+  for (const nav of ['navigate', 'reload']) {
+    const [loader, module] = [views[`${nav}/loader`], views[`${nav}/module`]];
+    assert.equal(loader.nav_type, nav, JSON.stringify(loader));
+    for (const field of same) assert.deepEqual(loader[field], module[field], `${nav}: ${field} as the loader sends it, and the module`);
+    for (const field of present) assert.equal(typeof loader[field], typeof module[field], `${nav}: ${field} ${loader[field]} (loader) vs ${module[field]} (module)`);
+  }
+});
+
+test("the loader's own beacon keeps the outbox within the module's bounds (src/outbox.rs: 30 beacons, 48 KiB of bodies)", async () => {
+  env.pages.delayModule(8000);
+  try {
+    const context = await env.context();
+    const page = await context.newPage();
+    await page.goto(env.pages.url('text.html?bounds=1'), { waitUntil: 'commit' });
+    await page.waitForFunction(() => window.palaute && window.palaute.L);
+    const id = await page.evaluate(() => window.palaute.L.id);
+    // Forty beacons of 2,000 bytes that earlier views could not deliver, not due for a long time.
+    await page.evaluate(() => {
+      const now = Date.now();
+      const waiting = Array.from({ length: 40 }, (_, i) => ({ id: `${String(i).padStart(2, '0')}${'f'.repeat(30)}`, seq: 1, body: 'x'.repeat(2000), queued: now, tries: 1, next: now + 1e9 }));
+      localStorage.setItem('palaute:outbox', JSON.stringify(waiting));
+    });
+    await pageTime(page, 1500);
+    assert.equal(await page.evaluate(() => window.palaute.L.started), 0, 'the module has not started');
+    await leave(page);
+    // The same origin, without palaute: the outbox as the loader left it.
+    await page.goto(env.pages.url('pixel.svg'));
+    const box = await page.evaluate(() => JSON.parse(localStorage.getItem('palaute:outbox')));
+    await context.close();
+    const bytes = box.reduce((n, e) => n + Buffer.byteLength(e.body), 0);
+    assert.ok(box.length <= 30 && bytes <= 48 * 1024, `${box.length} beacons, ${bytes} bytes`);
+    assert.equal(box.at(-1).id, id, "the loader's own beacon is kept, newest");
+    // The newest that fit, as outbox::bounded keeps them: 24 of the 40, then this view's.
+    const own = Buffer.byteLength(box.at(-1).body);
+    const fit = Math.min(29, Math.floor((48 * 1024 - own) / 2000));
+    assert.deepEqual(box.slice(0, -1).map((e) => e.id.slice(0, 2)), Array.from({ length: fit }, (_, i) => String(40 - fit + i).padStart(2, '0')));
+  } finally {
+    env.pages.delayModule(0);
+  }
+});

@@ -197,6 +197,21 @@ const cases = [
     act: (page) => pageTime(page, 800),
     check: (row) => assert.equal(row.errors, 3, 'one 404 image, one uncaught error, one unhandled rejection'),
   },
+  {
+    name: 'INP on a button its click handler removes',
+    path: 'removed.html',
+    act: async (page) => {
+      await moduleStarted(page);
+      await page.click('#reset');
+      await page.waitForFunction(() => !document.getElementById('reset'));
+      await pageTime(page, (await page.evaluate(() => performance.now())) + 600);
+    },
+    // The target is named as it was when the interaction was seen: gone from the document since.
+    check: (row) => {
+      assert.ok(row.inp_ms >= 200, `inp ${row.inp_ms}`);
+      assert.equal(row.inp_target, '#reset');
+    },
+  },
 ];
 
 for (const { name, path, act, check, waitUntil } of cases) {
@@ -285,6 +300,56 @@ test('a single-page app: each route is a view of its own, as web-vitals with rep
   assert.ok(rows[1].inp_ms >= 150, `the slow click on the products route is its INP: ${rows[1].inp_ms}`);
   assert.ok(rows[1].cls > 0, 'the late banner shifted the products route');
   assert.ok(rows[1].lcp_url.includes('r=products'), rows[1].lcp_url);
+});
+
+test('LCP sub-parts of route views (soft navigations) whose largest paint is text, then a late image, as web-vitals attributes them', async () => {
+  const tag = `v${++tags}`;
+  const context = await env.context();
+  const page = await context.newPage();
+  const path = `soft-lcp.html?t=${tag}&img=400`;
+  await page.goto(env.pages.url(path));
+  await moduleStarted(page);
+  await pageTime(page, 1000);
+  const softViews = (n) => page.waitForFunction((n) => performance.getEntriesByType('soft-navigation').length >= n, n);
+  await page.click('#to-text');
+  await softViews(1);
+  await pageTime(page, (await page.evaluate(() => performance.now())) + 1000);
+  await page.click('#to-image');
+  await softViews(2);
+  // The image's paint, reported for the route's interaction.
+  await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+  await pageTime(page, (await page.evaluate(() => performance.now())) + 1000);
+  await leave(page);
+  const prefix = `/soft-lcp.html?t=${tag}`;
+  const rows = await eventually(async () => {
+    const mine = (await env.collector.rows()).filter((r) => r.url.startsWith(prefix));
+    return mine.length === 3 && mine.every((r) => r.visible_ms !== null) && mine;
+  }, 10000, 'the three views');
+  rows.sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+  const oracle = await eventually(() => {
+    const views = env.pages.webVitalsViews(tag);
+    return views.length === 3 && views.slice(1).every((v) => 'LCP' in v) && views;
+  }, 5000, 'web-vitals for the three views');
+  await context.close();
+  assert.deepEqual(rows.map((r) => r.nav_type), ['navigate', 'soft_navigation', 'soft_navigation']);
+  for (const [i, what] of [[1, 'a route whose LCP is text'], [2, 'a route whose LCP is a late image']]) {
+    const [row, theirs] = [rows[i], oracle[i]];
+    const lcp = theirs.LCP_attribution;
+    compared.push({ page: `soft navigation: ${what}`, name: 'LCP', ours: row.lcp_ms, theirs: theirs.LCP });
+    assert.ok(Math.abs(row.lcp_ms - theirs.LCP) <= 4, `${what}: lcp ${row.lcp_ms} vs web-vitals ${theirs.LCP}`);
+    assert.equal(row.lcp_url, lcp.url ?? null, `${what}: lcp_url`);
+    assert.equal(row.lcp_element, lcp.target ?? null, `${what}: lcp_element`);
+    const parts = row.lcp_subparts;
+    assert.ok(parts, `${what}: lcp_subparts missing, web-vitals says ${lcp.parts}`);
+    const ours = [parts.ttfb, parts.load_delay, parts.load_duration, parts.render_delay];
+    ours.forEach((part, k) => assert.ok(Math.abs(part - lcp.parts[k]) <= 4, `${what}: lcp_subparts ${ours} vs web-vitals ${lcp.parts}`));
+    const sum = ours.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - row.lcp_ms) < 0.01, `${what}: the parts add up to LCP (${sum} vs ${row.lcp_ms})`);
+  }
+  assert.equal(rows[1].lcp_url, null, 'the text route paints no image');
+  assert.deepEqual([rows[1].lcp_subparts.ttfb, rows[1].lcp_subparts.load_delay, rows[1].lcp_subparts.load_duration], [0, 0, 0]);
+  assert.ok(rows[2].lcp_url.includes('r=soft'), rows[2].lcp_url);
+  assert.ok(rows[2].lcp_subparts.load_duration >= 380, `the image's 400 ms wait is its load: ${JSON.stringify(rows[2].lcp_subparts)}`);
 });
 
 test('the longest script of INP: a third party\'s handler, as web-vitals attribution names it; its host ranks first', async () => {
