@@ -240,10 +240,15 @@ impl VitalStats {
 
     /// The value at `rank` (1 = the smallest, clamped to 1..=n) in sorted
     /// order: exact while the values are few, else within
-    /// [`SKETCH_ACCURACY`] of the exact one; `None` when empty.
+    /// [`SKETCH_ACCURACY`] of the exact one; `None` when empty, and when
+    /// not every counted value is known (a [`Stats::remainder`]'s).
     pub fn at_rank(&self, rank: u64) -> Option<f64> {
         let n = self.count();
-        if n == 0 {
+        let known = match &self.values {
+            Values::Exact(values) => values.len() as u64,
+            Values::Sketch(sketch) => sketch.count() as u64,
+        };
+        if n == 0 || known != n {
             return None;
         }
         let rank = rank.clamp(1, n) - 1;
@@ -395,6 +400,59 @@ impl Stats {
                 *mine.entry(*rating).or_default() += count;
             }
         }
+    }
+
+    /// What `total` holds beyond `parts` (a subset of its page views), in
+    /// counts only: page views, leaving, frustration, statuses, the curve,
+    /// feedback and each vital's ratings, but none of the vitals' values
+    /// (their shares are known, their percentiles are not: `None`).
+    pub fn remainder<'a>(total: &Stats, parts: impl IntoIterator<Item = &'a Stats>) -> Stats {
+        let mut rest = Stats {
+            page_views: total.page_views,
+            leaving: total.leaving,
+            frustration: total.frustration,
+            statuses: total.statuses,
+            server_errors: total.server_errors,
+            curve: total.curve.clone(),
+            feedback: total.feedback.clone(),
+            ..Stats::default()
+        };
+        for (rest, total) in rest.vitals.iter_mut().zip(total.vitals.iter()) {
+            rest.ratings = total.ratings;
+        }
+        let less = |a: &mut u64, b: u64| *a = a.saturating_sub(b);
+        let less_leaving = |a: &mut LeaveCounts, b: &LeaveCounts| {
+            less(&mut a.known, b.known);
+            less(&mut a.abandoned, b.abandoned);
+            less(&mut a.slow_bounces, b.slow_bounces);
+        };
+        for part in parts {
+            less(&mut rest.page_views, part.page_views);
+            less_leaving(&mut rest.leaving, &part.leaving);
+            less(&mut rest.frustration.known, part.frustration.known);
+            less(&mut rest.frustration.frustrated, part.frustration.frustrated);
+            less(&mut rest.frustration.rage_clicks, part.frustration.rage_clicks);
+            less(&mut rest.frustration.dead_clicks, part.frustration.dead_clicks);
+            less(&mut rest.statuses, part.statuses);
+            less(&mut rest.server_errors, part.server_errors);
+            for (rest, part) in rest.vitals.iter_mut().zip(part.vitals.iter()) {
+                rest.ratings.iter_mut().zip(part.ratings).for_each(|(a, b)| less(a, b));
+            }
+            for (rest, part) in rest.curve.iter_mut().zip(part.curve.iter()) {
+                less(&mut rest.views, part.views);
+                less_leaving(&mut rest.leaving, &part.leaving);
+                less(&mut rest.answers, part.answers);
+                less(&mut rest.satisfied, part.satisfied);
+            }
+            for (scale, ratings) in &part.feedback {
+                if let Some(rest) = rest.feedback.get_mut(scale) {
+                    for (rating, count) in ratings {
+                        rest.entry(*rating).and_modify(|n| less(n, *count));
+                    }
+                }
+            }
+        }
+        rest
     }
 
     /// Feedback answers, and how many were satisfied, over every scale.

@@ -58,6 +58,7 @@ async fn a_shop_with_thousands_of_paths(backend: Backend<'_>) {
     assert_eq!(distinct, 1001, "1,000 groups and the others");
     assert_eq!(rows(&raw_paths).iter().map(views).sum::<u64>(), 12_000, "the rows add up");
     let raw_routes = api(&collector, &format!("breakdown?by=route&{period}")).await;
+    let raw_products = api(&collector, &format!("breakdown?by=path&route=/products/*&limit=10&{period}")).await;
     let rare = rows(&raw_paths).iter().rev().find(|r| r["key"].as_str().is_some_and(|k| k.starts_with("/products/")));
     let rare = rare.unwrap()["key"].as_str().unwrap().to_string();
     let queries = [
@@ -94,6 +95,23 @@ async fn a_shop_with_thousands_of_paths(backend: Backend<'_>) {
         assert_eq!((&exact["key"], views(exact)), (&kept["key"], views(kept)), "the ten most viewed, exactly");
         assert_eq!(exact["vitals"], kept["vitals"], "{}: their vitals too", exact["key"]);
     }
+    // The paths of one route (the dashboard's drill-down) from the rollups
+    // of the pair path+route: the ten most viewed exactly, the rows add up,
+    // and the other row, what the hours folded, has shares, not percentiles.
+    let before = collector.metric("palaute_query_rollup_hours_total").await.unwrap();
+    let products = api(&collector, &format!("breakdown?by=path&route=/products/*&limit=10&{period}")).await;
+    assert!(collector.metric("palaute_query_rollup_hours_total").await.unwrap() >= before + 3.0, "from rollups");
+    let (raw_rows, rows_now) = (rows(&raw_products), rows(&products));
+    assert_eq!(rows_now.len(), 11, "ten paths and the others");
+    let sum = |rows: &[Value]| rows.iter().map(views).sum::<u64>();
+    assert_eq!(sum(rows_now), sum(raw_rows), "the rows add up to the route's page views");
+    for (exact, kept) in raw_rows.iter().zip(rows_now).take(10) {
+        assert_eq!((&exact["key"], views(exact), &exact["vitals"]), (&kept["key"], views(kept), &kept["vitals"]));
+    }
+    let other = rows_now.last().unwrap();
+    assert_eq!(other["other"], true);
+    assert!(other["vitals"]["lcp_ms"]["p75"].is_null(), "{other}");
+    assert!(other["vitals"]["lcp_ms"]["good"].as_f64().is_some(), "{other}");
     let small = api(&collector, &format!("breakdown?by=path&limit=5&{period}")).await;
     assert_eq!(rows(&small).len(), 6);
     assert_eq!(rows(&small).iter().map(views).sum::<u64>(), 12_000);

@@ -255,6 +255,9 @@ pub async fn by_value(
     selection: &Selection,
     dimension: Dimension,
 ) -> Result<BTreeMap<Option<String>, Stats>> {
+    if let Some(groups) = by_value_under(store, metrics, selection, &dimension).await? {
+        return Ok(groups);
+    }
     let groups = grouped(store, metrics, selection, &Grouping::By(dimension)).await?;
     Ok(groups
         .into_iter()
@@ -263,6 +266,79 @@ pub async fn by_value(
             _ => None,
         })
         .collect())
+}
+
+/// A breakdown by `dimension` under one filter on another dimension (the
+/// paths of one route), from the rollups of the pair of the two: the
+/// pair's rows whose filter value is the filter's, keyed by the
+/// dimension's value, and raw rows for what the rollups do not cover.
+/// What no row holds (pairs an hour folded into its other values, page
+/// views without a value of the dimension) is the filter's total less the
+/// rows, under [`OTHER`], in counts only ([`Stats::remainder`]): the
+/// breakdown's other row then has shares but no percentiles. `None` when no
+/// pair's rollups answer it (read raw as any other selection).
+async fn by_value_under(
+    store: &Arc<dyn Store>,
+    metrics: &Metrics,
+    selection: &Selection,
+    dimension: &Dimension,
+) -> Result<Option<BTreeMap<Option<String>, Stats>>> {
+    let filters: Vec<(&str, &str)> = selection.filter_columns().collect();
+    let ([(filter, wanted)], Some(name)) = (filters.as_slice(), dimension.column()) else { return Ok(None) };
+    let pair = [format!("{name}+{filter}"), format!("{filter}+{name}")]
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, n)| named(&n).map(|rollup| (rollup, i == 0)));
+    let (from, to) = (selection.from_ms, selection.to_ms);
+    let first_hour = from + (HOUR_MS - from.rem_euclid(HOUR_MS)) % HOUR_MS;
+    let end_hour = to - to.rem_euclid(HOUR_MS);
+    let (Some((pair, dimension_first)), true) = (pair, name != *filter && first_hour < end_hour) else {
+        return Ok(None);
+    };
+    let grouping = Grouping::By(dimension.clone());
+    let query = RollupQuery {
+        site: selection.site.clone(),
+        dimension: pair.name.as_str(),
+        value: None,
+        from_ms: first_hour,
+        to_ms: end_hour,
+        days: true,
+        weeks: true,
+    };
+    let edges: Vec<(i64, i64)> = [(from, first_hour), (end_hour, to)].into_iter().filter(|(a, b)| a < b).collect();
+    let (rolled, whole, mut parts) = tokio::try_join!(
+        read_rollups(store, metrics, query),
+        total(store, metrics, selection),
+        fold_parts(store, selection, &grouping, edges)
+    )?;
+    let mut groups: BTreeMap<Option<String>, Stats> = BTreeMap::new();
+    for (_, value, mut stats) in rolled.rows {
+        let Some(value) = value else { continue };
+        let (first, second) = value.split_once(PAIR_SEPARATOR).unwrap_or((value.as_str(), ""));
+        let (mine, theirs) = if dimension_first { (first, second) } else { (second, first) };
+        // The pair's other values (no separator) are in no group.
+        if theirs == *wanted && value != OTHER {
+            stats.folded = Vec::new();
+            groups.entry(Some(mine.to_string())).or_default().merge(&stats);
+        }
+    }
+    metrics.query_rollup_hours.inc_by(rolled.covered.iter().map(|(a, b)| ((b - a) / HOUR_MS) as u64).sum());
+    parts.extend(fold_parts(store, selection, &grouping, raw_intervals(first_hour, end_hour, &rolled.covered)).await?);
+    let mut raw_rows = 0;
+    for (part, rows) in parts {
+        raw_rows += rows;
+        for (key, stats) in part {
+            if let GroupKey::Value(value) = key {
+                groups.entry(value).or_default().merge(&stats);
+            }
+        }
+    }
+    metrics.query_raw_rows.inc_by(raw_rows);
+    let rest = Stats::remainder(&whole, groups.values());
+    if rest.page_views > 0 {
+        groups.insert(Some(OTHER.to_string()), rest);
+    }
+    Ok(Some(groups))
 }
 
 /// The parts of `[from, to)` not covered by the sorted, disjoint `covered` spans.
