@@ -234,7 +234,7 @@ export function suite(engine) {
     await browser.run(() => addEventListener('pageshow', (e) => { if (e.persisted) window.restoredAt = e.timeStamp; }));
     await leave();
     await browser.back();
-    const restored = await browser.until(() => document.readyState === 'complete' && window.palaute && ({ at: window.restoredAt ?? null }), 10000, 'the page again');
+    const restored = await browser.until(() => document.readyState === 'complete' && window.palaute && ({ at: window.restoredAt ?? null }), 20000, 'the page again');
     if (restored.at === null) {
       t.skip(`${engine} did not restore the page from a back/forward cache`);
       await leave();
