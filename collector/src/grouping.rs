@@ -41,6 +41,10 @@ pub struct Selection {
     pub filters: Vec<(Dimension, String)>,
     /// Which fields of each page view to read.
     pub fields: Fields,
+    /// Only page views with a feedback answer (the feedback list): the
+    /// stores select them by an index of their own instead of reading every
+    /// page view of the period.
+    pub answered: bool,
 }
 
 /// Which fields of the selected page views a reader needs.
@@ -89,7 +93,7 @@ impl Fields {
 impl Selection {
     /// Every page view of `site` that started in `[from_ms, to_ms)`.
     pub fn period(site: &str, from_ms: i64, to_ms: i64) -> Selection {
-        Selection { site: site.to_string(), from_ms, to_ms, filters: Vec::new(), fields: Fields::All }
+        Selection { site: site.to_string(), from_ms, to_ms, filters: Vec::new(), fields: Fields::All, answered: false }
     }
 
     /// The same, only page views whose `dimension` is `value` as well; a

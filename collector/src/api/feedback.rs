@@ -16,6 +16,7 @@ use crate::error::{AppError, Result};
 use crate::model::{now_ms, PageView};
 use crate::rollup::query::fold_raw;
 use crate::stats::is_satisfied;
+use crate::store::Selection;
 
 /// Answers listed when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -104,7 +105,7 @@ pub async fn feedback(
         return Err(AppError::Invalid(format!("limit: at most {MAX_LIMIT}")));
     }
     let mut newest = Newest { rating: query.rating, comment: query.comment, limit, total: 0, kept: VecDeque::new() };
-    let selection = query.period.selection(&site.id, now_ms())?;
+    let selection = Selection { answered: true, ..query.period.selection(&site.id, now_ms())? };
     fold_raw(&state.store, selection, |view| newest.add(view)).await?;
     let answer = |view: PageView| {
         let satisfied =

@@ -362,6 +362,10 @@ fn condition(selection: &Selection) -> (String, Vec<Value>) {
         condition.push_str(&format!(" AND {column} = ?"));
         values.push(Value::Text(value.to_string()));
     }
+    if selection.answered {
+        // As `pageviews_answered`'s condition is written, so that it is used.
+        condition.push_str(" AND feedback_rating IS NOT NULL");
+    }
     (condition, values)
 }
 

@@ -182,6 +182,9 @@ const MIGRATIONS: &[&str] = &[
         stats BLOB NOT NULL
     );
     CREATE INDEX week_rollups_by_dimension ON week_rollups (site, dimension, week);",
+    // 15: the page views with a feedback answer, in the feedback list's
+    // order: the list reads them, not every page view of its period.
+    "CREATE INDEX pageviews_answered ON pageviews (site, started_at, id) WHERE feedback_rating IS NOT NULL;",
 ];
 
 /// Brings the database to the latest schema, one transaction per step,
@@ -311,6 +314,6 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(indexes, vec!["pageviews_by_time", "sqlite_autoindex_pageviews_1"]);
+        assert_eq!(indexes, vec!["pageviews_answered", "pageviews_by_time", "sqlite_autoindex_pageviews_1"]);
     }
 }

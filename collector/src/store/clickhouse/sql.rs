@@ -39,6 +39,9 @@ pub fn condition(selection: &Selection) -> String {
     for (column, value) in selection.filter_columns() {
         condition.push_str(&format!(" AND {column} = {}", quote(value)));
     }
+    if selection.answered {
+        condition.push_str(" AND feedback_rating IS NOT NULL");
+    }
     condition
 }
 
