@@ -69,22 +69,56 @@ impl Grouping {
     }
 }
 
-/// Which rollups answer `selection` grouped by `grouping`: the dimension
-/// and the value to keep, or `None` when only raw rows can.
-fn plan(selection: &Selection, grouping: &Grouping) -> Option<(&'static str, Option<String>)> {
+/// A breakdown under a filter on another dimension, read from the rows of
+/// every value of their pair's rollup: the filter's value, and whether the
+/// breakdown's dimension is the pair's first part.
+type Under = (String, bool);
+
+/// Which rollups answer `selection` grouped by `grouping`: the rollup, the
+/// value to keep and, for a breakdown under a filter on another dimension,
+/// which of its pair's rows to keep ([`Under`]); `None` when only raw rows
+/// can.
+fn plan(selection: &Selection, grouping: &Grouping) -> Option<(&'static str, Option<String>, Option<Under>)> {
     let dimension = grouping.rollup_dimension()?;
     match selection.filter_columns().collect::<Vec<_>>().as_slice() {
-        [] => Some((dimension, None)),
+        [] => Some((dimension, None, None)),
         // A filtered hour-of-day breakdown would need both; raw rows answer it.
         _ if matches!(grouping, Grouping::By(Dimension::HourOfDay)) => None,
-        [(name, value)] if dimension == ALL || dimension == *name => Some((*name, Some(value.to_string()))),
+        [(name, value)] if dimension == ALL || dimension == *name => Some((*name, Some(value.to_string()), None)),
+        // A breakdown under a filter on another dimension (the paths of one
+        // route): their pair's rows of that filter value.
+        [(name, value)] => {
+            let Grouping::By(by) = grouping else { return None };
+            let by = by.column()?;
+            let (pair, first) = [(format!("{by}+{name}"), true), (format!("{name}+{by}"), false)]
+                .into_iter()
+                .find_map(|(pair, first)| Some((named(&pair)?, first)))?;
+            Some((pair.name.as_str(), None, Some((value.to_string(), first))))
+        }
         // Two filters: their pair's rollups (a summary or a time series).
         [(a, first), (b, second)] if dimension == ALL => {
             let pair = named(&format!("{a}+{b}"))?;
-            Some((pair.name.as_str(), Some([*first, *second].join(PAIR_SEPARATOR))))
+            Some((pair.name.as_str(), Some([*first, *second].join(PAIR_SEPARATOR)), None))
         }
         _ => None,
     }
+}
+
+/// Of a pair rollup row's value, the part of the breakdown's dimension when
+/// the filter's part is the one wanted ([`Under`]); `None` for any other
+/// row, the pair's other values ([`OTHER`], no separator) included.
+fn picked(under: &Under, value: Option<String>) -> Option<String> {
+    let (wanted, first) = under;
+    let (a, b) = value.as_deref()?.split_once(PAIR_SEPARATOR)?;
+    let (mine, theirs) = if *first { (a, b) } else { (b, a) };
+    (theirs == wanted).then(|| mine.to_string())
+}
+
+/// The whole hours of `[from, to)`: the first hour that starts in it, and
+/// the end of the last one that ends in it.
+fn whole_hours(selection: &Selection) -> (i64, i64) {
+    let (from, to) = (selection.from_ms, selection.to_ms);
+    (from + (HOUR_MS - from.rem_euclid(HOUR_MS)) % HOUR_MS, to - to.rem_euclid(HOUR_MS))
 }
 
 /// The stats of the selected page views, per group. Counts the rolled-up
@@ -100,15 +134,15 @@ pub async fn grouped(
     grouping: &Grouping,
 ) -> Result<BTreeMap<GroupKey, Stats>> {
     let (from, to) = (selection.from_ms, selection.to_ms);
-    let first_hour = from + (HOUR_MS - from.rem_euclid(HOUR_MS)) % HOUR_MS;
-    let end_hour = to - to.rem_euclid(HOUR_MS);
+    let (first_hour, end_hour) = whole_hours(selection);
     let planned = plan(selection, grouping).filter(|_| first_hour < end_hour);
     let edges: Vec<(i64, i64)> = match planned {
         Some(_) => [(from, first_hour), (end_hour, to)].into_iter().filter(|(a, b)| a < b).collect(),
         None => vec![(from, to)],
     };
+    let under = planned.as_ref().and_then(|(.., under)| under.clone());
     let rollups = async {
-        let Some((dimension, value)) = planned else { return Ok(None) };
+        let Some((dimension, value, _)) = planned else { return Ok(None) };
         let site = selection.site.clone();
         let (days, weeks) = (grouping.takes(DAY_MS), grouping.takes(WEEK_MS) && value.is_none());
         let query = RollupQuery { site, dimension, value, from_ms: first_hour, to_ms: end_hour, days, weeks };
@@ -118,6 +152,13 @@ pub async fn grouped(
     let mut groups: BTreeMap<GroupKey, Stats> = BTreeMap::new();
     if let Some(Rolled { covered, rows }) = rollups {
         for (start, value, mut stats) in rows {
+            let value = match &under {
+                Some(under) => match picked(under, value) {
+                    Some(value) => Some(value),
+                    None => continue,
+                },
+                None => value,
+            };
             // What an hour folded matters only to the read above.
             stats.folded = Vec::new();
             match groups.entry(grouping.rollup_key(start, value)) {
@@ -248,97 +289,43 @@ pub async fn total(store: &Arc<dyn Store>, metrics: &Metrics, selection: &Select
 }
 
 /// The stats of the selected page views per value of `dimension`
-/// (`None`: page views without one).
+/// (`None`: page views without one). A breakdown under a filter on another
+/// dimension (the paths of one route) reads their pair's rollups, whose
+/// rows leave out what an hour folded into the pair's other values and the
+/// page views without a value of the dimension: the filter's total less the
+/// groups holds them, under [`OTHER`], in counts only
+/// ([`Stats::remainder`]): the breakdown's other row then has shares but no
+/// percentiles.
 pub async fn by_value(
     store: &Arc<dyn Store>,
     metrics: &Metrics,
     selection: &Selection,
     dimension: Dimension,
 ) -> Result<BTreeMap<Option<String>, Stats>> {
-    if let Some(groups) = by_value_under(store, metrics, selection, &dimension).await? {
-        return Ok(groups);
-    }
-    let groups = grouped(store, metrics, selection, &Grouping::By(dimension)).await?;
-    Ok(groups
+    let grouping = Grouping::By(dimension);
+    let (first_hour, end_hour) = whole_hours(selection);
+    let under = first_hour < end_hour && plan(selection, &grouping).is_some_and(|(.., under)| under.is_some());
+    let whole = async {
+        match under {
+            true => total(store, metrics, selection).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let (groups, whole) = tokio::try_join!(grouped(store, metrics, selection, &grouping), whole)?;
+    let mut groups: BTreeMap<Option<String>, Stats> = groups
         .into_iter()
         .filter_map(|(key, stats)| match key {
             GroupKey::Value(value) => Some((value, stats)),
             _ => None,
         })
-        .collect())
-}
-
-/// A breakdown by `dimension` under one filter on another dimension (the
-/// paths of one route), from the rollups of the pair of the two: the
-/// pair's rows whose filter value is the filter's, keyed by the
-/// dimension's value, and raw rows for what the rollups do not cover.
-/// What no row holds (pairs an hour folded into its other values, page
-/// views without a value of the dimension) is the filter's total less the
-/// rows, under [`OTHER`], in counts only ([`Stats::remainder`]): the
-/// breakdown's other row then has shares but no percentiles. `None` when no
-/// pair's rollups answer it (read raw as any other selection).
-async fn by_value_under(
-    store: &Arc<dyn Store>,
-    metrics: &Metrics,
-    selection: &Selection,
-    dimension: &Dimension,
-) -> Result<Option<BTreeMap<Option<String>, Stats>>> {
-    let filters: Vec<(&str, &str)> = selection.filter_columns().collect();
-    let ([(filter, wanted)], Some(name)) = (filters.as_slice(), dimension.column()) else { return Ok(None) };
-    let pair = [format!("{name}+{filter}"), format!("{filter}+{name}")]
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, n)| named(&n).map(|rollup| (rollup, i == 0)));
-    let (from, to) = (selection.from_ms, selection.to_ms);
-    let first_hour = from + (HOUR_MS - from.rem_euclid(HOUR_MS)) % HOUR_MS;
-    let end_hour = to - to.rem_euclid(HOUR_MS);
-    let (Some((pair, dimension_first)), true) = (pair, name != *filter && first_hour < end_hour) else {
-        return Ok(None);
-    };
-    let grouping = Grouping::By(dimension.clone());
-    let query = RollupQuery {
-        site: selection.site.clone(),
-        dimension: pair.name.as_str(),
-        value: None,
-        from_ms: first_hour,
-        to_ms: end_hour,
-        days: true,
-        weeks: true,
-    };
-    let edges: Vec<(i64, i64)> = [(from, first_hour), (end_hour, to)].into_iter().filter(|(a, b)| a < b).collect();
-    let (rolled, whole, mut parts) = tokio::try_join!(
-        read_rollups(store, metrics, query),
-        total(store, metrics, selection),
-        fold_parts(store, selection, &grouping, edges)
-    )?;
-    let mut groups: BTreeMap<Option<String>, Stats> = BTreeMap::new();
-    for (_, value, mut stats) in rolled.rows {
-        let Some(value) = value else { continue };
-        let (first, second) = value.split_once(PAIR_SEPARATOR).unwrap_or((value.as_str(), ""));
-        let (mine, theirs) = if dimension_first { (first, second) } else { (second, first) };
-        // The pair's other values (no separator) are in no group.
-        if theirs == *wanted && value != OTHER {
-            stats.folded = Vec::new();
-            groups.entry(Some(mine.to_string())).or_default().merge(&stats);
+        .collect();
+    if let Some(whole) = whole {
+        let rest = Stats::remainder(&whole, groups.values());
+        if rest.page_views > 0 {
+            groups.insert(Some(OTHER.to_string()), rest);
         }
     }
-    metrics.query_rollup_hours.inc_by(rolled.covered.iter().map(|(a, b)| ((b - a) / HOUR_MS) as u64).sum());
-    parts.extend(fold_parts(store, selection, &grouping, raw_intervals(first_hour, end_hour, &rolled.covered)).await?);
-    let mut raw_rows = 0;
-    for (part, rows) in parts {
-        raw_rows += rows;
-        for (key, stats) in part {
-            if let GroupKey::Value(value) = key {
-                groups.entry(value).or_default().merge(&stats);
-            }
-        }
-    }
-    metrics.query_raw_rows.inc_by(raw_rows);
-    let rest = Stats::remainder(&whole, groups.values());
-    if rest.page_views > 0 {
-        groups.insert(Some(OTHER.to_string()), rest);
-    }
-    Ok(Some(groups))
+    Ok(groups)
 }
 
 /// The parts of `[from, to)` not covered by the sorted, disjoint `covered` spans.
@@ -387,15 +374,19 @@ mod tests {
     #[test]
     fn rollups_answer_no_filter_or_one_matching_filter() {
         let mut selection = Selection::period("s", 0, HOUR_MS);
-        assert_eq!(plan(&selection, &Grouping::Total), Some((ALL, None)));
-        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), Some(("device", None)));
+        assert_eq!(plan(&selection, &Grouping::Total), Some((ALL, None, None)));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), Some(("device", None, None)));
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Tag("ab".into()))), None);
         selection = selection.with(Dimension::Path, "/cart").unwrap();
-        assert_eq!(plan(&selection, &Grouping::Interval(HOUR_MS)), Some(("path", Some("/cart".into()))));
-        assert_eq!(plan(&selection, &Grouping::By(Dimension::Path)), Some(("path", Some("/cart".into()))));
-        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), None);
+        assert_eq!(plan(&selection, &Grouping::Interval(HOUR_MS)), Some(("path", Some("/cart".into()), None)));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Path)), Some(("path", Some("/cart".into()), None)));
+        let under = Some(("path+device", None, Some(("/cart".to_string(), false))));
+        assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), under, "devices of a path: the pair's rows");
+        assert_eq!(picked(&("/cart".into(), false), Some("/cart\u{1f}mobile".into())), Some("mobile".into()));
+        assert_eq!(picked(&("/cart".into(), false), Some("/home\u{1f}mobile".into())), None, "another path");
+        assert_eq!(picked(&("/cart".into(), false), Some(OTHER.into())), None, "the pair's other values");
         selection = selection.with(Dimension::Device, "mobile").unwrap();
-        let pair = Some(("path+device", Some("/cart\u{1f}mobile".to_string())));
+        let pair = Some(("path+device", Some("/cart\u{1f}mobile".to_string()), None));
         assert_eq!(plan(&selection, &Grouping::Total), pair, "two filters: their pair's rollups");
         assert_eq!(plan(&selection, &Grouping::Interval(DAY_MS)), pair);
         assert_eq!(plan(&selection, &Grouping::By(Dimension::Device)), None, "a breakdown under two filters: raw");

@@ -23,7 +23,7 @@
 //!   builder that dies leaves either nothing or a whole build.
 
 use super::http::{quote, ClickHouse};
-use super::rows::{length, take};
+use super::rows::{bytes, take};
 use crate::error::{AppError, Result};
 use crate::stats::Stats;
 use crate::store::{
@@ -77,14 +77,10 @@ fn text(row: &serde_json::Value, key: &str) -> Result<String> {
 /// stored ([`Stats::encode`]d bytes); `Ok(None)` when `input` ends first.
 #[allow(clippy::type_complexity)]
 fn binary_row<'a>(input: &mut &'a [u8]) -> Result<Option<(i64, &'a [u8], Option<&'a [u8]>, &'a [u8])>> {
-    fn text<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
-        let n = length(input)?;
-        take(input, n)
-    }
     let Some(start) = take(input, 8) else { return Ok(None) };
     let start = i64::from_le_bytes(start.try_into().map_err(|_| AppError::Internal("unreadable rollup row".into()))?);
     let (Some(dimension), Some(valued), Some(value), Some(stats)) =
-        (text(input), take(input, 1), text(input), text(input))
+        (bytes(input), take(input, 1), bytes(input), bytes(input))
     else {
         return Ok(None);
     };

@@ -132,7 +132,7 @@ pub(super) fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
 }
 
 /// A LEB128 length.
-pub(super) fn length(input: &mut &[u8]) -> Option<usize> {
+fn length(input: &mut &[u8]) -> Option<usize> {
     let mut value = 0usize;
     for shift in (0..64).step_by(7) {
         let byte = take(input, 1)?[0];
@@ -144,9 +144,14 @@ pub(super) fn length(input: &mut &[u8]) -> Option<usize> {
     None
 }
 
-fn string(input: &mut &[u8]) -> Option<String> {
+/// A `String` value's bytes (its LEB128 length, then the bytes).
+pub(super) fn bytes<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
     let n = length(input)?;
-    take(input, n).map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+    take(input, n)
+}
+
+fn string(input: &mut &[u8]) -> Option<String> {
+    bytes(input).map(|bytes| String::from_utf8_lossy(bytes).into_owned())
 }
 
 fn strings(input: &mut &[u8]) -> Option<Vec<String>> {
