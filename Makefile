@@ -66,6 +66,7 @@ bench: client
 	scripts/bench-size.sh
 	cargo build -q -p palaute-collector
 	node tests/bench/impact.mjs 20
+	node tests/bench/prompt-latency.mjs 9
 	PALAUTE_ACCURACY_TABLE=1 node --test --test-timeout=120000 tests/e2e/vitals.test.mjs
 	scripts/bench-ingest.sh $(BENCH_SECONDS) $(BENCH_CONNECTIONS)
 	scripts/soak.sh 10

@@ -3,7 +3,8 @@
 # raw, gzip -9 and brotli -q 11, measured in this run:
 #   - palaute: the loader, the module's JavaScript (with the wasm-bindgen
 #     glue) and the wasm, as built by scripts/build-client.sh (all three load
-#     on every page view);
+#     on every page view), and with the module's second part, the prompt's
+#     interface (loaded only on a view where the prompt asks);
 #   - web-vitals (npm): the metrics-only build and the attribution build;
 #   - Boomerang (npm boomerangjs): boomerang.js with the plugins that give the
 #     same data (vitals, navigation and resource timing, paint, events,
@@ -45,7 +46,8 @@ row() { # label files...
 table=$(
   echo "| script | files | raw bytes | gzip bytes | brotli bytes |"
   echo "|---|---:|---:|---:|---:|"
-  row "palaute: loader + module JS + wasm (everything it loads)" www/dist/palaute.js www/dist/m/*.js www/dist/m/*.wasm
+  row "palaute: a view without the prompt (loader + module JS + wasm)" www/dist/palaute.js www/dist/m/palaute.*.js www/dist/m/palaute_bg.*.wasm
+  row "palaute: a view with the prompt (the same + the prompt's part)" www/dist/palaute.js www/dist/m/palaute.*.js www/dist/m/palaute_bg.*.wasm www/dist/m/palaute_part.*.wasm
   row "palaute: loader only (before the page's \`load\`)" www/dist/palaute.js
   row "web-vitals $(node -p "require('./node_modules/web-vitals/package.json').version") (metrics only)" node_modules/web-vitals/dist/web-vitals.iife.js
   row "web-vitals (with attribution)" node_modules/web-vitals/dist/web-vitals.attribution.iife.js

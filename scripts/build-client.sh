@@ -3,6 +3,9 @@
 #   palaute.js                    the loader (minified; short cache)
 #   m/palaute.<hash>.js           wasm-bindgen's generated glue, minified (immutable)
 #   m/palaute_bg.<hash>.wasm      the Rust module (src/client/), wasm-opt -Oz (immutable)
+#   m/palaute_part.<hash>.wasm    its second part, the prompt's interface, which
+#                                 the loader fetches only when the prompt asks
+#                                 (split off by tools/split; immutable)
 # plus .br and .gz beside each, and prints a size report.
 # Usage: scripts/build-client.sh [--dev]   (--dev: debug wasm, no wasm-opt)
 set -euo pipefail
@@ -30,8 +33,11 @@ if [ "$profile" = wasm-release ]; then
   # (32,737 B brotli against 33,497 at z alone and 33,423 at s, 2026-12-02);
   # re-measured after the allocator and listener changes: 50 34,830,
   # 75 34,284, 100 34,159, 125 34,170, 150 34,261, 225 34,935 (later on 2026-12-02).
+  # Linked with each static in a data segment of its own and the function
+  # table from slot TABLE_BASE, so that tools/split can tell which data and
+  # which function pointers only the prompt's interface uses (its doc).
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/wasm-std \
-    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Cllvm-args=-inline-threshold=100" \
+    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Cllvm-args=-inline-threshold=100 -Clink-arg=--no-merge-data-segments -Clink-arg=--table-base=3517" \
     cargo build -q -p palaute --target wasm32-unknown-unknown --profile "$profile" -Z build-std=std,panic_abort
   built=target/wasm-std/wasm32-unknown-unknown/$profile/palaute.wasm
 else
@@ -40,6 +46,15 @@ else
 fi
 wasm-bindgen --target web --no-typescript --out-name palaute_wasm --out-dir "$work" "$built"
 
+# The names the wasm imports from the glue (`__wbg_getItem_<hash>`, mostly
+# hash) made short, in both files: about 1 KB brotli each. Before the split,
+# so that both parts import the short names.
+node scripts/shorten-imports.mjs "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm.js" >/dev/null
+# The prompt's interface (`prompt::palaute_prompt` and all that only it
+# reaches) split off into a part of its own, which the loader fetches when
+# the prompt is to ask (tools/split).
+CARGO_TARGET_DIR=target cargo run -q --release -p palaute-split -- \
+  "$work/palaute_wasm_bg.wasm" palaute_prompt "$work/rest.wasm" "$work/part.wasm"
 if [ "$profile" = wasm-release ]; then
   # binaryen from npm: Debian's (108) cannot parse the reference-types code wasm-bindgen needs.
   # --low-memory-unused: Rust's data and stack start at 1 MiB, so offsets
@@ -49,18 +64,23 @@ if [ "$profile" = wasm-release ]; then
     npx --no-install wasm-opt -Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$@" -o "$out" "$in"
   }
-  optimize "$work/palaute_wasm_bg.wasm" "$work/palaute_wasm_bg.opt.wasm" --strip-debug --strip-producers
+  # The rest is optimized as if its function table were its own (tools/split
+  # leaves every slot the part fills a function of the same type, and calls
+  # the part through an index wasm-opt cannot know), and exports it after.
+  optimize "$work/rest.wasm" "$work/palaute_wasm_bg.wasm" --strip-debug --strip-producers --strip-target-features
+  CARGO_TARGET_DIR=target cargo run -q --release -p palaute-split -- --export-table "$work/palaute_wasm_bg.wasm"
+  optimize "$work/part.wasm" "$work/palaute_part.wasm" --strip-debug --strip-producers --strip-target-features
   # The same module with its names, for scripts/bench-size.sh's table of where the bytes go.
   wasm-bindgen --target web --no-typescript --keep-debug --out-name named --out-dir "$work/named" "$built"
   optimize "$work/named/named_bg.wasm" "$work/palaute_named.wasm" --debuginfo
-  mv "$work/palaute_wasm_bg.opt.wasm" "$work/palaute_wasm_bg.wasm"
+else
+  mv "$work/rest.wasm" "$work/palaute_wasm_bg.wasm"
+  CARGO_TARGET_DIR=target cargo run -q --release -p palaute-split -- --export-table "$work/palaute_wasm_bg.wasm"
+  mv "$work/part.wasm" "$work/palaute_part.wasm"
 fi
 node scripts/bundle-client.mjs "$work/palaute_wasm.js" "$work/palaute.min.js"
-# The names the wasm imports from the glue (`__wbg_getItem_<hash>`, mostly
-# hash) made short, in both files: about 1 KB brotli each.
-node scripts/shorten-imports.mjs "$work/palaute_wasm_bg.wasm" "$work/palaute.min.js" >/dev/null
 
-hash=$(cat "$work/palaute_wasm_bg.wasm" "$work/palaute.min.js" | sha256sum | cut -c1-12)
+hash=$(cat "$work/palaute_wasm_bg.wasm" "$work/palaute.min.js" "$work/palaute_part.wasm" | sha256sum | cut -c1-12)
 glue="palaute.$hash.js"
 wasm="palaute_bg.$hash.wasm"
 cp "$work/palaute.min.js" "$out/m/$glue"
@@ -69,14 +89,20 @@ sri() { # file → its Subresource Integrity hash (sha384)
   node -e "process.stdout.write('sha384-' + require('crypto').createHash('sha384').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" "$1"
 }
 wasm_sri=$(sri "$out/m/$wasm")
+# The second part, pinned by its hash in the loader as the module is.
+part="palaute_part.$hash.wasm"
+cp "$work/palaute_part.wasm" "$out/m/$part"
+part_sri=$(sri "$out/m/$part")
 # The outbox's key and bounds, from their one definition (src/outbox.rs).
 defines=$(cargo run -q -p palaute --example loader_defines)
 # shellcheck disable=SC2086 # one word per --define
 npx --no-install esbuild www/palaute.js --minify --log-level=warning --target=es2017 $defines \
-  | sed -e "s/__GLUE__/$glue/" -e "s/__WASM__/$wasm/" -e "s|__WASM_SRI__|$wasm_sri|" > "$out/palaute.js"
+  | sed -e "s/__GLUE__/$glue/" -e "s/__WASM__/$wasm/" -e "s|__WASM_SRI__|$wasm_sri|" \
+    -e "s/__PART__/$part/" -e "s|__PART_SRI__|$part_sri|" > "$out/palaute.js"
 sri "$out/palaute.js" > "$out/palaute.js.integrity"
 
-for f in "$out/palaute.js" "$out/m/$glue" "$out/m/$wasm"; do
+shipped=("$out/palaute.js" "$out/m/$glue" "$out/m/$wasm")
+for f in "${shipped[@]}" "$out/m/$part"; do
   brotli -f -q 11 -k "$f"
   gzip -f -9 -k "$f"
 done
@@ -84,12 +110,16 @@ done
 echo "client build ($profile) in $out:"
 printf '  %-34s %8s %8s %8s\n' file raw gzip brotli
 tr=0; tg=0; tb=0
-for f in "$out/palaute.js" "$out/m/$glue" "$out/m/$wasm"; do
+for f in "${shipped[@]}"; do
   r=$(wc -c < "$f"); g=$(wc -c < "$f.gz"); b=$(wc -c < "$f.br")
   tr=$((tr + r)); tg=$((tg + g)); tb=$((tb + b))
   printf '  %-34s %8d %8d %8d\n' "$(basename "$f")" "$r" "$g" "$b"
 done
-printf '  %-34s %8d %8d %8d\n' total "$tr" "$tg" "$tb"
+printf '  %-34s %8d %8d %8d\n' "total (a view without the prompt)" "$tr" "$tg" "$tb"
 echo "$tb" > "$work/brotli-total"
+f=$out/m/$part
+r=$(wc -c < "$f"); g=$(wc -c < "$f.gz"); b=$(wc -c < "$f.br")
+printf '  %-34s %8d %8d %8d\n' "$part" "$r" "$g" "$b"
+printf '  %-34s %8d %8d %8d\n' "total (a view with the prompt)" $((tr + r)) $((tg + g)) $((tb + b))
 echo "script tag (Subresource Integrity of this build's loader; the loader pins the module the same way):"
 echo "  <script async src=\"https://COLLECTOR/palaute.js\" integrity=\"$(cat "$out/palaute.js.integrity")\" crossorigin=\"anonymous\" data-site=\"SITE\"></script>"

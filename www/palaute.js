@@ -19,12 +19,14 @@
  *   those events;
  * - after the page's `load` event, in idle time, fetches the client module
  *   (the Rust/wasm module and its wasm-bindgen glue; so it never competes
- *   with the page's own resources) and hands it over.
+ *   with the page's own resources) and hands it over; the module's second
+ *   part (the prompt's interface) only when the module asks for it.
  *
- * `make build` minifies this file and replaces __GLUE__ and __WASM__ with the
- * content-hashed names of the module's files, and __OUTBOX_KEY__,
- * __OUTBOX_ENTRIES__ and __OUTBOX_BYTES__ with the outbox's key and bounds
- * (src/outbox.rs: one definition for both beacons).
+ * `make build` minifies this file and replaces __GLUE__, __WASM__ and __PART__
+ * with the content-hashed names of the module's files (and the __SRI__ marks
+ * with their integrity hashes), and __OUTBOX_KEY__, __OUTBOX_ENTRIES__ and
+ * __OUTBOX_BYTES__ with the outbox's key and bounds (src/outbox.rs: one
+ * definition for both beacons).
  *
  * `L` (below) is the hand-over object; src/client/loader.rs is its one
  * typed reading in the module, key by key.
@@ -266,7 +268,18 @@
     import(dir + 'm/__GLUE__')
       .then((m) =>
         // The module is pinned by its Subresource Integrity hash.
-        m.default({ module_or_path: fetch(dir + 'm/__WASM__', { integrity: '__WASM_SRI__' }) }).then(() => {
+        m.default({ module_or_path: fetch(dir + 'm/__WASM__', { integrity: '__WASM_SRI__' }) }).then((x) => {
+          // The module's second part, the prompt's interface: fetched once,
+          // when the prompt is about to ask, pinned by its hash as the
+          // module is; it imports the module's memory, table and functions
+          // from its exports (`p`). A promise of whether it is there.
+          let part;
+          L.part = () =>
+            part ||
+            (part = fetch(dir + 'm/__PART__', { integrity: '__PART_SRI__' })
+              .then((r) => r.arrayBuffer())
+              .then((b) => WebAssembly.instantiate(b, { p: x }))
+              .then(() => 1, () => (part = 0)));
           // Entries queued but not yet delivered are handed over too.
           for (const [po, cb] of observers) {
             po.takeRecords().forEach(cb);

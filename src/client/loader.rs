@@ -48,6 +48,15 @@ impl Loader {
         new_id.ok().and_then(|id| id.as_string()).unwrap_or_default()
     }
 
+    /// `L.part()`: has the loader fetch and instantiate the module's second
+    /// part (the prompt's interface), once; a promise of whether it is
+    /// there. `None` in a module that is whole (a build without the split,
+    /// or the module's own tests: no `L.part`).
+    pub fn part(&self) -> Option<js_sys::Promise> {
+        let part = js::get(&self.0, "part").dyn_into::<Function>().ok()?;
+        part.call0(&self.0).ok().map(JsCast::unchecked_into)
+    }
+
     /// `L.seq`: beacons the loader sent for the page's own view.
     pub fn seq(&self) -> u32 {
         self.num("seq") as u32

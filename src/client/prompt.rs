@@ -59,6 +59,11 @@ pub struct Prompt {
     /// The settle timer, then the return timer (a visitor back on the
     /// page): a new one replaces (cancels) the one before.
     timer: Option<Timeout>,
+    /// Prompts asked for in this page's life, so that a part fetched for one
+    /// draws only that one (not one of another view, or after another).
+    opened: u32,
+    /// The module's second part, the prompt's interface, is there.
+    part: bool,
 }
 
 /// The prompt on the page; dropping it takes it away (its listeners, and
@@ -103,6 +108,9 @@ impl Prompt {
         self.done = false;
         self.rating = None;
         self.open = None;
+        // What was set for the view before (a timer, a prompt awaiting the
+        // part) is not for this one.
+        self.opened += 1;
     }
 }
 
@@ -152,11 +160,14 @@ pub fn consider(s: &mut Session, asking: Option<Trigger>) {
 }
 
 /// Asks, if the site's policy says so from the readings already collected
-/// (an observer's callback has just collected them).
+/// (an observer's callback has just collected them). Before the page has
+/// settled, a view that calls for a prompt has the prompt's interface (the
+/// module's second part) fetched, so that it shows at once when it asks.
 pub fn decide(s: &mut Session, asking: Option<Trigger>) {
-    if s.prompt.done || !s.prompt.settled || s.prompt.open.is_some() {
+    if s.prompt.done || s.prompt.open.is_some() {
         return;
     }
+    let settled = s.prompt.settled;
     let w = js::window();
     let visible = !hidden();
     let policy = Policy::new(s.settings.mode, s.settings.cap_days);
@@ -175,7 +186,14 @@ pub fn decide(s: &mut Session, asking: Option<Trigger>) {
         last_asked_ms: last.and_then(js::known),
         now_ms: js_sys::Date::now(),
     };
-    if policy.asks(&experience, &moment) {
+    if !settled {
+        // The view calls for a prompt before the prompt may ask: its
+        // interface (the module's second part) is fetched now, so that it
+        // shows at once when it does.
+        if policy.asks(&experience, &Moment { visible: true, ..moment }) {
+            let _ = load_part(s);
+        }
+    } else if policy.asks(&experience, &moment) {
         show(s, asking.or(experience.reason()));
     }
 }
@@ -211,18 +229,68 @@ pub fn record(s: &mut Session, rating: f64, comment: Option<&str>, trigger: Opti
 }
 
 fn show(s: &mut Session, trigger: Option<Trigger>) {
-    let w = js::window();
-    let languages = w.navigator().languages();
-    let words = words::choose(&s.settings.lang, languages.iter().filter_map(|l| l.as_string()));
-    let five = s.scale() == Scale::Five;
     let p = &mut s.prompt;
     p.done = true;
     p.rating = None;
     p.trigger = trigger;
-    p.open = draw(words, five, trigger == Some(Trigger::Frustration));
+    p.opened += 1;
+    // The interface is the module's second part: drawn now if the loader
+    // has it, else when it has (unless another prompt was asked for, or
+    // another view began, since).
+    let Some(loading) = load_part(s) else {
+        draw_and_count(s);
+        return;
+    };
+    let opened = s.prompt.opened;
+    js::when_settled(
+        &loading,
+        Box::new(move |loaded| {
+            session::with(|s| {
+                if loaded.is_truthy() && s.prompt.opened == opened && s.prompt.open.is_none() {
+                    s.prompt.part = true;
+                    draw_and_count(s);
+                }
+            });
+        }),
+    );
+}
+
+/// Puts the prompt on the page, and records the time it asked for the
+/// per-origin cap (only once it is there: a part that could not be
+/// fetched asked nothing).
+fn draw_and_count(s: &mut Session) {
+    palaute_prompt(s);
     if let (Some(storage), Ok(now)) = (storage(), js_sys::JSON::stringify(&js_sys::Date::now().into())) {
         let _ = storage.set_item(ASKED_KEY, &String::from(now));
     }
+}
+
+/// Has the loader fetch and instantiate the module's second part (the
+/// prompt's interface, split off by `scripts/build-client.sh`): the
+/// loader's `L.part()`, a promise of whether it is there. `None` when it
+/// is already there, or when the module is whole (a build without the
+/// split, or the module's own tests: no `L.part`).
+pub fn load_part(s: &Session) -> Option<js_sys::Promise> {
+    if s.prompt.part {
+        return None;
+    }
+    s.loader.part()
+}
+
+/// The prompt's interface, from here on: the root of the module's second
+/// part. `scripts/build-client.sh` moves this function, and every function
+/// and datum that only it reaches (its markup, words and stylesheet, its
+/// buttons' handlers), into that part, by the call graph; it stays
+/// exported under this name for that. The rest calls it only once the
+/// part is there ([`load_part`]).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn palaute_prompt(s: &mut Session) {
+    let languages = js::window().navigator().languages();
+    let words = words::choose(&s.settings.lang, languages.iter().filter_map(|l| l.as_string()));
+    let five = s.scale() == Scale::Five;
+    let stuck = s.prompt.trigger == Some(Trigger::Frustration);
+    s.prompt.open = draw(words, five, stuck);
 }
 
 fn on_action(s: &mut Session, action: Action) {

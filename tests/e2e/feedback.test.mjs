@@ -117,6 +117,13 @@ test('Esc dismisses the prompt and records nothing', async () => {
   await context.close();
 });
 
+/** Records the page's requests for the prompt's part (the module's second wasm file). */
+function partRequests(page) {
+  const requests = [];
+  page.on('request', (request) => request.url().includes('/palaute_part.') && requests.push(request.url()));
+  return requests;
+}
+
 test('slow (the default): a fast page is not asked about; a slow interaction is', async () => {
   const context = await visitor();
   const { page, id } = await open(context);
@@ -156,6 +163,73 @@ test('slow: a visitor who left while the page loaded and came back is asked', as
   await setVisibility('visible');
   await shown(page);
   await context.close();
+});
+
+test("the prompt's part is fetched only for a view that asks: not on one that never does, once on palaute.ask()", async () => {
+  const context = await visitor();
+  // The default policy on a fast page: nothing to ask about.
+  const fast = await context.newPage();
+  const fastParts = partRequests(fast);
+  await fast.goto(env.pages.url('feedback.html'));
+  await moduleStarted(fast);
+  await notShown(fast);
+  assert.deepEqual(fastParts, [], 'a fast view does not fetch the part');
+  // Asking off, on a view that turned slow: the policy never asks.
+  const { page } = await open(context, '?data-feedback=off');
+  const parts = partRequests(page);
+  await page.click('#slow');
+  await notShown(page);
+  assert.deepEqual(parts, [], 'a view whose policy never asks does not fetch the part');
+  // The page asks: fetched then, and once for the view's life.
+  await page.evaluate(() => window.palaute.ask());
+  await shown(page);
+  assert.equal(parts.length, 1, 'palaute.ask() fetched the part');
+  await page.keyboard.press('Escape');
+  await gone(page);
+  await page.evaluate(() => window.palaute.ask());
+  await shown(page);
+  assert.equal(parts.length, 1, 'asking again reuses it');
+  await context.close();
+});
+
+test('a view that turns slow fetches the prompt\'s part before the prompt may ask, which then shows it', async () => {
+  const context = await visitor();
+  const page = await context.newPage();
+  const parts = partRequests(page);
+  await page.goto(env.pages.url('feedback.html'));
+  await moduleStarted(page);
+  const started = await page.evaluate(() => performance.now());
+  // Slow at once (a 600 ms handler), before the page has settled (SETTLE_MS after the module started).
+  await page.click('#slow');
+  await shown(page);
+  assert.equal(parts.length, 1, 'fetched once');
+  // When the part's request began: without the prefetch it would begin only
+  // when the prompt asks, 2 s after the module started.
+  const fetched = await page.evaluate(() => performance.getEntriesByType('resource').find((e) => e.name.includes('/palaute_part.')).startTime);
+  assert.ok(fetched - started < 1500, `fetched ${Math.round(fetched - started)} ms after the module started, before the prompt may ask`);
+  await context.close();
+});
+
+test("a prompt's part changed on its way is refused (Subresource Integrity): no prompt; the view is still measured", async () => {
+  env.pages.tamperModule('palaute_part.');
+  try {
+    const context = await visitor();
+    const { page, id } = await open(context, '?data-feedback=off');
+    const refused = [];
+    page.on('console', (message) => message.text().includes('integrity') && refused.push(message.text()));
+    assert.equal(await page.evaluate(() => window.palaute.L.part()), 0, 'the loader reports the part missing');
+    await page.evaluate(() => window.palaute.ask());
+    await page.waitForTimeout(1500);
+    assert.equal(await prompt(page).count(), 0, 'no prompt from a tampered part');
+    assert.ok(refused.length > 0, 'refused for its integrity');
+    assert.equal(await page.evaluate(() => localStorage.getItem('palaute:asked')), null, 'a prompt that never showed does not count for the cap');
+    // The module itself runs on: the API's answer is still recorded.
+    await page.evaluate(() => window.palaute.feedback({ rating: 1 }));
+    await rowWhere(id, (r) => r.feedback_rating === 1, 'the API rating');
+    await context.close();
+  } finally {
+    env.pages.tamperModule(false);
+  }
 });
 
 test('off: never asks by itself, even after a slow interaction; palaute.ask() still shows it', async () => {

@@ -108,7 +108,7 @@ export async function startPageServer() {
         }
         const file = state.client.get(url.pathname);
         let body = file.body;
-        if (state.tamper && url.pathname.endsWith('.wasm')) {
+        if (url.pathname.endsWith('.wasm') && (state.tamper === true || (state.tamper && url.pathname.includes(state.tamper)))) {
           body = Buffer.from(body);
           body[body.length - 1] ^= 1;
         }
@@ -208,8 +208,12 @@ export async function startPageServer() {
       .map(([, values]) => values).sort((a, b) => a.navStart - b.navStart),
     /** When the page tagged `tag` was left, by its own clock, once known. */
     leftAt: (tag) => state.left.get(tag),
-    /** Serves the wasm module with one byte changed (`true`), as a tampered CDN would. */
-    tamperModule(on) { state.tamper = on; },
+    /**
+     * Serves the wasm files with one byte changed, as a tampered CDN would:
+     * every one (`true`), those whose path contains a string (`'palaute_part.'`:
+     * the prompt's part only), or none (`false`).
+     */
+    tamperModule(which) { state.tamper = which; },
     /** Holds the wasm module's files back by `ms` (0: not at all). */
     delayModule(ms) { state.moduleDelay = ms; },
     close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
