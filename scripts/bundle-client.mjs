@@ -7,10 +7,13 @@ import { build } from 'esbuild';
 
 const [glue, outfile] = process.argv.slice(2);
 // Only what the loader calls is exported, so that the rest of the glue's
-// entry points (`initSync` and its warnings) are left out.
+// entry points are left out: the loader compiles the module itself and
+// instantiates it with `initSync`, so the glue's fetching `default` (its
+// MIME-type fallback and their messages) is not shipped. Its `console`
+// warnings about deprecated arguments are dropped too.
 await build({
   stdin: {
-    contents: `export { default, start, tag, feedback, ask } from ${JSON.stringify(resolve(glue))};`,
+    contents: `export { initSync, start, tag, feedback, ask } from ${JSON.stringify(resolve(glue))};`,
     resolveDir: process.cwd(),
   },
   bundle: true,
@@ -18,5 +21,6 @@ await build({
   format: 'esm',
   target: 'es2020',
   outfile,
+  drop: ['console'],
   logLevel: 'warning',
 });

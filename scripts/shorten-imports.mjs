@@ -91,6 +91,16 @@ if (exports) {
       const uses = glue.split(`.${field}(`).length - 1;
       if (uses !== 1) throw new Error(`${field} is called ${uses} times in the glue`);
       glue = glue.replace(`.${field}(`, `.${short}(`);
+    } else if (/^__(wbindgen|externref)_/.test(field)) {
+      // The runtime's own entry points and table (`__wbindgen_malloc`,
+      // `__wbindgen_externrefs`, ...), which the glue reads as
+      // `wasm.<name>`, and nothing else.
+      short = `y${(shortened++).toString(36)}`;
+      const uses = new RegExp(`\\bwasm\\.${field}\\b`, 'g');
+      if (glue.split(field).length - 1 !== (glue.match(uses) || []).length) {
+        throw new Error(`${field} occurs in the glue other than as wasm.${field}`);
+      }
+      glue = glue.replace(uses, `wasm.${short}`);
     }
     kept.push(Buffer.concat([encodeName(short), out.subarray(after, end)]));
     at = end;

@@ -264,37 +264,38 @@
   }, true);
 
   const dir = s.src.replace(/[^/]*$/, '');
+  // A file of the module, pinned by its Subresource Integrity hash.
+  const bytes = (file, integrity) => fetch(dir + 'm/' + file, { integrity }).then((r) => r.arrayBuffer());
   const boot = () =>
-    import(dir + 'm/__GLUE__')
-      .then((m) =>
-        // The module is pinned by its Subresource Integrity hash.
-        m.default({ module_or_path: fetch(dir + 'm/__WASM__', { integrity: '__WASM_SRI__' }) }).then((x) => {
-          // The module's second part, the prompt's interface: fetched once,
-          // when the prompt is about to ask, pinned by its hash as the
-          // module is; it imports the module's memory, table and functions
-          // from its exports (`p`). A promise of whether it is there.
-          let part;
-          L.part = () =>
-            part ||
-            (part = fetch(dir + 'm/__PART__', { integrity: '__PART_SRI__' })
-              .then((r) => r.arrayBuffer())
-              .then((b) => WebAssembly.instantiate(b, { p: x }))
-              .then(() => 1, () => (part = 0)));
-          // Entries queued but not yet delivered are handed over too.
-          for (const [po, cb] of observers) {
-            po.takeRecords().forEach(cb);
-            po.disconnect();
-          }
-          w.removeEventListener('load', onResourceLoad, true);
-          m.start(L);
-          L.started = 1;
-          api.feedback = m.feedback;
-          api.tag = (key, value) => m.tag(String(key), String(value));
-          if (m.ask) api.ask = m.ask;
-          for (const [name, args] of queue) api[name](...args);
-          queue.length = 0;
-        }),
-      )
+    // The glue, and the module compiled here (instantiated by the glue's
+    // `initSync`).
+    Promise.all([import(dir + 'm/__GLUE__'), bytes('__WASM__', '__WASM_SRI__').then(WebAssembly.compile)])
+      .then(([m, module]) => {
+        const x = m.initSync({ module });
+        // The module's second part, the prompt's interface: fetched once,
+        // when the prompt is about to ask; it imports the module's memory,
+        // table and functions from its exports (`p`). A promise of whether
+        // it is there.
+        let part;
+        L.part = () =>
+          part ||
+          (part = bytes('__PART__', '__PART_SRI__')
+            .then((b) => WebAssembly.instantiate(b, { p: x }))
+            .then(() => 1, () => (part = 0)));
+        // Entries queued but not yet delivered are handed over too.
+        for (const [po, cb] of observers) {
+          po.takeRecords().forEach(cb);
+          po.disconnect();
+        }
+        w.removeEventListener('load', onResourceLoad, true);
+        m.start(L);
+        L.started = 1;
+        api.feedback = m.feedback;
+        api.tag = (key, value) => m.tag(String(key), String(value));
+        if (m.ask) api.ask = m.ask;
+        for (const [name, args] of queue) api[name](...args);
+        queue.length = 0;
+      })
       .catch(() => { /* the loader's own beacon still covers this view */ });
   const idle = () => (w.requestIdleCallback ? requestIdleCallback(boot, { timeout: 2000 }) : setTimeout(boot, 50));
   provisional();

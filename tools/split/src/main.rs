@@ -32,6 +32,8 @@
 //! `SPLIT_EXPLAIN=1` prints, for each item ROOT reaches, whether it moved
 //! or the chain of references that keeps it in the rest (names from a
 //! module built with them: wasm-bindgen `--keep-debug`).
+mod drops;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{bail, Context, Result};
@@ -60,6 +62,10 @@ fn main() -> Result<()> {
         bail!("usage: palaute-split IN.wasm ROOT REST.wasm PART.wasm | palaute-split --export-table REST.wasm");
     };
     let bytes = std::fs::read(input).with_context(|| format!("reading {input}"))?;
+    // Both parts from the module with its drops unguarded (drops.rs).
+    let mut whole = Module::from_buffer(&bytes)?;
+    let unguarded = drops::unguard(&mut whole)?;
+    let bytes = whole.emit_wasm();
     let mut rest = Module::from_buffer(&bytes)?;
     let plan = Plan::new(&rest, root)?;
     let mut part = Module::from_buffer(&bytes)?;
@@ -67,6 +73,7 @@ fn main() -> Result<()> {
     make_part(&mut part, &plan, &exports)?;
     std::fs::write(rest_out, rest.emit_wasm())?;
     std::fs::write(part_out, part.emit_wasm())?;
+    eprintln!("split: {unguarded} drops of a JsValue unguarded");
     eprintln!(
         "split: {} functions and {} data segments ({} bytes) moved to the part",
         plan.funcs.len(),

@@ -1,0 +1,160 @@
+//! Drops of a `JsValue` without their guard at the call site.
+//!
+//! wasm-bindgen's `impl Drop for JsValue` is `#[inline]`: every drop of a
+//! temporary JavaScript value becomes, at its call site, "if the index is
+//! past the fixed slots, call `__externref_table_dealloc`". That function
+//! makes the same test first and returns for a fixed slot (wasm-bindgen
+//! 0.2.130, `src/externref.rs`), so the guard at the call site decides
+//! nothing: this pass removes it, and each drop is a plain call. The client
+//! has some 280 of them (about 8 bytes each before compression).
+//!
+//! Only the two shapes that LLVM emits for the inlined drop are rewritten,
+//! where nothing else depends on the guard:
+//! - `(local.get|local.tee X) (i32.const C) (i32.lt_u) (br_if B)
+//!   (local.get X) (call dealloc)` ending the block `B` itself;
+//! - `(local.get|local.tee X) (i32.const C) (i32.ge_u)
+//!   (if (then (local.get X) (call dealloc)))`.
+//!
+//! `C` must be the first number `__externref_table_dealloc` compares its
+//! argument with (so its own test is the one removed), or nothing changes.
+use std::collections::HashSet;
+
+use anyhow::{bail, Result};
+use walrus::ir::{BinaryOp, Instr, InstrSeqId, Value};
+use walrus::{FunctionId, FunctionKind, LocalFunction, LocalId, Module};
+
+/// The function every drop calls.
+const DEALLOC: &str = "__externref_table_dealloc";
+
+/// Removes the guards of the drops in `m`; the number removed.
+pub fn unguard(m: &mut Module) -> Result<usize> {
+    let Some(dealloc) = m.funcs.by_name(DEALLOC) else {
+        bail!("no function named {DEALLOC} (a module built by wasm-bindgen with reference types)");
+    };
+    let Some(bound) = own_bound(m, dealloc) else {
+        bail!("{DEALLOC} does not begin with its own test of the index: the guards are kept");
+    };
+    let mut removed = 0;
+    for (id, f) in m.funcs.iter_local_mut() {
+        if id != dealloc {
+            removed += unguard_in(f, dealloc, bound);
+        }
+    }
+    Ok(removed)
+}
+
+/// The number `dealloc` first compares its argument with: `(local.get 0)
+/// (i32.const C) (i32.lt_u)` at the start of its body or of a block there.
+fn own_bound(m: &Module, dealloc: FunctionId) -> Option<i32> {
+    let FunctionKind::Local(f) = &m.funcs.get(dealloc).kind else { return None };
+    let arg = *f.args.first()?;
+    let mut seq = f.entry_block();
+    loop {
+        let instrs = &f.block(seq).instrs;
+        match instrs.first().map(|(i, _)| i) {
+            Some(Instr::Block(b)) => seq = b.seq,
+            _ => return guard(instrs.iter().map(|(i, _)| i), arg, |op| matches!(op, BinaryOp::I32LtU)),
+        }
+    }
+}
+
+/// `C` when `instrs` begins with `(local.get|local.tee X) (i32.const C)
+/// (op)`, for `X` = `local` and an `op` that `op` accepts.
+fn guard<'a>(mut instrs: impl Iterator<Item = &'a Instr>, local: LocalId, op: fn(&BinaryOp) -> bool) -> Option<i32> {
+    match (instrs.next()?, instrs.next()?, instrs.next()?) {
+        (
+            Instr::LocalGet(walrus::ir::LocalGet { local: x }) | Instr::LocalTee(walrus::ir::LocalTee { local: x }),
+            Instr::Const(walrus::ir::Const { value: Value::I32(c) }),
+            Instr::Binop(b),
+        ) if *x == local && op(&b.op) => Some(*c),
+        _ => None,
+    }
+}
+
+/// Whether `instrs` are exactly `(local.get X) (call dealloc)`.
+fn is_drop(instrs: &[&Instr], local: LocalId, dealloc: FunctionId) -> bool {
+    matches!(
+        instrs,
+        [Instr::LocalGet(g), Instr::Call(c)] if g.local == local && c.func == dealloc
+    )
+}
+
+/// The local that `instr` reads or sets, if it is a `local.get` or `local.tee`.
+fn local_of(instr: &Instr) -> Option<LocalId> {
+    match instr {
+        Instr::LocalGet(g) => Some(g.local),
+        Instr::LocalTee(t) => Some(t.local),
+        _ => None,
+    }
+}
+
+fn unguard_in(f: &mut LocalFunction, dealloc: FunctionId, bound: i32) -> usize {
+    // Every sequence of the body, and which are loops' (a branch to a loop
+    // goes back to its start: not a guard).
+    let mut seqs = vec![f.entry_block()];
+    let mut loops = HashSet::new();
+    let mut at = 0;
+    while at < seqs.len() {
+        for (instr, _) in &f.block(seqs[at]).instrs {
+            match instr {
+                Instr::Block(b) => seqs.push(b.seq),
+                Instr::Loop(l) => {
+                    loops.insert(l.seq);
+                    seqs.push(l.seq);
+                }
+                Instr::IfElse(i) => seqs.extend([i.consequent, i.alternative]),
+                _ => {}
+            }
+        }
+        at += 1;
+    }
+    let mut removed = 0;
+    for &seq in &seqs {
+        removed += unguard_seq(f, seq, !loops.contains(&seq), dealloc, bound);
+    }
+    removed
+}
+
+/// Rewrites the guarded drops of one sequence; `block`: the sequence is a
+/// block's (or the body's), so that a `br_if` to it skips to its end.
+fn unguard_seq(f: &mut LocalFunction, seq: InstrSeqId, block: bool, dealloc: FunctionId, bound: i32) -> usize {
+    let mut removed = 0;
+    let mut i = 0;
+    loop {
+        let instrs = &f.block(seq).instrs;
+        if i + 3 >= instrs.len() {
+            return removed;
+        }
+        let Some(x) = local_of(&instrs[i].0) else {
+            i += 1;
+            continue;
+        };
+        let window: Vec<&Instr> = instrs[i..].iter().map(|(instr, _)| instr).collect();
+        // (x) (const) (lt_u) (br_if seq) (local.get x) (call dealloc), at the end.
+        let by_branch = block
+            && window.len() == 6
+            && guard(window.iter().copied(), x, |op| matches!(op, BinaryOp::I32LtU)) == Some(bound)
+            && matches!(window[3], Instr::BrIf(b) if b.block == seq)
+            && is_drop(&window[4..], x, dealloc);
+        // (x) (const) (ge_u) (if (then (local.get x) (call dealloc))).
+        let by_if = guard(window.iter().copied(), x, |op| matches!(op, BinaryOp::I32GeU)) == Some(bound)
+            && match window[3] {
+                Instr::IfElse(e) => {
+                    let then: Vec<&Instr> = f.block(e.consequent).instrs.iter().map(|(i, _)| i).collect();
+                    f.block(e.alternative).instrs.is_empty() && is_drop(&then, x, dealloc)
+                }
+                _ => false,
+            };
+        if by_branch || by_if {
+            let instrs = &mut f.block_mut(seq).instrs;
+            // Keep (x); the guard's three instructions go, and for `if`
+            // its drop comes out of it.
+            let loc = instrs[i + 1].1;
+            let call = walrus::ir::Call { func: dealloc };
+            instrs.splice(i + 1..if by_branch { i + 6 } else { i + 4 }, [(Instr::Call(call), loc)]);
+            // The value read by (x) is what the call takes.
+            removed += 1;
+        }
+        i += 1;
+    }
+}
