@@ -41,6 +41,17 @@ const section = findSection(wasm, 2);
 if (!section) throw new Error('no import section');
 let at;
 
+// The glue's plain shims (`name: function(args) { body },`), by name: two
+// imports whose shims read the same and that have the same type (web-sys
+// binds `activeElement` once for `Document` and once for `ShadowRoot`)
+// become one import of one shim.
+const shims = new Map();
+for (const m of glue.matchAll(/\n( +)([\w$]+): function\(([^)]*)\) \{([\s\S]*?)\n\1\},?(?=\n)/g)) {
+  shims.set(m[2], { text: m[0], code: `${m[3]}|${m[4]}` });
+}
+const sameShim = new Map();
+const dropped = [];
+
 const [count, first] = leb(wasm, section.body);
 const entries = [];
 const renamed = new Map();
@@ -57,14 +68,21 @@ for (let i = 0; i < count; i++) {
   else if (kind === 4) [, end] = leb(wasm, end + 1); // tag
   else throw new Error(`import kind ${kind}`);
   let short = field;
-  if ((module === 'wbg' || module.startsWith('./')) && field.length > 3) {
+  const shim = kind === 0 && shims.get(field);
+  const same = shim && `${shim.code}|${wasm.subarray(afterField, end).toString('hex')}`;
+  if (same && sameShim.has(same)) {
+    short = sameShim.get(same);
+    dropped.push(shim.text);
+  } else if ((module === 'wbg' || module.startsWith('./')) && field.length > 3) {
     short = renamed.get(field) ?? `w${renamed.size.toString(36)}`;
     renamed.set(field, short);
+    if (same) sameShim.set(same, short);
   }
   entries.push(Buffer.concat([encodeName(module), encodeName(short), wasm.subarray(afterField, end)]));
   at = end;
 }
 
+for (const text of dropped) glue = glue.replace(text, '');
 for (const [long, short] of renamed) {
   const uses = glue.split(long).length - 1;
   if (uses !== 1) throw new Error(`${long} occurs ${uses} times in the glue`);
@@ -110,4 +128,4 @@ if (exports) {
 }
 writeFileSync(wasmPath, out);
 writeFileSync(gluePath, glue);
-console.log(`shortened ${renamed.size} import names`);
+console.log(`shortened ${renamed.size} import names; ${dropped.length} imports share another's shim`);
