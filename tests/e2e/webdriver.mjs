@@ -126,7 +126,10 @@ export async function startBrowser(engine, { pageLoad = 'normal' } = {}) {
   const browser = {
     engine,
     /** Runs `fn(...args)` in the page (a function's source), returns its result. */
-    run: (fn, ...args) => call('POST', s('/execute/sync'), { script: `return (${fn}).apply(null, arguments)`, args }),
+    run: (fn, ...args) => browser.runWithin(60000, fn, ...args),
+    /** `run`, answered within `ms` or failed (the command is abandoned, not the session). */
+    runWithin: (ms, fn, ...args) =>
+      call('POST', s('/execute/sync'), { script: `return (${fn}).apply(null, arguments)`, args }, ms),
     go: (url) => call('POST', s('/url'), { url }),
     back: () => call('POST', s('/back'), {}),
     url: () => call('GET', s('/url')),
@@ -137,13 +140,19 @@ export async function startBrowser(engine, { pageLoad = 'normal' } = {}) {
       await call('POST', s(`/element/${element[ELEMENT]}/click`), {});
     },
     setTimeouts: (t) => call('POST', s('/timeouts'), t),
-    /** Polls `fn(...args)` in the page until it is truthy. */
+    /**
+     * Polls `fn(...args)` in the page until it is truthy. Each poll gets at
+     * most 5 s and is then tried again: WebKitWebDriver, asked just after a
+     * page came back from the back/forward cache, once in several runs
+     * under load never answered (the test waited out the whole minute of
+     * one command).
+     */
     async until(fn, ms = 15000, what = String(fn), ...args) {
       const end = Date.now() + ms;
       let last;
       while (Date.now() < end) {
         try {
-          last = await browser.run(fn, ...args);
+          last = await browser.runWithin(Math.max(1000, Math.min(5000, end - Date.now())), fn, ...args);
           if (last) return last;
         } catch (e) {
           last = e.message; // the page may be between documents

@@ -158,3 +158,104 @@ fn unguard_seq(f: &mut LocalFunction, seq: InstrSeqId, block: bool, dealloc: Fun
         i += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use walrus::{FunctionBuilder, ValType};
+
+    /// The fixed slots' end in the client's module.
+    const END: i32 = 1028;
+
+    /// A module with wasm-bindgen's `__externref_table_dealloc` (its own test
+    /// against `own`) and one function per body `callers` builds, each given
+    /// the local holding the index and the dealloc function.
+    fn module(own: i32, callers: &[fn(&mut walrus::InstrSeqBuilder, LocalId, FunctionId)]) -> (Module, Vec<FunctionId>) {
+        let mut m = Module::default();
+        let arg = m.locals.add(ValType::I32);
+        let mut b = FunctionBuilder::new(&mut m.types, &[ValType::I32], &[]);
+        b.name(DEALLOC.into());
+        b.func_body().block(None, |inner| {
+            let id = inner.id();
+            inner.local_get(arg).i32_const(own).binop(BinaryOp::I32LtU).br_if(id).local_get(arg).drop();
+        });
+        let dealloc = b.finish(vec![arg], &mut m.funcs);
+        let mut ids = Vec::new();
+        for caller in callers {
+            let x = m.locals.add(ValType::I32);
+            let mut b = FunctionBuilder::new(&mut m.types, &[ValType::I32], &[]);
+            caller(&mut b.func_body(), x, dealloc);
+            ids.push(b.finish(vec![x], &mut m.funcs));
+        }
+        (m, ids)
+    }
+
+    /// The instructions of `f`'s body, nested sequences flattened in order.
+    fn count(m: &Module, f: FunctionId) -> usize {
+        let FunctionKind::Local(f) = &m.funcs.get(f).kind else { panic!("local") };
+        fn walk(f: &LocalFunction, seq: InstrSeqId) -> usize {
+            f.block(seq)
+                .instrs
+                .iter()
+                .map(|(i, _)| {
+                    1 + match i {
+                        Instr::Block(b) => walk(f, b.seq),
+                        Instr::IfElse(e) => walk(f, e.consequent) + walk(f, e.alternative),
+                        _ => 0,
+                    }
+                })
+                .sum()
+        }
+        walk(f, f.entry_block())
+    }
+
+    /// LLVM's two shapes of an inlined drop: a `br_if` past the call at the
+    /// end of a block, and an `if` around it.
+    fn by_branch(body: &mut walrus::InstrSeqBuilder, x: LocalId, dealloc: FunctionId) {
+        body.block(None, |inner| {
+            let id = inner.id();
+            inner.local_get(x).i32_const(END).binop(BinaryOp::I32LtU).br_if(id).local_get(x).call(dealloc);
+        });
+    }
+    fn by_if(body: &mut walrus::InstrSeqBuilder, x: LocalId, dealloc: FunctionId) {
+        body.local_get(x).i32_const(END).binop(BinaryOp::I32GeU).if_else(
+            None,
+            |then| {
+                then.local_get(x).call(dealloc);
+            },
+            |_| {},
+        );
+    }
+    /// A branch that also skips other work: the guard decides something.
+    fn skips_more(body: &mut walrus::InstrSeqBuilder, x: LocalId, dealloc: FunctionId) {
+        body.block(None, |inner| {
+            let id = inner.id();
+            inner.local_get(x).i32_const(END).binop(BinaryOp::I32LtU).br_if(id).local_get(x).call(dealloc);
+            inner.local_get(x).call(dealloc);
+        });
+    }
+
+    #[test]
+    fn both_shapes_of_a_guarded_drop_become_a_plain_call() {
+        let (mut m, f) = module(END, &[by_branch, by_if, skips_more]);
+        let before: Vec<usize> = f.iter().map(|&f| count(&m, f)).collect();
+        assert_eq!(unguard(&mut m).unwrap(), 2);
+        // (block (x) (const) (lt_u) (br_if) (x) (call)) → (block (x) (call)).
+        assert_eq!(count(&m, f[0]), before[0] - 4);
+        // (x) (const) (ge_u) (if (x) (call)) → (x) (call).
+        assert_eq!(count(&m, f[1]), 2);
+        // A branch past more than the drop stays.
+        assert_eq!(count(&m, f[2]), before[2]);
+        // The rewritten module is valid wasm.
+        Module::from_buffer(&m.emit_wasm()).unwrap();
+    }
+
+    #[test]
+    fn a_guard_against_another_bound_is_kept() {
+        // dealloc tests against another bound: the call sites' test is not its own.
+        let (mut m, f) = module(END + 4, &[by_branch, by_if]);
+        let before: Vec<usize> = f.iter().map(|&f| count(&m, f)).collect();
+        assert_eq!(unguard(&mut m).unwrap(), 0);
+        assert_eq!(f.iter().map(|&f| count(&m, f)).collect::<Vec<_>>(), before);
+    }
+}
