@@ -30,9 +30,8 @@ pub const SAME_FRAME_MS: f64 = 8.0;
 /// groups them (`pendingEntriesGroup`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frame {
-    /// Its place among the view's frames, in the order they were first seen.
-    seq: u32,
-    /// Its first entry's `startTime + duration`.
+    /// Its first entry's `startTime + duration` (NaN: no frame yet), which
+    /// also tells it apart: a later frame's is more than [`SAME_FRAME_MS`] on.
     render_time: f64,
     /// Its entries' earliest `processingStart` and latest `processingEnd`.
     pub processing: (f64, f64),
@@ -75,20 +74,14 @@ pub struct Interactions {
     /// Longest first; the kept ones are the leading `Some`s.
     longest: [Option<Interaction>; MAX_KEPT],
     reported: Option<Interaction>,
-    /// The latest [`MAX_PENDING_FRAMES`] frames, frame `seq` at `seq % MAX_PENDING_FRAMES`.
-    frames: [Option<Frame>; MAX_PENDING_FRAMES],
-    /// The next frame's `seq`.
-    next_frame: u32,
+    /// The latest [`MAX_PENDING_FRAMES`] frames, the latest first.
+    frames: [Frame; MAX_PENDING_FRAMES],
 }
 
 impl Default for Interactions {
     fn default() -> Self {
-        Interactions {
-            longest: [const { None }; MAX_KEPT],
-            reported: None,
-            frames: [None; MAX_PENDING_FRAMES],
-            next_frame: 0,
-        }
+        let none = Frame { render_time: f64::NAN, processing: (0.0, 0.0) };
+        Interactions { longest: [const { None }; MAX_KEPT], reported: None, frames: [none; MAX_PENDING_FRAMES] }
     }
 }
 
@@ -141,42 +134,28 @@ impl Interactions {
     }
 
     /// The frame `timing`'s entry was presented in, with the entry added:
-    /// the latest frame seen whose render time is within [`SAME_FRAME_MS`]
-    /// of the entry's (among the recent ones and those of the interactions
-    /// kept, as web-vitals searches its pending groups from the latest),
-    /// else a new one.
+    /// the latest frame whose render time is within [`SAME_FRAME_MS`] of the
+    /// entry's (as web-vitals searches its pending groups from the latest:
+    /// the recent ones, then those of the interactions kept), else a new one.
     fn present(&mut self, timing: &EventTiming) -> Frame {
+        let (start, end) = (timing.processing_start, timing.processing_end);
         let render_time = timing.start_time + timing.duration;
-        let kept = self.longest.iter().chain([&self.reported]).flatten().map(|i| &i.frame);
-        let same = self
-            .frames
-            .iter()
-            .flatten()
-            .chain(kept)
-            .filter(|f| (render_time - f.render_time).abs() <= SAME_FRAME_MS)
-            .max_by_key(|f| f.seq);
-        let frame = match same {
-            Some(&Frame { seq, render_time, processing: (start, end) }) => Frame {
-                seq,
-                render_time,
-                processing: (start.min(timing.processing_start), end.max(timing.processing_end)),
-            },
-            None => {
-                self.next_frame += 1;
-                Frame {
-                    seq: self.next_frame - 1,
-                    render_time,
-                    processing: (timing.processing_start, timing.processing_end),
-                }
-            }
-        };
-        // Every copy of it: among the recent frames while it is one, and
-        // the interactions it presented.
-        if frame.seq as usize + MAX_PENDING_FRAMES >= self.next_frame as usize {
-            self.frames[frame.seq as usize % MAX_PENDING_FRAMES] = Some(frame);
-        }
-        for interaction in self.longest.iter_mut().chain([&mut self.reported]).flatten() {
-            if interaction.frame.seq == frame.seq {
+        let near = |frame: &Frame| (render_time - frame.render_time).abs() <= SAME_FRAME_MS;
+        let at = self.frames.iter().position(near).unwrap_or_else(|| {
+            // Not a recent one: an earlier frame of an interaction kept,
+            // else a new one; the latest first, the oldest dropped.
+            let kept = self.longest().map(|i| i.frame).find(near);
+            self.frames.copy_within(..MAX_PENDING_FRAMES - 1, 1);
+            self.frames[0] = kept.unwrap_or(Frame { render_time, processing: (start, end) });
+            0
+        });
+        let frame = &mut self.frames[at];
+        frame.processing = (frame.processing.0.min(start), frame.processing.1.max(end));
+        let frame = *frame;
+        // The interactions it presented keep a copy (the reported one
+        // takes it in `update`).
+        for interaction in self.longest.iter_mut().flatten() {
+            if interaction.frame.render_time == frame.render_time {
                 interaction.frame = frame;
             }
         }
