@@ -233,15 +233,11 @@ const cases = [
     name: 'INP sub-parts of a tap whose pointerover handler takes 30 ms, then its pointerdown handler 200 ms',
     path: 'removed.html?over=30&down=200&ms=0',
     act: pressReset(tapReset),
-    // The pointerdown sets INP; web-vitals' input delay ends when the
-    // first handler of its frame began (the pointerover's, of no
-    // interaction), not when the interaction's own did (30 ms later: the
-    // ±8 ms of `agrees` tells them apart). The check makes sure the
-    // pointerover ran in that frame.
-    check: (row) => {
-      assert.ok(row.inp_subparts.input_delay < 8, `input delay ${row.inp_subparts.input_delay}`);
-      assert.ok(row.inp_subparts.processing >= 225, `processing ${row.inp_subparts.processing}`);
-    },
+    // The pointerdown sets INP; web-vitals' processing begins with the
+    // first handler of its frame (the pointerover's, of no interaction),
+    // not with the interaction's own (30 ms later: the ±8 ms of `agrees`
+    // tells them apart), so it spans both handlers.
+    check: (row) => assert.ok(row.inp_subparts.processing >= 225, `processing ${row.inp_subparts.processing}`),
   },
 ];
 
