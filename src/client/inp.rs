@@ -23,11 +23,12 @@ impl View {
         let processing = |t: f64| js::known(t).filter(|t| *t > 0.0).unwrap_or(start);
         let timing = EventTiming {
             interaction_id: id,
+            start_time: start,
             duration: e.duration(),
             processing_start: processing(e.processing_start()),
             processing_end: processing(e.processing_end()),
         };
-        self.rules.event_timing(timing, start);
+        self.rules.event_timing(timing);
         if self.rules.keeps(id) && !self.held.iter().any(|(held, _)| *held == id) {
             if let Some(target) = selector_of(e.target()) {
                 self.held.push((id, target));

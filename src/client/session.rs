@@ -216,20 +216,19 @@ impl Session {
     fn on_restore(&mut self, at: f64) {
         let id = self.loader.new_id();
         let rules = PageView::restored(at, interaction_count()).observing(self.observable);
-        let mut view = View::new(&self.loader, id.clone(), rules, None);
+        let mut view = View::new(&self.loader, id, rules, None);
         view.beacon.nav_type = Some(NavType::BackForwardCache);
         // Its entries may carry the page's navigationId still: the rules
         // leave out what happened before the restore, by time.
         self.begin(view);
-        js::after_two_frames(Box::new(move || {
+        // Owned by the view: a view that ends before its paint cancels it.
+        self.view.paint = Some(js::on_second_frame(Box::new(|| {
             with(|s| {
                 // The loader's own frame callbacks ran first: its reading is the closest to the paint.
-                if s.view.beacon.id == id {
-                    let painted = s.loader.painted();
-                    s.view.rules.restored_paint(if painted > 0.0 { painted } else { js::now() });
-                }
+                let painted = s.loader.painted();
+                s.view.rules.restored_paint(if painted > 0.0 { painted } else { js::now() });
             });
-        }));
+        })));
     }
 
     /// Makes `view` the current page view: its beacons count from 1 and

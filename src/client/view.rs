@@ -41,6 +41,9 @@ pub struct View {
     /// The page's visible time and errors before the view began.
     pub visible_before: f64,
     pub errors_before: f64,
+    /// A restored view's wait for its paint (the second animation frame
+    /// after `pageshow`): cancelled if the view ends first.
+    pub paint: Option<js::SecondFrame>,
 }
 
 /// The page's names for a view (`L.route`, `L.release`): taken when the
@@ -95,6 +98,7 @@ impl View {
             lcp_entry: None,
             visible_before: if own { 0.0 } else { loader.visible_until(origin) },
             errors_before: if own { 0.0 } else { loader.errors() },
+            paint: None,
         }
     }
 

@@ -5,7 +5,9 @@
 //! INP part it started in names where it ran.
 
 /// Long Animation Frames kept besides those of INP's interaction (the most
-/// recent ones: entries of a frame and of its events arrive in any order).
+/// recent ones: entries of a frame and of its events arrive in any order);
+/// also the frames of Event Timing entries kept besides those of the longest
+/// interactions ([`super::inp::Frame`]), as web-vitals' one constant for both.
 pub const MAX_PENDING_FRAMES: usize = 10;
 
 pub use crate::wire::InpPart as Subpart;

@@ -92,7 +92,7 @@ pub struct PageView {
     interactions_before: f64,
     interaction_count: f64,
     shifts: SessionWindows,
-    interactions: Interactions<f64>,
+    interactions: Interactions,
 }
 
 /// What [`PageView::metric`] reads.
@@ -270,8 +270,8 @@ impl PageView {
 
     /// An `event` or `first-input` entry. `true` when it now sets its
     /// interaction's latency.
-    pub fn event_timing(&mut self, timing: EventTiming, start_time: f64) -> bool {
-        start_time >= self.origin && self.interactions.add(timing, &start_time)
+    pub fn event_timing(&mut self, timing: EventTiming) -> bool {
+        timing.start_time >= self.origin && self.interactions.add(timing)
     }
 
     /// `performance.interactionCount` now: re-evaluates INP.
@@ -286,7 +286,7 @@ impl PageView {
         self.interactions.longest().any(|i| i.id == id) || self.interactions.reported().is_some_and(|i| i.id == id)
     }
 
-    fn reported(&self) -> Option<&Interaction<f64>> {
+    fn reported(&self) -> Option<&Interaction> {
         self.interactions.reported()
     }
 
@@ -306,7 +306,7 @@ impl PageView {
     /// interaction INP is all presentation.
     pub fn inp_subparts(&self) -> Option<(f64, f64, f64)> {
         match self.reported() {
-            Some(reported) => Some(reported.subparts(reported.entry)),
+            Some(reported) => Some(reported.subparts()),
             None => self.inp().map(|inp| (0.0, 0.0, inp)),
         }
     }
@@ -359,9 +359,9 @@ impl PageView {
     }
 }
 
-fn window(interaction: &Interaction<f64>) -> Window {
-    let (input_delay, processing, _) = interaction.subparts(interaction.entry);
-    Window { start: interaction.entry, input_delay, processing }
+fn window(interaction: &Interaction) -> Window {
+    let (input_delay, processing, _) = interaction.subparts();
+    Window { start: interaction.start_time, input_delay, processing }
 }
 
 #[cfg(test)]
@@ -491,15 +491,21 @@ mod tests {
     #[test]
     fn inp_and_its_subparts() {
         let mut view = PageView::navigation(0.0, f64::INFINITY);
-        let timing = EventTiming { interaction_id: 7, duration: 200.0, processing_start: 110.0, processing_end: 230.0 };
-        assert!(view.event_timing(timing, 100.0));
+        let timing = EventTiming {
+            interaction_id: 7,
+            start_time: 100.0,
+            duration: 200.0,
+            processing_start: 110.0,
+            processing_end: 230.0,
+        };
+        assert!(view.event_timing(timing));
         view.interaction_count(1.0);
         assert_eq!(view.metric(Metric::Inp), Some(200.0));
         assert_eq!(view.metric(Metric::InpInteraction), Some(7.0));
         assert_eq!(view.inp_subparts(), Some((10.0, 120.0, 70.0)));
         assert!(view.keeps(7) && !view.keeps(8));
         // An equally long entry of the same interaction does not take over.
-        assert!(!view.event_timing(EventTiming { duration: 200.0, ..timing }, 104.0));
+        assert!(!view.event_timing(EventTiming { start_time: 104.0, ..timing }));
     }
 
     #[test]
