@@ -4,12 +4,8 @@
 //! `Reflect.get` / `Reflect.set`, bound here with a string key, for fields
 //! that only some browsers have (Network Information, `deviceMemory`,
 //! `activationStart`, `prerendering`) and for the loader's hand-over
-//! object. Also the module's one way to listen ([`listen`]), to set a
-//! timer ([`after`], an owned [`Timeout`]) and to wait for the second
-//! animation frame ([`on_second_frame`], an owned [`SecondFrame`]).
-
-use std::cell::Cell;
-use std::rc::Rc;
+//! object. Also the module's one way to listen ([`listen`]) and to set a
+//! timer ([`after`], an owned [`Timeout`]).
 
 use gloo_events::{EventListener, EventListenerOptions};
 pub use gloo_timers::callback::Timeout;
@@ -166,90 +162,4 @@ pub fn listen(
     on: fn(&Event),
 ) -> EventListener {
     EventListener::new_with_options(target, event, options, on)
-}
-
-/// A callback on the second animation frame from now (when a page restored
-/// from the back/forward cache has painted), held by whoever asked for it:
-/// dropping it cancels the frame request still pending, as dropping a
-/// [`Timeout`] cancels it.
-pub struct SecondFrame {
-    /// The pending `requestAnimationFrame` request: the first frame's, then the second's.
-    request: Rc<Cell<i32>>,
-    _callbacks: [Closure<dyn FnMut()>; 2],
-}
-
-/// Runs `f` on the second animation frame from now, unless the returned
-/// [`SecondFrame`] is dropped first. Boxed, as [`after`]'s, so that both
-/// frames' callbacks share one closure shim.
-pub fn on_second_frame(f: Box<dyn FnOnce()>) -> SecondFrame {
-    let second = Closure::once(f);
-    let second_fn: js_sys::Function = second.as_ref().clone().unchecked_into();
-    let request = Rc::new(Cell::new(0));
-    let pending = request.clone();
-    let first: Box<dyn FnOnce()> =
-        Box::new(move || pending.set(window().request_animation_frame(&second_fn).unwrap_or(0)));
-    let first = Closure::once(first);
-    request.set(window().request_animation_frame(first.as_ref().unchecked_ref()).unwrap_or(0));
-    SecondFrame { request, _callbacks: [first, second] }
-}
-
-impl Drop for SecondFrame {
-    fn drop(&mut self) {
-        // Once both callbacks have run, the id is spent and this does nothing.
-        let _ = window().cancel_animation_frame(self.request.get());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::cell::Cell;
-    use std::rc::Rc;
-
-    use wasm_bindgen_futures::JsFuture;
-    use wasm_bindgen_test::*;
-
-    use super::{on_second_frame, window};
-
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    /// Resolves in the next animation frame, after the callbacks requested before it.
-    async fn next_frame() {
-        let frame = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = window().request_animation_frame(&resolve);
-        });
-        let _ = JsFuture::from(frame).await;
-    }
-
-    /// A counter and a callback that counts.
-    fn counter() -> (Rc<Cell<u32>>, Box<dyn FnOnce()>) {
-        let runs = Rc::new(Cell::new(0));
-        let counted = runs.clone();
-        (runs, Box::new(move || counted.set(counted.get() + 1)))
-    }
-
-    /// The restored view's paint: the callback runs once, on the second
-    /// frame; dropped before it (in either frame's wait), its frame request
-    /// is cancelled: it never runs, and the browser never calls a dropped
-    /// closure (which would throw, an error the page view would count).
-    #[wasm_bindgen_test]
-    async fn a_second_frame_callback_runs_on_the_second_frame_unless_dropped_first() {
-        let errors = Rc::new(Cell::new(0));
-        let counted = errors.clone();
-        let _errors = gloo_events::EventListener::new(&window(), "error", move |_| counted.set(counted.get() + 1));
-        let (kept, f) = counter();
-        let _kept = on_second_frame(f);
-        let (dropped_at_once, f) = counter();
-        drop(on_second_frame(f));
-        let (dropped_after_one, f) = counter();
-        let after_one = on_second_frame(f);
-        next_frame().await;
-        assert_eq!(kept.get(), 0, "not on the first frame");
-        drop(after_one);
-        next_frame().await;
-        assert_eq!(kept.get(), 1, "on the second frame");
-        next_frame().await;
-        next_frame().await;
-        assert_eq!((kept.get(), dropped_at_once.get(), dropped_after_one.get()), (1, 0, 0));
-        assert_eq!(errors.get(), 0, "uncaught errors");
-    }
 }

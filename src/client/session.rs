@@ -155,6 +155,7 @@ impl Session {
         }
         self.observers = observers;
         self.view.read_nav();
+        self.view.read_paint(&self.loader);
         self.view.rules.interaction_count(interaction_count());
     }
 
@@ -211,8 +212,7 @@ impl Session {
         self.send(unloading);
     }
 
-    /// A restore from the back/forward cache at `at`: a new page view,
-    /// which paints on the second frame after `pageshow`.
+    /// A restore from the back/forward cache at `at`: a new page view.
     fn on_restore(&mut self, at: f64) {
         let id = self.loader.new_id();
         let rules = PageView::restored(at, interaction_count()).observing(self.observable);
@@ -220,15 +220,9 @@ impl Session {
         view.beacon.nav_type = Some(NavType::BackForwardCache);
         // Its entries may carry the page's navigationId still: the rules
         // leave out what happened before the restore, by time.
+        // Its paint is the loader's reading (`L.painted`), taken with the
+        // others (`View::read_paint`): no frame callback of its own.
         self.begin(view);
-        // Owned by the view: a view that ends before its paint cancels it.
-        self.view.paint = Some(js::on_second_frame(Box::new(|| {
-            with(|s| {
-                // The loader's own frame callbacks ran first: its reading is the closest to the paint.
-                let painted = s.loader.painted();
-                s.view.rules.restored_paint(if painted > 0.0 { painted } else { js::now() });
-            });
-        })));
     }
 
     /// Makes `view` the current page view: its beacons count from 1 and

@@ -41,9 +41,6 @@ pub struct View {
     /// The page's visible time and errors before the view began.
     pub visible_before: f64,
     pub errors_before: f64,
-    /// A restored view's wait for its paint (the second animation frame
-    /// after `pageshow`): cancelled if the view ends first.
-    pub paint: Option<js::SecondFrame>,
 }
 
 /// The page's names for a view (`L.route`, `L.release`): taken when the
@@ -98,7 +95,17 @@ impl View {
             lcp_entry: None,
             visible_before: if own { 0.0 } else { loader.visible_until(origin) },
             errors_before: if own { 0.0 } else { loader.errors() },
-            paint: None,
+        }
+    }
+
+    /// A view restored from the back/forward cache paints on the second
+    /// animation frame after `pageshow`: that time, which the loader takes
+    /// in its own frame callbacks (`L.painted`, the closest reading to the
+    /// paint, as web-vitals takes it), is its FCP and LCP once it is there.
+    pub fn read_paint(&mut self, loader: &Loader) {
+        let painted = loader.painted();
+        if self.rules.start() == Start::Restore && painted > 0.0 {
+            self.rules.restored_paint(painted);
         }
     }
 

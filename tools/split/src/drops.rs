@@ -170,7 +170,10 @@ mod tests {
     /// A module with wasm-bindgen's `__externref_table_dealloc` (its own test
     /// against `own`) and one function per body `callers` builds, each given
     /// the local holding the index and the dealloc function.
-    fn module(own: i32, callers: &[fn(&mut walrus::InstrSeqBuilder, LocalId, FunctionId)]) -> (Module, Vec<FunctionId>) {
+    fn module(
+        own: i32,
+        callers: &[fn(&mut walrus::InstrSeqBuilder, LocalId, FunctionId)],
+    ) -> (Module, Vec<FunctionId>) {
         let mut m = Module::default();
         let arg = m.locals.add(ValType::I32);
         let mut b = FunctionBuilder::new(&mut m.types, &[ValType::I32], &[]);
