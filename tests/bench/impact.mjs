@@ -8,10 +8,9 @@
 // Prints a markdown table and writes it into BENCHMARKS.md.
 //   node tests/bench/impact.mjs [pairs]      (default 20)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { launchBrowser, startCollector, startPageServer } from '../e2e/harness.mjs';
+import { launchBrowser, SLOW_4G, startCollector, startPageServer } from '../e2e/harness.mjs';
 
 const pairs = Number(process.argv[2] || 20);
-const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 };
 
 const pages = await startPageServer();
 const collector = await startCollector(pages.origin);

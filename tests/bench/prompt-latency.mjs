@@ -13,10 +13,9 @@
 // BENCHMARKS.md.
 //   node tests/bench/prompt-latency.mjs [runs]      (default 9)
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, personContext, startCollector, startPageServer } from '../e2e/harness.mjs';
+import { launchBrowser, personContext, SLOW_4G, startCollector, startPageServer } from '../e2e/harness.mjs';
 
 const runs = Number(process.argv[2] || 9);
-const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 };
 
 const pages = await startPageServer();
 const collector = await startCollector(pages.origin);

@@ -22,6 +22,9 @@ export const DESKTOP_UA =
  * The Web Vitals fields compared with web-vitals in the same page load:
  * export field, web-vitals' name, largest difference allowed.
  */
+/** DevTools' "Slow 4G" (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up), for CDP's `Network.emulateNetworkConditions`. */
+export const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 };
+
 export const VITALS = [
   ['ttfb_ms', 'TTFB', 1],
   ['fcp_ms', 'FCP', 1],

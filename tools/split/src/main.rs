@@ -375,6 +375,24 @@ fn fresh(m: &Module, n: &mut usize) -> String {
     }
 }
 
+/// The name `item` is exported under: its export's, else a new one's
+/// (`n`: the fresh names given so far).
+fn exported(m: &mut Module, n: &mut usize, item: ExportItem) -> String {
+    let same = |e: &ExportItem| match (e, &item) {
+        (ExportItem::Function(a), ExportItem::Function(b)) => a == b,
+        (ExportItem::Table(a), ExportItem::Table(b)) => a == b,
+        (ExportItem::Memory(a), ExportItem::Memory(b)) => a == b,
+        (ExportItem::Global(a), ExportItem::Global(b)) => a == b,
+        _ => false,
+    };
+    if let Some(e) = m.exports.iter().find(|e| same(&e.item)) {
+        return e.name.clone();
+    }
+    let name = fresh(m, n);
+    m.exports.add(&name, item);
+    name
+}
+
 fn make_rest(m: &mut Module, plan: &Plan) -> Result<Exports> {
     let func = |m: &Module, i: usize| m.funcs.iter().map(|f| f.id()).find(|f| f.index() == i).expect("function");
     let root = func(m, plan.root);
@@ -488,15 +506,7 @@ fn make_rest(m: &mut Module, plan: &Plan) -> Result<Exports> {
         slot,
     };
     for i in &plan.needs_funcs {
-        let f = func(m, *i);
-        let name = match m.exports.get_exported_func(f) {
-            Some(e) => e.name.clone(),
-            None => {
-                let name = fresh(m, &mut n);
-                m.exports.add(&name, f);
-                name
-            }
-        };
+        let name = exported(m, &mut n, ExportItem::Function(func(m, *i)));
         exports.funcs.insert(*i, name);
     }
     if m.exports.iter().any(|e| e.name == TABLE) {
@@ -504,43 +514,18 @@ fn make_rest(m: &mut Module, plan: &Plan) -> Result<Exports> {
     }
     for i in &plan.needs_tables {
         let t = m.tables.iter().map(|t| t.id()).find(|t| t.index() == *i).expect("table");
-        if *i == plan.table {
-            exports.tables.insert(*i, TABLE.into());
-            continue;
-        }
-        let name = match m.exports.get_exported_table(t) {
-            Some(e) => e.name.clone(),
-            None => {
-                let name = fresh(m, &mut n);
-                m.exports.add(&name, t);
-                name
-            }
-        };
+        let name = if *i == plan.table { TABLE.into() } else { exported(m, &mut n, ExportItem::Table(t)) };
         exports.tables.insert(*i, name);
     }
     for i in &plan.needs_globals {
         let g = m.globals.iter().map(|g| g.id()).find(|g| g.index() == *i).expect("global");
-        let name = match m.exports.get_exported_global(g) {
-            Some(e) => e.name.clone(),
-            None => {
-                let name = fresh(m, &mut n);
-                m.exports.add(&name, g);
-                name
-            }
-        };
+        let name = exported(m, &mut n, ExportItem::Global(g));
         exports.globals.insert(*i, name);
     }
     let name = fresh(m, &mut n);
     m.exports.add(&name, slot_global);
     let memory = m.memories.iter().next().context("no memory")?.id();
-    exports.memory = match m.exports.get_exported_memory(memory) {
-        Some(e) => e.name.clone(),
-        None => {
-            let name = fresh(m, &mut n);
-            m.exports.add(&name, memory);
-            name
-        }
-    };
+    exports.memory = exported(m, &mut n, ExportItem::Memory(memory));
     walrus::passes::gc::run(m);
     Ok(exports)
 }
