@@ -108,8 +108,8 @@ impl Prompt {
         self.done = false;
         self.rating = None;
         self.open = None;
-        // What was set for the view before (a timer, a prompt awaiting the
-        // part) is not for this one.
+        // A prompt of the view before that still awaits the part is not
+        // for this one.
         self.opened += 1;
     }
 }

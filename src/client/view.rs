@@ -103,8 +103,11 @@ impl View {
     /// in its own frame callbacks (`L.painted`, the closest reading to the
     /// paint, as web-vitals takes it), is its FCP and LCP once it is there.
     pub fn read_paint(&mut self, loader: &Loader) {
+        if self.rules.start() != Start::Restore {
+            return;
+        }
         let painted = loader.painted();
-        if self.rules.start() == Start::Restore && painted > 0.0 {
+        if painted > 0.0 {
             self.rules.restored_paint(painted);
         }
     }

@@ -129,10 +129,11 @@ fn unguard_seq(f: &mut LocalFunction, seq: InstrSeqId, block: bool, dealloc: Fun
             i += 1;
             continue;
         };
-        let window: Vec<&Instr> = instrs[i..].iter().map(|(instr, _)| instr).collect();
+        // The longest shape is six instructions: only those are looked at.
+        let window: Vec<&Instr> = instrs[i..].iter().take(6).map(|(instr, _)| instr).collect();
         // (x) (const) (lt_u) (br_if seq) (local.get x) (call dealloc), at the end.
         let by_branch = block
-            && window.len() == 6
+            && instrs.len() - i == 6
             && guard(window.iter().copied(), x, |op| matches!(op, BinaryOp::I32LtU)) == Some(bound)
             && matches!(window[3], Instr::BrIf(b) if b.block == seq)
             && is_drop(&window[4..], x, dealloc);
@@ -147,12 +148,12 @@ fn unguard_seq(f: &mut LocalFunction, seq: InstrSeqId, block: bool, dealloc: Fun
             };
         if by_branch || by_if {
             let instrs = &mut f.block_mut(seq).instrs;
-            // Keep (x); the guard's three instructions go, and for `if`
-            // its drop comes out of it.
+            // Keep (x), whose value the call then takes; the rest of the
+            // shape (the guard, and the drop inside the branch or the `if`)
+            // becomes the one call.
             let loc = instrs[i + 1].1;
             let call = walrus::ir::Call { func: dealloc };
             instrs.splice(i + 1..if by_branch { i + 6 } else { i + 4 }, [(Instr::Call(call), loc)]);
-            // The value read by (x) is what the call takes.
             removed += 1;
         }
         i += 1;
